@@ -1,0 +1,44 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ConfigModule } from '@nestjs/config';
+import { BoxCallbacksModule } from './box-callbacks/box-callbacks.module';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { AppConfig } from './config/app-config.service';
+import { validateEnvironment } from './config/environment';
+import { DatabaseModule } from './database/database.module';
+import { DevicesModule } from './devices/devices.module';
+import { EventsModule } from './events/events.module';
+import { IdentitiesModule } from './identities/identities.module';
+import { ImagesModule } from './images/images.module';
+import { RecognitionRecordsModule } from './recognition-records/recognition-records.module';
+
+export interface AppModuleOptions {
+  /** Settings applied over the environment (tests, embedding). */
+  env?: Record<string, string | undefined>;
+}
+
+@Module({})
+export class AppModule {
+  static forRoot(options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot({
+          isGlobal: true,
+          cache: true,
+          validate: (raw) => validateEnvironment({ ...raw, ...options.env }),
+        }),
+        DatabaseModule,
+        EventsModule,
+        ImagesModule,
+        DevicesModule,
+        IdentitiesModule,
+        RecognitionRecordsModule,
+        BoxCallbacksModule,
+      ],
+      providers: [AppConfig, { provide: APP_FILTER, useClass: HttpErrorFilter }],
+      exports: [AppConfig],
+      global: true,
+    };
+  }
+}

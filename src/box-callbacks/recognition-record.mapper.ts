@@ -1,0 +1,225 @@
+import { decodeBase64Strict, decodeImage } from '../images/image-decoding';
+import {
+  DecodedImage,
+  FaceAttributes,
+  ImageRole,
+  IngestRecognitionCommand,
+  RecordDefect,
+} from '../recognition-records/recognition-record.types';
+import { AsyncRecognitionRecordDto, parseEpochMillis } from './dto/async-recognition-record.dto';
+
+export const FEATURE_DIMENSIONS = 512;
+export const KNOWN_USER_TYPES = new Set(['employee', 'visitor', 'blacklist', 'stranger', 'vip', 'car']);
+export const KNOWN_POST_ACTIONS = new Set(['0', '1001', '1002']);
+export const KNOWN_MEDIA_DEVICE_TYPES = new Set(['photo', 'rtsp', 'file']);
+
+const IMAGE_FIELDS: [string, ImageRole][] = [
+  ['reg_image', 'registered'],
+  ['spot_image', 'scene'],
+  ['ir_image', 'infrared'],
+  ['recognize_face_image', 'face'],
+];
+const TOP_LEVEL_FIELDS = new Set([
+  'api_version', 'identity_id', 'identity_name', 'timestamp', 'score', 'post_action', 'user_type', 'in_timestamp',
+  'out_timestamp', 'media_device_info', 'mq_license_key', 'reg_image', 'spot_image', 'ir_image',
+  'recognize_face_image', 'recognize_face_attr',
+]);
+const DEVICE_FIELDS = new Set(['media_device_id', 'media_device_type', 'media_device_ip', 'media_device_name', 'media_device_url']);
+const ATTR_FIELDS = new Set(['point', 'box', 'mask', 'gender', 'hat', 'age', 'glasses', 'expression', 'feature_base64_str', 'feature_binary']);
+const ATTRIBUTE_NAMES = ['mask', 'gender', 'hat', 'age', 'glasses', 'expression'] as const;
+
+/** Unknown fields are kept, but a long string there is most likely an image or a feature: not stored. */
+const EXTRA_STRING_LIMIT = 1024;
+
+export interface MapperOptions {
+  maxImageBytes: number;
+}
+
+/** Collects lesser defects while mapping; the record is stored with them. */
+export class Defects {
+  readonly list: RecordDefect[] = [];
+  add(field: string, code: string, message: string): void {
+    this.list.push({ field, code, message });
+  }
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+function optionalText(value: unknown, field: string, maxLength: number, defects: Defects): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (typeof value === 'number' || typeof value === 'boolean') {
+    text = String(value);
+    defects.add(field, 'coerced_to_string', `${field} should be a string; stored as text`);
+  } else {
+    defects.add(field, 'invalid_type', `${field} should be a string; ignored`);
+    return null;
+  }
+  if (text.length > maxLength) {
+    defects.add(field, 'truncated', `${field} longer than ${maxLength} characters; truncated`);
+    text = text.slice(0, maxLength);
+  }
+  return text;
+}
+
+function optionalEpoch(value: unknown, field: string, defects: Defects): number | null {
+  if (value === undefined || value === null || value === '') return null;
+  const ms = parseEpochMillis(value);
+  if (ms === null) defects.add(field, 'invalid_timestamp', `${field} is not epoch milliseconds; ignored`);
+  return ms;
+}
+
+function numberList(value: unknown, field: string, length: number, defects: Defects): number[] | null {
+  if (value === undefined || value === null) return null;
+  if (Array.isArray(value) && value.length === length && value.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    return value as number[];
+  }
+  defects.add(field, 'invalid_shape', `${field} should be ${length} finite numbers; ignored`);
+  return null;
+}
+
+export function normaliseScore(value: unknown, defects: Defects): { raw: number | null; normalised: number | null } {
+  if (value === undefined || value === null || value === '') return { raw: null, normalised: null };
+  const raw = typeof value === 'number' ? value : typeof value === 'string' ? Number(value.trim()) : NaN;
+  if (!Number.isFinite(raw)) {
+    defects.add('score', 'invalid_score', 'score is not a number; ignored');
+    return { raw: null, normalised: null };
+  }
+  // Current firmware reports 0-100, older examples 0-1.
+  if (raw >= 0 && raw <= 1) return { raw, normalised: raw };
+  if (raw > 1 && raw <= 100) return { raw, normalised: raw / 100 };
+  defects.add('score', 'score_out_of_range', 'score is outside 0-100; kept raw, not normalised');
+  return { raw, normalised: null };
+}
+
+/** 512 little-endian float32 values, base64. */
+export function decodeFeature(value: unknown, field: string, defects: Defects): Buffer | null {
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') {
+    defects.add(field, 'invalid_type', `${field} should be a base64 string; ignored`);
+    return null;
+  }
+  const bytes = decodeBase64Strict(value);
+  if (!bytes) {
+    defects.add(field, 'invalid_base64', `${field} is not valid base64; ignored`);
+    return null;
+  }
+  if (bytes.length !== FEATURE_DIMENSIONS * 4) {
+    defects.add(field, 'wrong_length', `${field} should hold ${FEATURE_DIMENSIONS} float32 values (${FEATURE_DIMENSIONS * 4} bytes), got ${bytes.length} bytes; ignored`);
+    return null;
+  }
+  for (let i = 0; i < bytes.length; i += 4) {
+    if (!Number.isFinite(bytes.readFloatLE(i))) {
+      defects.add(field, 'not_finite', `${field} contains NaN or Infinity; ignored`);
+      return null;
+    }
+  }
+  return bytes;
+}
+
+function keepExtras(source: Record<string, unknown>, known: Set<string>): Record<string, unknown> | null {
+  let out: Record<string, unknown> | null = null;
+  for (const key of Object.keys(source)) {
+    if (known.has(key)) continue;
+    out ??= {};
+    out[key] = scrubLargeStrings(source[key], 0);
+  }
+  return out;
+}
+
+function scrubLargeStrings(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value.length > EXTRA_STRING_LIMIT ? `[omitted: ${value.length} characters]` : value;
+  if (depth > 32 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => scrubLargeStrings(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = scrubLargeStrings(v, depth + 1);
+  return out;
+}
+
+/** Maps a validated wire record into the domain command, listing every lesser defect. */
+export function toIngestCommand(dto: AsyncRecognitionRecordDto, sourceAddress: string | null, opts: MapperOptions): IngestRecognitionCommand {
+  const defects = new Defects();
+  const raw = dto as unknown as Record<string, unknown>;
+  const device = dto.media_device_info as unknown as Record<string, unknown>;
+  const attr = isPlainObject(dto.recognize_face_attr) ? dto.recognize_face_attr : null;
+  if (dto.recognize_face_attr !== undefined && dto.recognize_face_attr !== null && !attr) {
+    defects.add('recognize_face_attr', 'invalid_type', 'recognize_face_attr should be an object; ignored');
+  }
+
+  const mediaDeviceType = optionalText(device.media_device_type, 'media_device_info.media_device_type', 32, defects);
+  if (mediaDeviceType && !KNOWN_MEDIA_DEVICE_TYPES.has(mediaDeviceType)) {
+    defects.add('media_device_info.media_device_type', 'unknown_value', `unknown media_device_type "${mediaDeviceType}"`);
+  }
+  const userType = optionalText(dto.user_type, 'user_type', 32, defects);
+  if (userType && !KNOWN_USER_TYPES.has(userType)) defects.add('user_type', 'unknown_value', `unknown user_type "${userType}"`);
+  const postAction = optionalText(dto.post_action, 'post_action', 16, defects);
+  if (postAction && !KNOWN_POST_ACTIONS.has(postAction)) {
+    defects.add('post_action', 'unknown_value', `unknown post_action "${postAction}"`);
+  }
+  const identityId = typeof dto.identity_id === 'number' ? String(dto.identity_id) : optionalText(dto.identity_id, 'identity_id', 128, defects);
+  const score = normaliseScore(dto.score, defects);
+
+  const images: Partial<Record<ImageRole, DecodedImage>> = {};
+  for (const [field, role] of IMAGE_FIELDS) {
+    const value = raw[field];
+    if (value === undefined || value === null || value === '') continue;
+    if (typeof value !== 'string') {
+      defects.add(field, 'invalid_type', `${field} should be a base64 string; ignored`);
+      continue;
+    }
+    const decoded = decodeImage(value, opts.maxImageBytes);
+    if (typeof decoded === 'string') defects.add(field, decoded, `${field} is unusable (${decoded.replace(/_/g, ' ')}); not stored`);
+    else images[role] = decoded;
+  }
+
+  let attributes: FaceAttributes | null = null;
+  let feature: Buffer | null = null;
+  if (attr) {
+    attributes = { mask: null, gender: null, hat: null, age: null, glasses: null, expression: null };
+    for (const name of ATTRIBUTE_NAMES) {
+      const v = attr[name];
+      // Attributes are descriptive ("male", "25"); numbers are taken as their text without complaint.
+      attributes[name] = typeof v === 'number' ? String(v) : optionalText(v, `recognize_face_attr.${name}`, 64, defects);
+    }
+    const featureField = attr.feature_base64_str !== undefined ? 'feature_base64_str' : 'feature_binary';
+    feature = decodeFeature(attr[featureField], `recognize_face_attr.${featureField}`, defects);
+  }
+
+  let extra: Record<string, unknown> | null = keepExtras(raw, TOP_LEVEL_FIELDS);
+  const deviceExtra = keepExtras(device, DEVICE_FIELDS);
+  const attrExtra = attr ? keepExtras(attr, ATTR_FIELDS) : null;
+  if (deviceExtra) extra = { ...extra, media_device_info: deviceExtra };
+  if (attrExtra) extra = { ...extra, recognize_face_attr: attrExtra };
+
+  return {
+    licenseKey: dto.mq_license_key,
+    apiVersion: optionalText(dto.api_version, 'api_version', 16, defects),
+    sourceAddress,
+    mediaDevice: {
+      deviceId: dto.media_device_info.media_device_id,
+      type: mediaDeviceType,
+      ip: optionalText(device.media_device_ip, 'media_device_info.media_device_ip', 64, defects),
+      name: optionalText(device.media_device_name, 'media_device_info.media_device_name', 200, defects),
+      url: optionalText(device.media_device_url, 'media_device_info.media_device_url', 1000, defects),
+    },
+    identityExternalId: identityId ?? '',
+    identityName: optionalText(dto.identity_name, 'identity_name', 200, defects),
+    userType,
+    occurredAt: parseEpochMillis(dto.timestamp)!,
+    enteredAt: optionalEpoch(dto.in_timestamp, 'in_timestamp', defects),
+    leftAt: optionalEpoch(dto.out_timestamp, 'out_timestamp', defects),
+    scoreRaw: score.raw,
+    score: score.normalised,
+    postAction,
+    attributes,
+    landmarks: attr ? numberList(attr.point, 'recognize_face_attr.point', 10, defects) : null,
+    faceBox: attr ? numberList(attr.box, 'recognize_face_attr.box', 4, defects) : null,
+    feature,
+    images,
+    defects: defects.list,
+    extra,
+  };
+}

@@ -1,0 +1,59 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+  expose?: boolean;
+}
+
+const BODY_PARSER_ERRORS: Record<string, { status: number; message: string }> = {
+  'entity.parse.failed': { status: 400, message: 'body is not valid JSON' },
+  'entity.too.large': { status: 413, message: 'body is larger than the configured limit' },
+  'encoding.unsupported': { status: 415, message: 'unsupported Content-Encoding' },
+  'charset.unsupported': { status: 415, message: 'unsupported charset' },
+  'request.aborted': { status: 400, message: 'request aborted' },
+  'request.size.invalid': { status: 400, message: 'request size did not match Content-Length' },
+};
+
+/**
+ * One JSON error shape for everything: {statusCode, error, message[, field]}.
+ * Never echoes request data (which may hold images or features); unexpected errors are logged
+ * with their stack and answered with a generic 500.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HttpError');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    if (res.headersSent) return;
+    const { status, body } = this.describe(exception);
+    res.status(status).json(body);
+  }
+
+  private describe(exception: unknown): { status: number; body: Record<string, unknown> } {
+    // Express parser errors arrive wrapped (cause) or raw; their messages quote the body, so use ours.
+    const bp = ((exception as { cause?: unknown })?.cause ?? exception) as BodyParserError;
+    if (bp && typeof bp.type === 'string' && BODY_PARSER_ERRORS[bp.type]) {
+      const { status, message } = BODY_PARSER_ERRORS[bp.type];
+      return { status, body: { statusCode: status, error: errorName(status), message, field: 'body' } };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const r = exception.getResponse();
+      const body = typeof r === 'string' ? { message: r } : { ...(r as Record<string, unknown>) };
+      return { status, body: { statusCode: status, error: errorName(status), ...body } };
+    }
+    this.logger.error((exception as Error)?.stack ?? String(exception));
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' },
+    };
+  }
+}
+
+function errorName(status: number): string {
+  const name = HttpStatus[status];
+  return name ? name.toLowerCase().split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join(' ') : 'Error';
+}

@@ -1,0 +1,50 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataSourceOptions } from 'typeorm';
+import type { DatabaseSettings } from '../config/app-config.service';
+import { usePortableColumnTypesFor } from './portable-columns';
+import { Box } from '../devices/entities/box.entity';
+import { MediaDevice } from '../devices/entities/media-device.entity';
+import { Identity } from '../identities/entities/identity.entity';
+import { Face } from '../identities/entities/face.entity';
+import { RecognitionRecord } from '../recognition-records/entities/recognition-record.entity';
+import { StoredImage } from '../images/entities/stored-image.entity';
+import { OutboxEvent } from '../events/entities/outbox-event.entity';
+import { migrations } from './migrations';
+
+export const entities = [Box, MediaDevice, Identity, Face, RecognitionRecord, StoredImage, OutboxEvent];
+
+/** One place that turns settings into TypeORM options, used by the app, ormconfig.ts and tests. */
+export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrationsRun?: boolean } = {}): DataSourceOptions {
+  usePortableColumnTypesFor(db.kind);
+  const common = {
+    entities,
+    migrations,
+    migrationsRun: overrides.migrationsRun ?? false,
+    synchronize: false,
+    logging: ['error', 'warn', 'migration'] as ('error' | 'warn' | 'migration')[],
+  };
+  if (db.kind === 'postgres') {
+    return {
+      ...common,
+      type: 'postgres',
+      url: db.url,
+      poolSize: db.poolSize,
+      migrationsTransactionMode: 'each',
+    };
+  }
+  fs.mkdirSync(path.dirname(db.path), { recursive: true });
+  return {
+    ...common,
+    type: 'better-sqlite3',
+    database: db.path,
+    // WAL lets readers run beside the single writer; synchronous=FULL fsyncs the WAL at every commit so an
+    // acknowledged record survives a power loss, not only a process crash.
+    enableWAL: true,
+    prepareDatabase: (conn: { pragma: (s: string) => unknown }) => {
+      conn.pragma('busy_timeout = 5000');
+      conn.pragma('synchronous = FULL');
+      conn.pragma('foreign_keys = ON');
+    },
+  };
+}

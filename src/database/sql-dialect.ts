@@ -1,0 +1,41 @@
+import { DataSource } from 'typeorm';
+
+/** The few spots where hand-written SQL differs between SQLite and PostgreSQL. */
+export class SqlDialect {
+  readonly kind: 'sqlite' | 'postgres';
+
+  constructor(dataSource: DataSource) {
+    this.kind = dataSource.options.type === 'postgres' ? 'postgres' : 'sqlite';
+  }
+
+  /** Positional parameter n (1-based). */
+  p(n: number): string {
+    return this.kind === 'postgres' ? `$${n}` : '?';
+  }
+
+  /** Parameter list $1..$n / ?,?,… */
+  params(from: number, count: number): string {
+    return Array.from({ length: count }, (_, i) => this.p(from + i)).join(', ');
+  }
+
+  /** Rows of an UPDATE/DELETE … RETURNING (TypeORM's PostgreSQL runner returns [rows, count] for those). */
+  returnedRows<T>(result: unknown): T[] {
+    if (this.kind === 'postgres' && Array.isArray(result) && result.length === 2 && Array.isArray(result[0])) {
+      return result[0] as T[];
+    }
+    return result as T[];
+  }
+
+  greatest(a: string, b: string): string {
+    return this.kind === 'postgres' ? `GREATEST(${a}, ${b})` : `MAX(${a}, ${b})`;
+  }
+
+  least(a: string, b: string): string {
+    return this.kind === 'postgres' ? `LEAST(${a}, ${b})` : `MIN(${a}, ${b})`;
+  }
+
+  /** Lock-free claim clause for work queues shared by several instances (PostgreSQL only). */
+  get skipLocked(): string {
+    return this.kind === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
+  }
+}

@@ -1,0 +1,98 @@
+/**
+ * Domain events. Each is written to the outbox with the change that caused it and relayed to
+ * @nestjs/event-emitter listeners after commit, at least once: listeners must be idempotent.
+ * Payloads carry ids and image references, never image bytes or feature vectors.
+ */
+
+export interface DomainEventMeta {
+  /** Outbox row id: stable across redeliveries, usable as an idempotency key. */
+  eventId: number;
+  occurredAt: number;
+}
+
+export interface RecordRef {
+  recordId: string;
+  boxId: string;
+  licenseKey: string;
+  mediaDeviceId: string;
+  deviceExternalId: string;
+  identityId: string | null;
+  identityExternalId: string;
+  identityName: string | null;
+  userType: string | null;
+  postAction: string | null;
+  /** Box event time, epoch ms. */
+  occurredAt: number;
+  score: number | null;
+  hasDefects: boolean;
+}
+
+export class RecognitionRecordedEvent {
+  static readonly type = 'recognition.recorded';
+  constructor(readonly record: RecordRef, readonly meta?: DomainEventMeta) {}
+}
+
+export interface FaceSource {
+  recordId: string;
+  identityId: string;
+  identityExternalId: string;
+  /** Registered image if the box sent one, else the face crop. */
+  imageSha256: string | null;
+  occurredAt: number;
+}
+
+/** post_action 1001: the box registered a new stranger in its face library. */
+export class StrangerRegisteredEvent {
+  static readonly type = 'identity.stranger-registered';
+  constructor(readonly face: FaceSource, readonly meta?: DomainEventMeta) {}
+}
+
+/** post_action 1002: the box replaced this identity's registered face. */
+export class FaceLibraryUpdatedEvent {
+  static readonly type = 'identity.face-library-updated';
+  constructor(readonly face: FaceSource, readonly meta?: DomainEventMeta) {}
+}
+
+export class BlacklistSeenEvent {
+  static readonly type = 'alert.blacklist-seen';
+  constructor(readonly record: RecordRef, readonly meta?: DomainEventMeta) {}
+}
+
+export class VipSeenEvent {
+  static readonly type = 'alert.vip-seen';
+  constructor(readonly record: RecordRef, readonly meta?: DomainEventMeta) {}
+}
+
+export type DomainEvent =
+  | RecognitionRecordedEvent
+  | StrangerRegisteredEvent
+  | FaceLibraryUpdatedEvent
+  | BlacklistSeenEvent
+  | VipSeenEvent;
+
+type EventClass = { type: string; new (body: never, meta?: DomainEventMeta): DomainEvent };
+
+export const DOMAIN_EVENT_CLASSES: readonly EventClass[] = [
+  RecognitionRecordedEvent,
+  StrangerRegisteredEvent,
+  FaceLibraryUpdatedEvent,
+  BlacklistSeenEvent,
+  VipSeenEvent,
+];
+
+export function eventTypeOf(event: DomainEvent): string {
+  return (event.constructor as EventClass).type;
+}
+
+/** The single constructor argument is the serialised body. */
+export function serialiseEvent(event: DomainEvent): Record<string, unknown> {
+  const { meta: _meta, ...body } = event as unknown as Record<string, unknown>;
+  return body;
+}
+
+export function rehydrateEvent(type: string, body: Record<string, unknown>, meta: DomainEventMeta): DomainEvent | null {
+  const cls = DOMAIN_EVENT_CLASSES.find((c) => c.type === type);
+  if (!cls) return null;
+  const value = Object.values(body)[0];
+  return new cls(value as never, meta);
+}

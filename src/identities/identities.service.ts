@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { UnitOfWork } from '../database/unit-of-work';
+
+export interface IdentitySighting {
+  externalId: string;
+  name: string | null;
+  userType: string | null;
+  /** Box event time; an older event never overwrites what a newer one said. */
+  seenAt: number;
+  now: number;
+}
+
+@Injectable()
+export class IdentitiesService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** Insert-or-update the identity in the caller's transaction; returns its id. */
+  async recordSighting(manager: EntityManager, s: IdentitySighting): Promise<string> {
+    const d = this.uow.dialect;
+    const newer = 'excluded.last_seen_at >= identities.last_seen_at';
+    const rows: { id: string }[] = await manager.query(
+      `INSERT INTO identities (id, external_id, name, user_type, first_seen_at, last_seen_at, updated_at)
+       VALUES (${d.params(1, 7)})
+       ON CONFLICT (external_id) DO UPDATE SET
+         name = CASE WHEN ${newer} AND excluded.name IS NOT NULL THEN excluded.name ELSE identities.name END,
+         user_type = CASE WHEN ${newer} AND excluded.user_type IS NOT NULL THEN excluded.user_type ELSE identities.user_type END,
+         first_seen_at = ${d.least('identities.first_seen_at', 'excluded.first_seen_at')},
+         last_seen_at = ${d.greatest('identities.last_seen_at', 'excluded.last_seen_at')},
+         updated_at = excluded.updated_at
+       RETURNING id`,
+      [randomUUID(), s.externalId, s.name, s.userType, s.seenAt, s.seenAt, s.now],
+    );
+    return rows[0].id;
+  }
+}

@@ -1,0 +1,96 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import * as fs from 'node:fs/promises';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
+import { ImageStore, PutResult, SHA256_HEX } from './image-store';
+
+/**
+ * Files under <root>/ab/cd/<sha256>. Writes go to a temporary file that is fsynced and renamed into
+ * place, then the directory is fsynced, so a reader (or another instance sharing the directory)
+ * sees either nothing or the whole file, and an acknowledged image survives a crash.
+ */
+export class FilesystemImageStore extends ImageStore {
+  private readonly tmpDir: string;
+  private readonly knownDirs = new Set<string>();
+
+  constructor(private readonly root: string) {
+    super();
+    this.tmpDir = path.join(root, '.tmp');
+  }
+
+  async init(): Promise<void> {
+    await fs.mkdir(this.tmpDir, { recursive: true });
+  }
+
+  pathFor(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new Error('invalid image key');
+    return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+  }
+
+  async put(bytes: Buffer): Promise<PutResult> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const target = this.pathFor(sha256);
+    if (await this.exists(sha256)) return { sha256, byteSize: bytes.length, created: false };
+
+    const dir = path.dirname(target);
+    if (!this.knownDirs.has(dir)) {
+      await fs.mkdir(dir, { recursive: true });
+      this.knownDirs.add(dir);
+    }
+    const tmp = path.join(this.tmpDir, `${sha256}.${process.pid}.${randomBytes(6).toString('hex')}`);
+    const handle = await fs.open(tmp, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // rename is atomic; a concurrent writer of the same bytes just replaces an identical file.
+    await fs.rename(tmp, target);
+    await this.syncDir(dir);
+    return { sha256, byteSize: bytes.length, created: true };
+  }
+
+  async read(sha256: string): Promise<Buffer | null> {
+    try {
+      return await fs.readFile(this.pathFor(sha256));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
+    }
+  }
+
+  async stream(sha256: string): Promise<Readable | null> {
+    if (!(await this.exists(sha256))) return null;
+    return createReadStream(this.pathFor(sha256));
+  }
+
+  async exists(sha256: string): Promise<boolean> {
+    try {
+      await fs.access(this.pathFor(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async delete(sha256: string): Promise<void> {
+    await fs.rm(this.pathFor(sha256), { force: true });
+  }
+
+  async checkWritable(): Promise<void> {
+    const probe = path.join(this.tmpDir, `probe.${process.pid}`);
+    await fs.writeFile(probe, 'ok');
+    await fs.rm(probe, { force: true });
+  }
+
+  private async syncDir(dir: string): Promise<void> {
+    const handle = await fs.open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}

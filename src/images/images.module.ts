@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.service';
+import { FilesystemImageStore } from './filesystem-image-store';
+import { ImageStore } from './image-store';
+import { ImagesService } from './images.service';
+
+@Module({
+  providers: [
+    {
+      provide: ImageStore,
+      inject: [AppConfig],
+      useFactory: async (config: AppConfig) => {
+        const store = new FilesystemImageStore(config.imageDir);
+        await store.init();
+        return store;
+      },
+    },
+    ImagesService,
+  ],
+  exports: [ImageStore, ImagesService],
+})
+export class ImagesModule {}

@@ -1,0 +1,40 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { UnitOfWork } from '../database/unit-of-work';
+import { DecodedImage } from '../recognition-records/recognition-record.types';
+import { ImageStore } from './image-store';
+
+export interface StoredImageRef {
+  sha256: string;
+  contentType: string;
+  byteSize: number;
+}
+
+@Injectable()
+export class ImagesService {
+  constructor(
+    private readonly store: ImageStore,
+    private readonly uow: UnitOfWork,
+  ) {}
+
+  /** Writes the bytes durably to the store; call before the transaction that references them commits. */
+  async write(image: DecodedImage): Promise<StoredImageRef> {
+    const put = await this.store.put(image.bytes);
+    return { sha256: put.sha256, contentType: image.contentType, byteSize: put.byteSize };
+  }
+
+  /** Index rows for stored images, inside the caller's transaction. */
+  async index(manager: EntityManager, refs: StoredImageRef[], now: number): Promise<void> {
+    const d = this.uow.dialect;
+    const seen = new Set<string>();
+    for (const ref of refs) {
+      if (seen.has(ref.sha256)) continue;
+      seen.add(ref.sha256);
+      await manager.query(
+        `INSERT INTO stored_images (sha256, content_type, byte_size, created_at) VALUES (${d.params(1, 4)})
+         ON CONFLICT (sha256) DO NOTHING`,
+        [ref.sha256, ref.contentType, ref.byteSize, now],
+      );
+    }
+  }
+}

@@ -1,0 +1,170 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { UnitOfWork } from '../database/unit-of-work';
+import { DevicesService } from '../devices/devices.service';
+import {
+  BlacklistSeenEvent,
+  DomainEvent,
+  FaceLibraryUpdatedEvent,
+  RecognitionRecordedEvent,
+  RecordRef,
+  StrangerRegisteredEvent,
+  VipSeenEvent,
+} from '../events/domain-events';
+import { OutboxRelay } from '../events/outbox-relay.service';
+import { OutboxService } from '../events/outbox.service';
+import { IdentitiesService } from '../identities/identities.service';
+import { ImagesService, StoredImageRef } from '../images/images.service';
+import { IMAGE_ROLES, ImageRole, IngestRecognitionCommand, IngestResult } from './recognition-record.types';
+
+type ImageRefs = Partial<Record<ImageRole, StoredImageRef>>;
+
+/**
+ * Stores recognition events. Images are written and flushed first (content-addressed, so an
+ * aborted ingest leaves at most an unreferenced file), then one transaction upserts box, media
+ * device and identity, inserts the record unless the same event is already stored, and writes its
+ * domain events to the outbox. When ingest() resolves, everything is durable.
+ */
+@Injectable()
+export class IngestionService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly devices: DevicesService,
+    private readonly identities: IdentitiesService,
+    private readonly images: ImagesService,
+    private readonly outbox: OutboxService,
+    private readonly relay: OutboxRelay,
+  ) {}
+
+  async ingest(commands: IngestRecognitionCommand[]): Promise<IngestResult> {
+    const refs = await Promise.all(commands.map((c) => this.writeImages(c)));
+    const result = await this.uow.run(async (manager) => {
+      const out: IngestResult = { stored: 0, duplicates: 0, recordIds: [] };
+      for (let i = 0; i < commands.length; i++) {
+        const id = await this.storeOne(manager, commands[i], refs[i]);
+        if (id) {
+          out.stored++;
+          out.recordIds.push(id);
+        } else out.duplicates++;
+      }
+      return out;
+    });
+    if (result.stored > 0) this.relay.kick();
+    return result;
+  }
+
+  private async writeImages(c: IngestRecognitionCommand): Promise<ImageRefs> {
+    const refs: ImageRefs = {};
+    await Promise.all(
+      IMAGE_ROLES.map(async (role) => {
+        const image = c.images[role];
+        if (image) refs[role] = await this.images.write(image);
+      }),
+    );
+    return refs;
+  }
+
+  /** Returns the new record's id, or null when this event was already stored. */
+  private async storeOne(manager: EntityManager, c: IngestRecognitionCommand, refs: ImageRefs): Promise<string | null> {
+    const now = Date.now();
+    const boxId = await this.devices.recordBoxSighting(manager, {
+      licenseKey: c.licenseKey,
+      apiVersion: c.apiVersion,
+      address: c.sourceAddress,
+      seenAt: now,
+    });
+    const mediaDeviceId = await this.devices.recordMediaDeviceSighting(manager, boxId, c.mediaDevice, now);
+    const identityId = c.identityExternalId
+      ? await this.identities.recordSighting(manager, {
+          externalId: c.identityExternalId,
+          name: c.identityName,
+          userType: c.userType,
+          seenAt: c.occurredAt,
+          now,
+        })
+      : null;
+
+    const d = this.uow.dialect;
+    const id = randomUUID();
+    const hasDefects = c.defects.length > 0;
+    const json = (v: unknown) => (v === null || v === undefined ? null : JSON.stringify(v));
+    const values = [
+      id,
+      boxId,
+      mediaDeviceId,
+      c.mediaDevice.deviceId,
+      identityId,
+      c.identityExternalId,
+      c.identityName,
+      c.userType,
+      c.occurredAt,
+      c.enteredAt,
+      c.leftAt,
+      c.scoreRaw,
+      c.score,
+      c.postAction,
+      c.apiVersion,
+      json(c.attributes),
+      json(c.landmarks),
+      json(c.faceBox),
+      c.feature,
+      refs.registered?.sha256 ?? null,
+      refs.scene?.sha256 ?? null,
+      refs.infrared?.sha256 ?? null,
+      refs.face?.sha256 ?? null,
+      JSON.stringify(c.defects),
+      d.kind === 'postgres' ? hasDefects : hasDefects ? 1 : 0,
+      json(c.extra),
+      c.sourceAddress,
+      now,
+    ];
+    const inserted: { id: string }[] = await manager.query(
+      `INSERT INTO recognition_records (id, box_id, media_device_id, device_external_id, identity_id,
+         identity_external_id, identity_name, user_type, occurred_at, entered_at, left_at, score_raw, score,
+         post_action, api_version, attributes, landmarks, face_box, feature, reg_image_sha256, spot_image_sha256,
+         ir_image_sha256, face_image_sha256, defects, has_defects, extra, source_address, received_at)
+       VALUES (${d.params(1, values.length)})
+       ON CONFLICT (box_id, device_external_id, identity_external_id, occurred_at) DO NOTHING
+       RETURNING id`,
+      values,
+    );
+    if (inserted.length === 0) return null;
+
+    await this.images.index(manager, Object.values(refs), now);
+    const ref: RecordRef = {
+      recordId: id,
+      boxId,
+      licenseKey: c.licenseKey,
+      mediaDeviceId,
+      deviceExternalId: c.mediaDevice.deviceId,
+      identityId,
+      identityExternalId: c.identityExternalId,
+      identityName: c.identityName,
+      userType: c.userType,
+      postAction: c.postAction,
+      occurredAt: c.occurredAt,
+      score: c.score,
+      hasDefects,
+    };
+    await this.outbox.enqueue(manager, id, this.eventsFor(ref, refs), now);
+    return id;
+  }
+
+  private eventsFor(ref: RecordRef, refs: ImageRefs): DomainEvent[] {
+    const events: DomainEvent[] = [new RecognitionRecordedEvent(ref)];
+    if (ref.identityId && (ref.postAction === '1001' || ref.postAction === '1002')) {
+      const face = {
+        recordId: ref.recordId,
+        identityId: ref.identityId,
+        identityExternalId: ref.identityExternalId,
+        imageSha256: refs.registered?.sha256 ?? refs.face?.sha256 ?? null,
+        occurredAt: ref.occurredAt,
+      };
+      events.push(ref.postAction === '1001' ? new StrangerRegisteredEvent(face) : new FaceLibraryUpdatedEvent(face));
+    }
+    if (ref.userType === 'blacklist') events.push(new BlacklistSeenEvent(ref));
+    if (ref.userType === 'vip') events.push(new VipSeenEvent(ref));
+    return events;
+  }
+}

@@ -1,0 +1,64 @@
+/** Domain types for ingestion: the wire format is mapped into these at the box edge. */
+
+export interface RecordDefect {
+  /** Wire field the defect concerns, e.g. "spot_image" or "recognize_face_attr.feature_base64_str". */
+  field: string;
+  code: string;
+  message: string;
+}
+
+export interface FaceAttributes {
+  mask: string | null;
+  gender: string | null;
+  hat: string | null;
+  age: string | null;
+  glasses: string | null;
+  expression: string | null;
+}
+
+export type ImageRole = 'registered' | 'scene' | 'infrared' | 'face';
+
+export const IMAGE_ROLES: readonly ImageRole[] = ['registered', 'scene', 'infrared', 'face'];
+
+export interface DecodedImage {
+  bytes: Buffer;
+  contentType: string;
+}
+
+export interface MediaDeviceReport {
+  deviceId: string;
+  type: string | null;
+  ip: string | null;
+  name: string | null;
+  url: string | null;
+}
+
+/** One event, as the domain understands it. */
+export interface IngestRecognitionCommand {
+  licenseKey: string;
+  apiVersion: string | null;
+  sourceAddress: string | null;
+  mediaDevice: MediaDeviceReport;
+  identityExternalId: string;
+  identityName: string | null;
+  userType: string | null;
+  occurredAt: number;
+  enteredAt: number | null;
+  leftAt: number | null;
+  scoreRaw: number | null;
+  score: number | null;
+  postAction: string | null;
+  attributes: FaceAttributes | null;
+  landmarks: number[] | null;
+  faceBox: number[] | null;
+  feature: Buffer | null;
+  images: Partial<Record<ImageRole, DecodedImage>>;
+  defects: RecordDefect[];
+  extra: Record<string, unknown> | null;
+}
+
+export interface IngestResult {
+  stored: number;
+  duplicates: number;
+  recordIds: string[];
+}
