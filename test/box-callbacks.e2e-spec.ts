@@ -200,7 +200,7 @@ describeDb('box callback ingestion', () => {
   });
 
   it('registers the box and media device on first sight and keeps them current', async () => {
-    const p = { ...readFixture('small/000004.json'), mq_license_key: 'BOX-FIRST-SIGHT', timestamp: 1700000400000 };
+    const p: Row = { ...readFixture('small/000004.json'), mq_license_key: 'BOX-FIRST-SIGHT', timestamp: 1700000400000 };
     expect((await post(p)).status).toBe(200);
     const device = p.media_device_info as Row;
     const renamed = { ...p, timestamp: 1700000400001, media_device_info: { ...device, media_device_name: 'Lobby', media_device_ip: '10.9.9.9' } };
