@@ -1,0 +1,25 @@
+import { validateEnvironment } from './environment';
+
+describe('validateEnvironment', () => {
+  it('fills defaults for an empty environment (the embedded set-up)', () => {
+    const env = validateEnvironment({});
+    expect(env.PORT).toBe(3000);
+    expect(env.DATA_DIR).toBe('./data');
+    expect(env.DATABASE_URL).toBeUndefined();
+    expect(env.BODY_LIMIT).toBe('32mb');
+    expect(env.DB_MIGRATIONS_RUN).toBe(true);
+  });
+
+  it('converts strings from the environment to typed values', () => {
+    const env = validateEnvironment({ PORT: '8080', DB_MIGRATIONS_RUN: 'false', OUTBOX_RELAY_ENABLED: '0' });
+    expect(env.PORT).toBe(8080);
+    expect(env.DB_MIGRATIONS_RUN).toBe(false);
+    expect(env.OUTBOX_RELAY_ENABLED).toBe(false);
+  });
+
+  it('names every invalid variable', () => {
+    expect(() => validateEnvironment({ PORT: 'eighty', DATABASE_URL: 'mysql://x', BODY_LIMIT: 'huge' })).toThrow(
+      /PORT[\s\S]*DATABASE_URL must be a postgres:\/\/ URL[\s\S]*BODY_LIMIT must look like 32mb/,
+    );
+  });
+});

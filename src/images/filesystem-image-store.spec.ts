@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FilesystemImageStore } from './filesystem-image-store';
+
+describe('FilesystemImageStore', () => {
+  let root: string;
+  let store: FilesystemImageStore;
+
+  beforeEach(async () => {
+    root = fs.mkdtempSync(path.join(os.tmpdir(), 'rh-images-'));
+    store = new FilesystemImageStore(root);
+    await store.init();
+  });
+  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('names files by the sha256 of their bytes and reads them back identical', async () => {
+    const bytes = Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x01, 0xff, 0xd9]);
+    const put = await store.put(bytes);
+    expect(put).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), byteSize: 7, created: true });
+    expect(fs.existsSync(path.join(root, put.sha256.slice(0, 2), put.sha256.slice(2, 4), put.sha256))).toBe(true);
+    expect((await store.read(put.sha256))!.equals(bytes)).toBe(true);
+    expect(await store.exists(put.sha256)).toBe(true);
+  });
+
+  it('stores identical bytes once, also when written concurrently', async () => {
+    const bytes = Buffer.alloc(100_000, 7);
+    const puts = await Promise.all(Array.from({ length: 10 }, () => store.put(bytes)));
+    expect(new Set(puts.map((p) => p.sha256)).size).toBe(1);
+    expect(puts.some((p) => p.created)).toBe(true);
+    expect(fs.readdirSync(path.join(root, '.tmp'))).toEqual([]);
+    expect((await store.read(puts[0].sha256))!.equals(bytes)).toBe(true);
+  });
+
+  it('answers null for an unknown key and refuses keys that are not sha256 hex', async () => {
+    expect(await store.read('a'.repeat(64))).toBeNull();
+    expect(await store.stream('a'.repeat(64))).toBeNull();
+    await expect(store.read('../../etc/passwd')).rejects.toThrow('invalid image key');
+  });
+
+  it('deletes a stored image', async () => {
+    const { sha256 } = await store.put(Buffer.from('x'));
+    await store.delete(sha256);
+    expect(await store.exists(sha256)).toBe(false);
+  });
+});
