@@ -1,6 +1,9 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { ConfigModule } from '@nestjs/config';
+import { AlertsModule } from './alerts/alerts.module';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { BoxCallbacksModule } from './box-callbacks/box-callbacks.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { AppConfig } from './config/app-config.service';
@@ -10,7 +13,12 @@ import { DevicesModule } from './devices/devices.module';
 import { EventsModule } from './events/events.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { ImagesModule } from './images/images.module';
+import { IntegrationsModule } from './integrations/integrations.module';
 import { RecognitionRecordsModule } from './recognition-records/recognition-records.module';
+import { HealthModule } from './health/health.module';
+import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RetentionModule } from './retention/retention.module';
 
 export interface AppModuleOptions {
   /** Settings applied over the environment (tests, embedding). */
@@ -28,13 +36,21 @@ export class AppModule {
           cache: true,
           validate: (raw) => validateEnvironment({ ...raw, ...options.env }),
         }),
+        LoggingModule,
         DatabaseModule,
         EventsModule,
+        MetricsModule,
+        AuditModule,
+        AuthModule,
         ImagesModule,
         DevicesModule,
         IdentitiesModule,
         RecognitionRecordsModule,
         BoxCallbacksModule,
+        AlertsModule,
+        HealthModule,
+        RetentionModule,
+        IntegrationsModule,
       ],
       providers: [AppConfig, { provide: APP_FILTER, useClass: HttpErrorFilter }],
       exports: [AppConfig],

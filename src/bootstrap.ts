@@ -2,23 +2,20 @@ import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config.service';
-import type { LogLevel } from '@nestjs/common';
-
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-
-function nestLogLevels(level: string | undefined): LogLevel[] | false {
-  if (level === 'silent') return false;
-  const upTo = { error: 1, warn: 2, info: 3, debug: 5 }[level ?? 'info'] ?? 3;
-  return LEVELS.slice(0, upTo + 1);
-}
+import { setupOpenApi } from './common/openapi';
+import { contentLengthGuard, jsonShapeGuard, parseByteLimit } from './box-callbacks/hostile-input';
+import { IngestGate } from './box-callbacks/ingest-gate';
+import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { MetricsService } from './metrics/metrics.service';
 
 /** Builds the application exactly as production runs it; tests use it too. */
 export async function createApp(options: AppModuleOptions = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     bodyParser: false,
-    bufferLogs: false,
-    logger: nestLogLevels(options.env?.LOG_LEVEL ?? process.env.LOG_LEVEL),
+    // Start-up logs wait for the JSON logger (src/logging), which honours LOG_LEVEL.
+    bufferLogs: true,
   });
+  app.useLogger(app.get(PinoNestLogger));
   configureApp(app);
   return app;
 }
@@ -27,7 +24,17 @@ export function configureApp(app: NestExpressApplication): void {
   const config = app.get(AppConfig);
   const trustProxy = config.get('TRUST_PROXY');
   if (trustProxy) app.set('trust proxy', /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy);
+  // First, so refusals by any later layer (gate, size checks, parser, guards) are counted and timed.
+  app.use('/box-callbacks', app.get(MetricsService).boxEdgeMiddleware());
+  // Hostile-input defences around the JSON parser (src/box-callbacks/hostile-input.ts): the in-flight cap and
+  // the declared-size check run before a body is read; compressed bodies get 415 (inflate: false), so the
+  // limit bounds what is held in memory; over-deep or prototype-poisoning JSON gets 400 before any code walks it.
+  app.use('/box-callbacks', new IngestGate(config.get('INGEST_MAX_IN_FLIGHT')).middleware());
+  app.use(contentLengthGuard(parseByteLimit(config.get('BODY_LIMIT'))));
   // Boxes do not always send a JSON content type, so every body is read as JSON.
-  app.useBodyParser('json', { limit: config.get('BODY_LIMIT'), type: () => true });
-  app.enableShutdownHooks();
+  app.useBodyParser('json', { limit: config.get('BODY_LIMIT'), type: () => true, inflate: false });
+  app.use(jsonShapeGuard());
+  setupOpenApi(app);
+  // SIGTERM/SIGINT: graceful shutdown (src/health/graceful-shutdown.service.ts), then exit 0.
+  app.enableShutdownHooks([], { useProcessExit: true });
 }

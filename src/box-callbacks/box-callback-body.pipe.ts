@@ -2,9 +2,24 @@ import { Injectable, PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import { PayloadFieldError } from '../common/payload-error';
+import { RecordDefect } from '../recognition-records/recognition-record.types';
 import { AsyncRecognitionRecordDto } from './dto/async-recognition-record.dto';
+import { checkJsonShape } from './hostile-input';
+import { normaliseRecord } from './legacy-format';
 
 export const MAX_RECORDS_PER_PUSH = 100;
+
+/** One validated record of a push, in v2.0 names, with what the translation from its wire form found. */
+export interface ReceivedRecord {
+  dto: AsyncRecognitionRecordDto;
+  format: 'v2' | 'legacy';
+  /** Where it was in the push: "" for a single record, "[2]" inside an array. */
+  where: string;
+  /** The name the box used for a v2.0 field path ("ep_info.ep_id" for legacy firmware). */
+  wireName: (v2Path: string) => string;
+  /** Lesser defects found before mapping (legacy translation). */
+  defects: RecordDefect[];
+}
 
 function firstError(errors: ValidationError[], prefix: string): { field: string; message: string } | null {
   for (const e of errors) {
@@ -20,14 +35,25 @@ function firstError(errors: ValidationError[], prefix: string): { field: string;
   return null;
 }
 
+/** Messages name v2.0 fields; a legacy record is told about the names it sent. */
+function renameInMessage(message: string, v2Field: string, wireField: string): string {
+  if (v2Field === wireField) return message;
+  const leaf = (f: string) => f.slice(f.lastIndexOf('.') + 1);
+  return message.split(v2Field).join(wireField).split(leaf(v2Field)).join(leaf(wireField));
+}
+
 /**
- * Accepts one record or a JSON array of up to 100, validates each against the wire DTO and
- * answers 400 naming the first bad field ("[2].timestamp" inside an array). Nothing is stored
- * unless every record of the push is acceptable.
+ * Accepts one record or a JSON array of up to 100, translates older-firmware names to v2.0,
+ * validates each against the wire DTO and answers 400 naming the first bad field as the box sent it
+ * ("[2].timestamp" inside an array, "dev_sno" from older firmware). Nothing is stored unless every
+ * record of the push is acceptable.
  */
 @Injectable()
-export class BoxCallbackBodyPipe implements PipeTransform<unknown, AsyncRecognitionRecordDto[]> {
-  transform(body: unknown): AsyncRecognitionRecordDto[] {
+export class BoxCallbackBodyPipe implements PipeTransform<unknown, ReceivedRecord[]> {
+  transform(body: unknown): ReceivedRecord[] {
+    // The global JSON guard checks every parsed body; this keeps the pipe safe wherever it is used.
+    const shape = checkJsonShape(body);
+    if (shape) throw new PayloadFieldError(shape.field, shape.message);
     const isArray = Array.isArray(body);
     const items: unknown[] = isArray ? body : [body];
     if (isArray && items.length === 0) throw new PayloadFieldError('body', 'body must not be an empty array');
@@ -39,10 +65,14 @@ export class BoxCallbackBodyPipe implements PipeTransform<unknown, AsyncRecognit
       if (item === null || typeof item !== 'object' || Array.isArray(item)) {
         throw new PayloadFieldError(where || 'body', `${where || 'body'} must be a JSON object (a recognition record)`);
       }
-      const dto = plainToInstance(AsyncRecognitionRecordDto, item);
+      const normalised = normaliseRecord(item as Record<string, unknown>);
+      const dto = plainToInstance(AsyncRecognitionRecordDto, normalised.record);
       const error = firstError(validateSync(dto, { forbidUnknownValues: false, stopAtFirstError: true }), '');
-      if (error) throw new PayloadFieldError(`${where}${where ? '.' : ''}${error.field}`, error.message);
-      return dto;
+      if (error) {
+        const wire = normalised.wireName(error.field);
+        throw new PayloadFieldError(`${where}${where ? '.' : ''}${wire}`, renameInMessage(error.message, error.field, wire));
+      }
+      return { dto, format: normalised.format, where, wireName: normalised.wireName, defects: normalised.defects };
     });
   }
 }

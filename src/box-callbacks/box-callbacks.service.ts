@@ -2,19 +2,28 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.service';
 import { IngestionService } from '../recognition-records/ingestion.service';
 import { IngestResult } from '../recognition-records/recognition-record.types';
-import { AsyncRecognitionRecordDto } from './dto/async-recognition-record.dto';
+import { BoxAccessService, PushContext } from './box-access.service';
+import type { ReceivedRecord } from './box-callback-body.pipe';
 import { toIngestCommand } from './recognition-record.mapper';
 
-/** Turns validated wire records into domain commands and hands them to ingestion. */
+/** Checks the pushing box may push, then turns validated wire records into domain commands for ingestion. */
 @Injectable()
 export class BoxCallbacksService {
   constructor(
     private readonly ingestion: IngestionService,
+    private readonly access: BoxAccessService,
     private readonly config: AppConfig,
   ) {}
 
-  receive(records: AsyncRecognitionRecordDto[], sourceAddress: string | null): Promise<IngestResult> {
+  async receive(records: ReceivedRecord[], ctx: PushContext): Promise<IngestResult> {
+    await this.access.authorize(
+      records.map((r) => ({
+        licenseKey: r.dto.mq_license_key,
+        field: `${r.where ? `${r.where}.` : ''}${r.wireName('mq_license_key')}`,
+      })),
+      ctx,
+    );
     const maxImageBytes = this.config.get('IMAGE_MAX_BYTES');
-    return this.ingestion.ingest(records.map((r) => toIngestCommand(r, sourceAddress, { maxImageBytes })));
+    return this.ingestion.ingest(records.map((r) => toIngestCommand(r, ctx.sourceAddress, { maxImageBytes })));
   }
 }

@@ -6,9 +6,11 @@ import {
   IngestRecognitionCommand,
   RecordDefect,
 } from '../recognition-records/recognition-record.types';
-import { AsyncRecognitionRecordDto, parseEpochMillis } from './dto/async-recognition-record.dto';
+import type { ReceivedRecord } from './box-callback-body.pipe';
+import { FEATURE_DIMENSIONS } from './legacy-format';
+import { parseEpochMillis } from './dto/async-recognition-record.dto';
 
-export const FEATURE_DIMENSIONS = 512;
+export { FEATURE_DIMENSIONS };
 export const KNOWN_USER_TYPES = new Set(['employee', 'visitor', 'blacklist', 'stranger', 'vip', 'car']);
 export const KNOWN_POST_ACTIONS = new Set(['0', '1001', '1002']);
 export const KNOWN_MEDIA_DEVICE_TYPES = new Set(['photo', 'rtsp', 'file']);
@@ -35,11 +37,21 @@ export interface MapperOptions {
   maxImageBytes: number;
 }
 
-/** Collects lesser defects while mapping; the record is stored with them. */
+/**
+ * Collects lesser defects while mapping; the record is stored with them. Fields are named as the box
+ * sent them (older firmware uses other names), in messages too.
+ */
 export class Defects {
-  readonly list: RecordDefect[] = [];
+  readonly list: RecordDefect[];
+  constructor(
+    private readonly wireName: (v2Path: string) => string = (f) => f,
+    initial: RecordDefect[] = [],
+  ) {
+    this.list = [...initial];
+  }
   add(field: string, code: string, message: string): void {
-    this.list.push({ field, code, message });
+    const wire = this.wireName(field);
+    this.list.push({ field: wire, code, message: wire === field ? message : message.split(field).join(wire) });
   }
 }
 
@@ -140,8 +152,9 @@ function scrubLargeStrings(value: unknown, depth: number): unknown {
 }
 
 /** Maps a validated wire record into the domain command, listing every lesser defect. */
-export function toIngestCommand(dto: AsyncRecognitionRecordDto, sourceAddress: string | null, opts: MapperOptions): IngestRecognitionCommand {
-  const defects = new Defects();
+export function toIngestCommand(received: ReceivedRecord, sourceAddress: string | null, opts: MapperOptions): IngestRecognitionCommand {
+  const { dto, wireName } = received;
+  const defects = new Defects(wireName, received.defects);
   const raw = dto as unknown as Record<string, unknown>;
   const device = dto.media_device_info as unknown as Record<string, unknown>;
   const attr = isPlainObject(dto.recognize_face_attr) ? dto.recognize_face_attr : null;

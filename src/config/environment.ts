@@ -33,6 +33,43 @@ export class Environment {
   @IsIn(['silent', 'error', 'warn', 'info', 'debug'])
   LOG_LEVEL: 'silent' | 'error' | 'warn' | 'info' | 'debug' = 'info';
 
+  /** Days recognition records keep their images (and features stay); 0 keeps them forever. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  RETENTION_IMAGE_DAYS = 0;
+
+  /** Days recognition records are kept at all; 0 keeps them forever. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  RETENTION_RECORD_DAYS = 0;
+
+  /** How often the retention purge runs (when a retention is set). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  RETENTION_PURGE_INTERVAL_MINUTES = 60;
+
+  /** Rows per purge transaction: small batches keep ingest flowing beside the purge. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  RETENTION_BATCH_SIZE = 500;
+
+  /** Readiness fails when the oldest unrelayed outbox event is older than this. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  HEALTH_OUTBOX_MAX_LAG_MS = 300_000;
+
+  /** Longest a graceful shutdown waits for in-flight requests and the outbox drain. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  SHUTDOWN_TIMEOUT_MS = 30_000;
+
   @IsString()
   HOST = '0.0.0.0';
 
@@ -76,6 +113,16 @@ export class Environment {
   @Min(1024)
   IMAGE_MAX_BYTES = 16 * 1024 * 1024;
 
+  /** open: unknown boxes are registered on first push; registered: only boxes already known (and enabled). */
+  @IsIn(['open', 'registered'])
+  BOX_AUTH_MODE: 'open' | 'registered' = 'open';
+
+  /** Box pushes read and stored at once; beyond it 503 with Retry-After (bounds memory to about this × BODY_LIMIT). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  INGEST_MAX_IN_FLIGHT = 64;
+
   /** Express "trust proxy" setting, so box source addresses are right behind a load balancer. */
   @IsOptional()
   @IsString()
@@ -102,6 +149,80 @@ export class Environment {
   @IsInt()
   @Min(1)
   OUTBOX_MAX_BACKOFF_MS = 300_000;
+
+  /** Outbox rows one relay pass claims at a time; smaller batches spread a backlog over more instances. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  OUTBOX_BATCH_SIZE = 100;
+
+  /** Optional bootstrap admin key for the REST API (create real keys with it, then unset it). */
+  @IsOptional()
+  @IsString()
+  @Matches(/^.{32,}$/, { message: 'ADMIN_API_KEY must be at least 32 characters' })
+  ADMIN_API_KEY?: string;
+  // --- Integrations (src/integrations): live event stream and outbound webhooks ---
+
+  /** Absolute base URL consumers reach the hub at, for image links in events (e.g. https://hub.example.com). */
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s]+[^/\s]$/, { message: 'PUBLIC_BASE_URL must be an http(s) URL without a trailing slash' })
+  PUBLIC_BASE_URL?: string;
+
+  /** How often /events/stream reads new outbox rows (events committed by any instance). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  EVENT_STREAM_POLL_MS = 500;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  EVENT_STREAM_HEARTBEAT_MS = 15_000;
+
+  /** How long the stream waits for a missing outbox id (a transaction not yet committed) before skipping it. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  EVENT_STREAM_GAP_GRACE_MS = 10_000;
+
+  @Transform(toBool)
+  @IsBoolean()
+  WEBHOOK_DISPATCH_ENABLED = true;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  WEBHOOK_POLL_INTERVAL_MS = 1000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  WEBHOOK_TIMEOUT_MS = 10_000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  WEBHOOK_MAX_ATTEMPTS = 8;
+
+  /** First retry delay; doubles per failed attempt up to WEBHOOK_MAX_BACKOFF_MS. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_BACKOFF_BASE_MS = 5000;
+
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_MAX_BACKOFF_MS = 3_600_000;
+
+  /** Deliveries in flight at once per instance (each to a different subscription). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
+  WEBHOOK_CONCURRENCY = 16;
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

@@ -10,9 +10,15 @@ import { Face } from '../identities/entities/face.entity';
 import { RecognitionRecord } from '../recognition-records/entities/recognition-record.entity';
 import { StoredImage } from '../images/entities/stored-image.entity';
 import { OutboxEvent } from '../events/entities/outbox-event.entity';
+import { ApiKey } from '../auth/entities/api-key.entity';
+import { AuditEntry } from '../audit/entities/audit-entry.entity';
+import { Alert } from '../alerts/entities/alert.entity';
 import { migrations } from './migrations';
+import { WebhookSubscription } from '../integrations/webhooks/entities/webhook-subscription.entity';
+import { WebhookDelivery } from '../integrations/webhooks/entities/webhook-delivery.entity';
+import { WebhookDeliveryAttempt } from '../integrations/webhooks/entities/webhook-delivery-attempt.entity';
 
-export const entities = [Box, MediaDevice, Identity, Face, RecognitionRecord, StoredImage, OutboxEvent];
+export const entities = [Box, MediaDevice, Identity, Face, RecognitionRecord, StoredImage, OutboxEvent, ApiKey, AuditEntry, Alert, WebhookSubscription, WebhookDelivery, WebhookDeliveryAttempt];
 
 /** One place that turns settings into TypeORM options, used by the app, ormconfig.ts and tests. */
 export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrationsRun?: boolean } = {}): DataSourceOptions {

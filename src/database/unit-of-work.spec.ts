@@ -35,4 +35,44 @@ describe('UnitOfWork on SQLite', () => {
     expect(rows.map((r) => r.k)).toEqual(Array.from({ length: 20 }, (_, i) => i).filter((i) => i % 5 !== 0));
     expect(rows.every((r) => r.v === 'b')).toBe(true);
   });
+
+  it('commits units that queue up together in one group, answering each only after that commit', async () => {
+    const uow = new UnitOfWork(ds);
+    const committed: boolean[] = [];
+    const runs = Array.from({ length: 30 }, (_, i) =>
+      uow
+        .run(async (m) => {
+          await m.query('INSERT INTO t (k, v) VALUES (?, ?)', [i, 'a']);
+          return i;
+        })
+        .then(async (v) => {
+          // Visible from outside the transaction as soon as the caller is answered.
+          const seen: unknown[] = await ds.query('SELECT k FROM t WHERE k = ?', [v]);
+          committed[v] = seen.length === 1;
+        }),
+    );
+    await Promise.all(runs);
+    expect(committed.filter(Boolean)).toHaveLength(30);
+    expect(uow.groupCommits.works).toBe(30);
+    expect(uow.groupCommits.groups).toBeLessThan(30);
+  });
+
+  it('fails every unit of a group whose commit fails, and keeps none of its writes', async () => {
+    const uow = new UnitOfWork(ds);
+    // A deferred foreign key is checked at COMMIT: one unit's bad row makes the whole group's commit fail.
+    await ds.query('CREATE TABLE parent (id INTEGER PRIMARY KEY)');
+    await ds.query('CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)');
+    await ds.query('PRAGMA foreign_keys = ON');
+    const runs = [
+      uow.run((m) => m.query('INSERT INTO t (k, v) VALUES (1, ?)', ['a'])),
+      uow.run((m) => m.query('INSERT INTO t (k, v) VALUES (2, ?)', ['b'])),
+      uow.run((m) => m.query('INSERT INTO child (id, p) VALUES (1, 99)')),
+    ];
+    const results = await Promise.allSettled(runs);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    expect(await ds.query('SELECT k FROM t')).toEqual([]);
+    // The queue keeps working afterwards.
+    await uow.run((m) => m.query('INSERT INTO t (k, v) VALUES (3, ?)', ['c']));
+    expect(await ds.query('SELECT k FROM t')).toEqual([{ k: 3 }]);
+  });
 });

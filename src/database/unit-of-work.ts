@@ -14,7 +14,11 @@ import { SqlDialect } from './sql-dialect';
 @Injectable()
 export class UnitOfWork {
   readonly dialect: SqlDialect;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** SQLite group commit: transactions queued while the previous group was committing. */
+  private queue: QueuedWork[] = [];
+  private draining = false;
+  /** Commits made on SQLite and the units of work they carried (groups <= works). */
+  readonly groupCommits = { groups: 0, works: 0 };
 
   constructor(@InjectDataSource() readonly dataSource: DataSource) {
     this.dialect = new SqlDialect(dataSource);
@@ -23,9 +27,60 @@ export class UnitOfWork {
   /** The work may run more than once on PostgreSQL (retried after a deadlock), so keep side effects inside the transaction. */
   run<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     if (this.dialect.kind === 'postgres') return this.runWithRetry(work);
-    const next = this.tail.then(() => this.dataSource.transaction(work));
-    this.tail = next.catch(() => undefined);
-    return next;
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.draining) {
+        this.draining = true;
+        // Start on the next microtask, so units submitted in the same turn share the first commit too.
+        queueMicrotask(() => void this.drain());
+      }
+    });
+  }
+
+  /**
+   * SQLite group commit. With synchronous=FULL each COMMIT fsyncs the WAL, and better-sqlite3 does that on the
+   * event loop, so one commit per push capped ingest at the disk's fsync rate. Units of work that queue up
+   * while a commit is in progress are run one after another in the next transaction, each inside its own
+   * SAVEPOINT (a failing unit rolls back only its own writes), and share its single COMMIT. Every caller is
+   * still answered only after the COMMIT that made its writes durable.
+   */
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) await this.commitGroup(this.queue.splice(0, MAX_GROUP));
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async commitGroup(group: QueuedWork[]): Promise<void> {
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        const runner = manager.queryRunner!;
+        for (const unit of group) {
+          await runner.startTransaction(); // nested: SAVEPOINT
+          try {
+            const value = await unit.work(manager);
+            await runner.commitTransaction(); // RELEASE SAVEPOINT
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            await runner.rollbackTransaction(); // ROLLBACK TO SAVEPOINT; if that fails, the whole group fails
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // Nothing of the group is durable: every unit fails (with its own error if it had one).
+      group.forEach((unit, i) => unit.reject(outcomes[i]?.ok === false ? outcomes[i].error : error));
+      return;
+    }
+    this.groupCommits.groups++;
+    this.groupCommits.works += group.length;
+    group.forEach((unit, i) => {
+      const o = outcomes[i];
+      if (o.ok) unit.resolve(o.value);
+      else unit.reject(o.error);
+    });
   }
 
   private async runWithRetry<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -43,3 +98,11 @@ export class UnitOfWork {
 }
 
 const MAX_ATTEMPTS = 5;
+/** Bound on units per SQLite commit, so one group never holds the writer for long. */
+const MAX_GROUP = 64;
+
+interface QueuedWork {
+  work: (manager: EntityManager) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}

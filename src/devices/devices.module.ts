@@ -1,8 +1,11 @@
 import { Module } from '@nestjs/common';
+import { DevicesController } from './devices.controller';
+import { DevicesQueryService } from './devices-query.service';
 import { DevicesService } from './devices.service';
 
 @Module({
-  providers: [DevicesService],
+  controllers: [DevicesController],
+  providers: [DevicesService, DevicesQueryService],
   exports: [DevicesService],
 })
 export class DevicesModule {}

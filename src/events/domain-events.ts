@@ -63,12 +63,32 @@ export class VipSeenEvent {
   constructor(readonly record: RecordRef, readonly meta?: DomainEventMeta) {}
 }
 
+export interface IdentityMerge {
+  /** The identity merged away: gone from the API, kept only as an alias of the target. */
+  sourceId: string;
+  sourceExternalId: string;
+  /** The identity that now holds the source's records and faces. */
+  targetId: string;
+  targetExternalId: string;
+  movedRecords: number;
+  movedFaces: number;
+  /** Audit actor who requested the merge. */
+  mergedBy: string;
+}
+
+/** An operator merged one identity into another (records and faces moved, source removed). */
+export class IdentityMergedEvent {
+  static readonly type = 'identity.merged';
+  constructor(readonly merge: IdentityMerge, readonly meta?: DomainEventMeta) {}
+}
+
 export type DomainEvent =
   | RecognitionRecordedEvent
   | StrangerRegisteredEvent
   | FaceLibraryUpdatedEvent
   | BlacklistSeenEvent
-  | VipSeenEvent;
+  | VipSeenEvent
+  | IdentityMergedEvent;
 
 type EventClass = { type: string; new (body: never, meta?: DomainEventMeta): DomainEvent };
 
@@ -78,6 +98,7 @@ export const DOMAIN_EVENT_CLASSES: readonly EventClass[] = [
   FaceLibraryUpdatedEvent,
   BlacklistSeenEvent,
   VipSeenEvent,
+  IdentityMergedEvent,
 ];
 
 export function eventTypeOf(event: DomainEvent): string {

@@ -1,5 +1,5 @@
-import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
-import { EventEmitter2 } from '@nestjs/event-emitter';
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { EventEmitter2, EventEmitterReadinessWatcher } from '@nestjs/event-emitter';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
@@ -16,72 +16,88 @@ interface ClaimedRow {
   attempts: number;
 }
 
-const BATCH = 100;
-
 /**
  * Moves committed outbox rows to in-process listeners. Rows are claimed with a lease
  * (FOR UPDATE SKIP LOCKED on PostgreSQL), so several instances share the work, and a row whose
  * instance died is taken over when its lease runs out. A row is marked processed only after
- * every listener succeeded; a failure is retried with exponential backoff and kept in last_error.
+ * every listener succeeded; a failure is retried with exponential backoff and kept in
+ * attempts/last_error. Delivery is at least once: listeners must be idempotent.
  */
 @Injectable()
-export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
-  readonly instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  readonly instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`.slice(0, 64);
   private timer?: NodeJS.Timeout;
-  private running?: Promise<void>;
-  private again = false;
+  /** Passes run one after another; drain() and kick() queue onto this chain. */
+  private chain: Promise<void> = Promise.resolve();
+  private kickQueued = false;
   private stopped = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly uow: UnitOfWork,
     private readonly emitter: EventEmitter2,
+    private readonly listenersReady: EventEmitterReadinessWatcher,
     private readonly config: AppConfig,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (!this.config.get('OUTBOX_RELAY_ENABLED')) return;
+    // SQLite is embedded: only this process uses the file, so claims left by a killed predecessor are
+    // stale and can be released now instead of waiting out their lease.
+    if (this.uow.dialect.kind === 'sqlite') await this.releaseForeignClaims();
     this.timer = setInterval(() => this.kick(), this.config.get('OUTBOX_POLL_INTERVAL_MS'));
     this.timer.unref();
     this.kick();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Runs before Nest removes the event listeners and closes the database: finish the row in hand first. */
+  async beforeApplicationShutdown(): Promise<void> {
     await this.stop();
   }
 
-  /** Stop polling and wait for the batch in hand to finish. */
+  /** Stop polling, release unstarted claims and wait for the row in hand. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.chain;
   }
 
   /** Ask for a relay pass soon (after a commit that wrote events). */
   kick(): void {
-    if (this.stopped || !this.config.get('OUTBOX_RELAY_ENABLED')) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.drain().finally(() => {
-      this.running = undefined;
-      if (this.again && !this.stopped) {
-        this.again = false;
-        this.kick();
-      }
+    if (this.stopped || !this.config.get('OUTBOX_RELAY_ENABLED') || this.kickQueued) return;
+    this.kickQueued = true;
+    this.chain = this.chain.then(() => {
+      this.kickQueued = false;
+      return this.pass();
     });
   }
 
-  /** Relay until nothing is due; resolves when done. Exposed for tests and shutdown. */
-  async drain(): Promise<void> {
+  /**
+   * Relay until nothing is due, after any pass already under way; resolves when done.
+   * Works with OUTBOX_RELAY_ENABLED=false too (tests, operational tools).
+   */
+  drain(): Promise<void> {
+    this.chain = this.chain.then(() => this.pass());
+    return this.chain;
+  }
+
+  private async pass(): Promise<void> {
     try {
-      for (;;) {
+      // Listeners are subscribed in another module's bootstrap hook; relaying before that would mark
+      // events processed that nobody heard.
+      await this.listenersReady.waitUntilReady();
+      while (!this.stopped) {
         const rows = await this.claim();
         if (rows.length === 0) return;
-        for (const row of rows) await this.deliver(row);
-        if (rows.length < BATCH || this.stopped) return;
+        // Stop well before the lease ends, so no other instance takes over a row while we deliver it.
+        const deliverUntil = Date.now() + this.config.get('OUTBOX_LEASE_MS') / 2;
+        let delivered = 0;
+        while (delivered < rows.length && !this.stopped && Date.now() < deliverUntil) {
+          await this.deliver(rows[delivered++]);
+        }
+        if (delivered < rows.length) await this.release(rows.slice(delivered).map((r) => Number(r.id)));
+        if (rows.length < this.config.get('OUTBOX_BATCH_SIZE')) return;
       }
     } catch (e) {
       this.logger.error(`outbox relay pass failed: ${(e as Error).message}`);
@@ -92,6 +108,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
     const d = this.uow.dialect;
     const now = Date.now();
     const leaseUntil = now + this.config.get('OUTBOX_LEASE_MS');
+    const batch = this.config.get('OUTBOX_BATCH_SIZE');
     return this.uow.run(async (m) => {
       const result: unknown = await m.query(
         `UPDATE outbox_events SET claimed_by = ${d.p(1)}, claimed_until = ${d.p(2)}
@@ -99,7 +116,7 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
            SELECT id FROM outbox_events
            WHERE processed_at IS NULL AND available_at <= ${d.p(3)}
              AND (claimed_until IS NULL OR claimed_until < ${d.p(4)})
-           ORDER BY id LIMIT ${BATCH} ${d.skipLocked})
+           ORDER BY id LIMIT ${batch} ${d.skipLocked})
          RETURNING id, type, payload, created_at, attempts`,
         [this.instanceId, leaseUntil, now, now],
       );
@@ -114,27 +131,52 @@ export class OutboxRelay implements OnApplicationBootstrap, OnApplicationShutdow
       const event = rehydrateEvent(row.type, JSON.parse(row.payload), { eventId: id, occurredAt: Number(row.created_at) });
       if (event) await this.emitter.emitAsync(row.type, event);
       else this.logger.warn(`outbox event ${id} has unknown type ${row.type}; marking processed`);
+      // last_error stays: with attempts it tells that the event succeeded only after failures.
       await this.uow.run((m) =>
         m.query(
-          `UPDATE outbox_events SET processed_at = ${d.p(1)}, claimed_by = NULL, claimed_until = NULL, last_error = NULL
-           WHERE id = ${d.p(2)}`,
+          `UPDATE outbox_events SET processed_at = ${d.p(1)}, claimed_by = NULL, claimed_until = NULL
+           WHERE id = ${d.p(2)} AND processed_at IS NULL`,
           [Date.now(), id],
         ),
       );
     } catch (e) {
-      const attempts = row.attempts + 1;
+      const attempts = Number(row.attempts) + 1;
       const delay = Math.min(this.config.get('OUTBOX_MAX_BACKOFF_MS'), 500 * 2 ** Math.min(attempts, 20));
       const message = ((e as Error)?.message ?? String(e)).slice(0, 2000);
       this.logger.warn(`listener for ${row.type} (outbox ${id}) failed, attempt ${attempts}, retry in ${delay} ms: ${message}`);
+      // Only while we still hold the claim: a row taken over after our lease ran out is not ours to reschedule.
       await this.uow.run((m) =>
         m.query(
           `UPDATE outbox_events SET attempts = ${d.p(1)}, last_error = ${d.p(2)}, available_at = ${d.p(3)},
              claimed_by = NULL, claimed_until = NULL
-           WHERE id = ${d.p(4)}`,
-          [attempts, message, Date.now() + delay, id],
+           WHERE id = ${d.p(4)} AND claimed_by = ${d.p(5)} AND processed_at IS NULL`,
+          [attempts, message, Date.now() + delay, id, this.instanceId],
         ),
       );
     }
+  }
+
+  /** Give back claimed rows not delivered (stopping, or lease running short) so others need not wait. */
+  private async release(ids: number[]): Promise<void> {
+    const d = this.uow.dialect;
+    await this.uow.run((m) =>
+      m.query(
+        `UPDATE outbox_events SET claimed_by = NULL, claimed_until = NULL
+         WHERE claimed_by = ${d.p(1)} AND processed_at IS NULL AND id IN (${d.params(2, ids.length)})`,
+        [this.instanceId, ...ids],
+      ),
+    );
+  }
+
+  private async releaseForeignClaims(): Promise<void> {
+    const d = this.uow.dialect;
+    await this.uow.run((m) =>
+      m.query(
+        `UPDATE outbox_events SET claimed_by = NULL, claimed_until = NULL
+         WHERE processed_at IS NULL AND claimed_by IS NOT NULL AND claimed_by <> ${d.p(1)}`,
+        [this.instanceId],
+      ),
+    );
   }
 
   /** Events not yet relayed, and the age of the oldest (for health and metrics). */

@@ -1,8 +1,16 @@
 import { Module } from '@nestjs/common';
+import { ImagesModule } from '../images/images.module';
+import { IdentitiesController } from './identities.controller';
+import { IdentitiesQueryService } from './identities-query.service';
+import { IdentityAdminService } from './identity-admin.service';
+import { FaceLibraryListener } from './face-library.listener';
+import { FaceLibraryService } from './face-library.service';
 import { IdentitiesService } from './identities.service';
 
 @Module({
-  providers: [IdentitiesService],
-  exports: [IdentitiesService],
+  imports: [ImagesModule],
+  controllers: [IdentitiesController],
+  providers: [IdentitiesService, FaceLibraryService, FaceLibraryListener, IdentitiesQueryService, IdentityAdminService],
+  exports: [IdentitiesService, FaceLibraryService],
 })
 export class IdentitiesModule {}

@@ -19,8 +19,9 @@ export class IdentitiesService {
   /** Insert-or-update the identity in the caller's transaction; returns its id. */
   async recordSighting(manager: EntityManager, s: IdentitySighting): Promise<string> {
     const d = this.uow.dialect;
-    const newer = 'excluded.last_seen_at >= identities.last_seen_at';
-    const rows: { id: string }[] = await manager.query(
+    // An operator's edit (edited_at) wins over what boxes report later; each record still keeps what was sent.
+    const newer = 'identities.edited_at IS NULL AND excluded.last_seen_at >= identities.last_seen_at';
+    const rows: { id: string; merged_into_id: string | null }[] = await manager.query(
       `INSERT INTO identities (id, external_id, name, user_type, first_seen_at, last_seen_at, updated_at)
        VALUES (${d.params(1, 7)})
        ON CONFLICT (external_id) DO UPDATE SET
@@ -29,9 +30,17 @@ export class IdentitiesService {
          first_seen_at = ${d.least('identities.first_seen_at', 'excluded.first_seen_at')},
          last_seen_at = ${d.greatest('identities.last_seen_at', 'excluded.last_seen_at')},
          updated_at = excluded.updated_at
-       RETURNING id`,
+       RETURNING id, merged_into_id`,
       [randomUUID(), s.externalId, s.name, s.userType, s.seenAt, s.seenAt, s.now],
     );
-    return rows[0].id;
+    const mergedInto = rows[0].merged_into_id;
+    if (!mergedInto) return rows[0].id;
+    // An operator merged this identity_id into another identity: its sightings belong to that one now.
+    await manager.query(
+      `UPDATE identities SET first_seen_at = ${d.least('first_seen_at', d.p(1))}, last_seen_at = ${d.greatest('last_seen_at', d.p(2))}
+       WHERE id = ${d.p(3)}`,
+      [s.seenAt, s.seenAt, mergedInto],
+    );
+    return mergedInto;
   }
 }

@@ -21,6 +21,7 @@ export class FilesystemImageStore extends ImageStore {
 
   async init(): Promise<void> {
     await fs.mkdir(this.tmpDir, { recursive: true });
+    await fs.mkdir(this.quarantineDir, { recursive: true });
   }
 
   pathFor(sha256: string): string {
@@ -77,6 +78,44 @@ export class FilesystemImageStore extends ImageStore {
 
   async delete(sha256: string): Promise<void> {
     await fs.rm(this.pathFor(sha256), { force: true });
+  }
+
+  async quarantine(sha256: string): Promise<boolean> {
+    try {
+      await fs.rename(this.pathFor(sha256), this.quarantinePath(sha256));
+      return true;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+  }
+
+  async restoreQuarantined(sha256: string): Promise<void> {
+    const target = this.pathFor(sha256);
+    await fs.mkdir(path.dirname(target), { recursive: true });
+    try {
+      await fs.rename(this.quarantinePath(sha256), target);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+  }
+
+  async discardQuarantined(sha256: string): Promise<void> {
+    await fs.rm(this.quarantinePath(sha256), { force: true });
+  }
+
+  async listQuarantined(): Promise<string[]> {
+    const names = await fs.readdir(this.quarantineDir).catch(() => [] as string[]);
+    return names.filter((n) => SHA256_HEX.test(n));
+  }
+
+  private get quarantineDir(): string {
+    return path.join(this.root, '.purge');
+  }
+
+  private quarantinePath(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw new Error('invalid image key');
+    return path.join(this.quarantineDir, sha256);
   }
 
   async checkWritable(): Promise<void> {

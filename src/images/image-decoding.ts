@@ -18,6 +18,8 @@ export function decodeBase64Strict(input: string): Buffer | null {
     text = text.slice(m[0].length);
   }
   if (text.length === 0 || text.length % 4 !== 0) return null;
+  // Node also decodes the URL-safe alphabet; the box sends standard base64. indexOf is a native scan.
+  if (text.indexOf('-') !== -1 || text.indexOf('_') !== -1) return null;
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   const bytes = Buffer.from(text, 'base64');
   return bytes.length === (text.length / 4) * 3 - padding ? bytes : null;
@@ -42,6 +44,7 @@ export function decodeImage(value: string, maxBytes: number): DecodedImage | Dec
   if (value.length > Math.ceil((maxBytes * 4) / 3) + 128) return 'too_large';
   const bytes = decodeBase64Strict(value);
   if (!bytes) return 'invalid_base64';
+  if (bytes.length > maxBytes) return 'too_large';
   const sniffed = sniffImage(bytes);
   if (typeof sniffed === 'string') return sniffed;
   return { bytes, contentType: sniffed.contentType };

@@ -23,6 +23,18 @@ export class ImagesService {
     return { sha256: put.sha256, contentType: image.contentType, byteSize: put.byteSize };
   }
 
+  /**
+   * After an ingest committed: an image that was already in the store when the ingest began may have
+   * been purged (unreferenced at the time) before the commit. Write it again from the bytes in hand.
+   */
+  async restoreIfPurged(images: { ref: StoredImageRef; image: DecodedImage }[]): Promise<void> {
+    for (const { ref, image } of images) {
+      if (await this.store.exists(ref.sha256)) continue;
+      await this.store.put(image.bytes);
+      await this.uow.run((m) => this.index(m, [ref], Date.now()));
+    }
+  }
+
   /** Index rows for stored images, inside the caller's transaction. */
   async index(manager: EntityManager, refs: StoredImageRef[], now: number): Promise<void> {
     const d = this.uow.dialect;

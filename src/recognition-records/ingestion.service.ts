@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Optional } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -16,6 +16,7 @@ import { OutboxRelay } from '../events/outbox-relay.service';
 import { OutboxService } from '../events/outbox.service';
 import { IdentitiesService } from '../identities/identities.service';
 import { ImagesService, StoredImageRef } from '../images/images.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { IMAGE_ROLES, ImageRole, IngestRecognitionCommand, IngestResult } from './recognition-record.types';
 
 type ImageRefs = Partial<Record<ImageRole, StoredImageRef>>;
@@ -35,14 +36,17 @@ export class IngestionService {
     private readonly images: ImagesService,
     private readonly outbox: OutboxService,
     private readonly relay: OutboxRelay,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async ingest(commands: IngestRecognitionCommand[]): Promise<IngestResult> {
     const refs = await Promise.all(commands.map((c) => this.writeImages(c)));
+    const stored: boolean[] = [];
     const result = await this.uow.run(async (manager) => {
       const out: IngestResult = { stored: 0, duplicates: 0, recordIds: [] };
       for (let i = 0; i < commands.length; i++) {
         const id = await this.storeOne(manager, commands[i], refs[i]);
+        stored[i] = id !== null;
         if (id) {
           out.stored++;
           out.recordIds.push(id);
@@ -50,7 +54,16 @@ export class IngestionService {
       }
       return out;
     });
+    // A retention purge may have removed an image that was already stored when this ingest began.
+    await this.images.restoreIfPurged(
+      commands.flatMap((c, i) =>
+        stored[i] ? IMAGE_ROLES.flatMap((role) => (refs[i][role] ? [{ ref: refs[i][role]!, image: c.images[role]! }] : [])) : [],
+      ),
+    );
     if (result.stored > 0) this.relay.kick();
+    this.metrics?.observeIngest(
+      commands.map((c, i) => ({ licenseKey: c.licenseKey, stored: stored[i], defective: c.defects.length > 0 })),
+    );
     return result;
   }
 

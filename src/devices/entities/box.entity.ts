@@ -31,4 +31,12 @@ export class Box {
 
   @Column({ name: 'last_seen_at', type: 'bigint', transformer: bigintMs })
   lastSeenAt: number;
+
+  /** sha256 (hex) of the secret in this box's callback URL; null means the plain URL is accepted. */
+  @Column({ name: 'callback_token_hash', type: 'varchar', length: 64, nullable: true })
+  callbackTokenHash: string | null;
+
+  /** CIDR networks this box may push from; null means any address. */
+  @Column({ name: 'allowed_networks', type: 'simple-json', nullable: true })
+  allowedNetworks: string[] | null;
 }

@@ -8,6 +8,7 @@ import { bigintMs } from '../../database/transformers';
  */
 @Entity('outbox_events')
 @Index('ix_outbox_due', ['processedAt', 'availableAt'])
+@Index('ix_outbox_aggregate', ['aggregateId'])
 export class OutboxEvent {
   /** Relay order; PostgreSQL returns int8 as a string. */
   @BigAutoIncrementPrimaryColumn()

@@ -9,6 +9,9 @@ import { Identity } from './identity.entity';
  */
 @Entity('faces')
 @Index('uq_faces_identity_source_record', ['identityId', 'sourceRecordId'], { unique: true })
+@Index('ix_faces_image', ['imageSha256'])
+// At most one current face per identity, enforced by the database whatever instance applies the change.
+@Index('uq_faces_identity_current', ['identityId'], { unique: true, where: 'is_current' })
 export class Face {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

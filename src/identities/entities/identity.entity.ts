@@ -28,4 +28,12 @@ export class Identity {
 
   @Column({ name: 'updated_at', type: 'bigint', transformer: bigintMs })
   updatedAt: number;
+
+  /** When an operator last set name or user_type over REST; from then on pushes no longer overwrite them. */
+  @Column({ name: 'edited_at', type: 'bigint', nullable: true, transformer: bigintMs })
+  editedAt: number | null;
+
+  /** Set when an operator merged this identity into another: kept so later pushes naming it land on that one. */
+  @Column({ name: 'merged_into_id', type: 'varchar', length: 36, nullable: true })
+  mergedIntoId: string | null;
 }

@@ -13,6 +13,14 @@ import type { FaceAttributes, RecordDefect } from '../recognition-record.types';
 @Index('ix_records_occurred', ['occurredAt', 'id'])
 @Index('ix_records_device_occurred', ['mediaDeviceId', 'occurredAt'])
 @Index('ix_records_identity_occurred', ['identityId', 'occurredAt'])
+// Retention and erasure ask whether any record still references an image.
+@Index('ix_records_reg_image', ['regImageSha256'])
+@Index('ix_records_spot_image', ['spotImageSha256'])
+@Index('ix_records_ir_image', ['irImageSha256'])
+@Index('ix_records_face_image', ['faceImageSha256'])
+// Filters of the consumer API (box, user_type) within a time range.
+@Index('ix_records_box_occurred', ['boxId', 'occurredAt'])
+@Index('ix_records_user_type_occurred', ['userType', 'occurredAt'])
 export class RecognitionRecord {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;

@@ -1,0 +1,23 @@
+import { Controller, Get, Query, UsePipes } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeyProtected, RequireRole } from '../auth/auth.decorators';
+import { apiValidationPipe } from '../common/api-validation.pipe';
+import { AuditService } from './audit.service';
+import { AuditEntryDto, AuditPageDto, AuditQueryDto } from './dto/audit.dto';
+
+@ApiTags('audit')
+@ApiKeyProtected()
+@UsePipes(apiValidationPipe())
+@Controller('audit-log')
+export class AuditController {
+  constructor(private readonly audit: AuditService) {}
+
+  @Get()
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Audit trail, newest first (admin).' })
+  @ApiOkResponse({ type: AuditPageDto })
+  async list(@Query() q: AuditQueryDto): Promise<AuditPageDto> {
+    const page = await this.audit.list(q);
+    return { items: page.items.map(AuditEntryDto.from), nextCursor: page.nextCursor };
+  }
+}

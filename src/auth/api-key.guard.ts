@@ -1,0 +1,55 @@
+import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Request } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppConfig } from '../config/app-config.service';
+import { ApiKeysService } from './api-keys.service';
+import { ApiPrincipal, ApiRole, REQUIRED_ROLE, roleSatisfies } from './roles';
+
+export type AuthenticatedRequest = Request & { principal?: ApiPrincipal };
+
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
+
+/** 401 without a valid key (X-API-Key or Authorization: Bearer), 403 when its role is too low. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  private readonly bootstrapAdminHash: Buffer | null;
+
+  constructor(
+    private readonly keys: ApiKeysService,
+    private readonly reflector: Reflector,
+    config: AppConfig,
+  ) {
+    const adminKey = config.get('ADMIN_API_KEY');
+    this.bootstrapAdminHash = adminKey ? sha256(adminKey) : null;
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const required =
+      this.reflector.getAllAndOverride<ApiRole | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ?? 'reader';
+    const presented = presentedKey(req);
+    if (!presented) throw new UnauthorizedException({ message: 'an API key is required (X-API-Key header)', field: 'X-API-Key' });
+    const principal = this.bootstrapAdmin(presented) ?? (await this.keys.verify(presented));
+    if (!principal) throw new UnauthorizedException({ message: 'invalid or revoked API key', field: 'X-API-Key' });
+    if (!roleSatisfies(principal.role, required)) {
+      throw new ForbiddenException({ message: `this endpoint requires the ${required} role`, field: 'X-API-Key' });
+    }
+    req.principal = principal;
+    return true;
+  }
+
+  /** ADMIN_API_KEY lets an operator create the first keys over HTTP; compared in constant time. */
+  private bootstrapAdmin(presented: string): ApiPrincipal | null {
+    if (!this.bootstrapAdminHash || !timingSafeEqual(sha256(presented), this.bootstrapAdminHash)) return null;
+    return { keyId: 'ADMIN_API_KEY', name: 'ADMIN_API_KEY', role: 'admin', actor: 'env:ADMIN_API_KEY' };
+  }
+}
+
+function presentedKey(req: Request): string | null {
+  const header = req.headers['x-api-key'];
+  if (typeof header === 'string' && header.trim()) return header.trim();
+  const auth = req.headers.authorization;
+  const m = typeof auth === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(auth) : null;
+  return m ? m[1] : null;
+}

@@ -1,0 +1,51 @@
+import { Body, Controller, Delete, Get, Post, UsePipes } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service';
+import { apiValidationPipe } from '../common/api-validation.pipe';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { UuidParam } from '../common/uuid-param';
+import { ApiKeysService } from './api-keys.service';
+import { ApiKeyProtected, Principal, RequireRole } from './auth.decorators';
+import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
+import type { ApiPrincipal } from './roles';
+
+@ApiTags('api-keys')
+@ApiKeyProtected()
+@UsePipes(apiValidationPipe())
+@Controller('api-keys')
+export class ApiKeysController {
+  constructor(
+    private readonly keys: ApiKeysService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Post()
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Create an API key (admin). The key is returned once.' })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  async create(@Body() body: CreateApiKeyDto, @Principal() principal: ApiPrincipal): Promise<CreatedApiKeyDto> {
+    const { key, record } = await this.keys.create(body.name, body.role, principal.actor);
+    await this.audit.record({ actor: principal.actor, action: 'api-key.created', subjectType: 'api-key', subjectId: record.id, details: { role: record.role } });
+    return { ...ApiKeyDto.from(record), key };
+  }
+
+  @Get()
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'List API keys (admin). Keys themselves are never shown again.' })
+  @ApiOkResponse({ type: [ApiKeyDto] })
+  async list(): Promise<ApiKeyDto[]> {
+    return (await this.keys.list()).map(ApiKeyDto.from);
+  }
+
+  @Delete(':id')
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Revoke an API key (admin); it is refused from then on.' })
+  @ApiOkResponse({ type: ApiKeyDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async revoke(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<ApiKeyDto> {
+    const key = await this.keys.revoke(id);
+    await this.audit.record({ actor: principal.actor, action: 'api-key.revoked', subjectType: 'api-key', subjectId: id });
+    return ApiKeyDto.from(key);
+  }
+}
+

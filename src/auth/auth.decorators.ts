@@ -1,0 +1,29 @@
+import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
+import { ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiKeyGuard, AuthenticatedRequest } from './api-key.guard';
+import { ApiPrincipal, ApiRole, REQUIRED_ROLE } from './roles';
+import { ErrorResponseDto } from '../common/error-response.dto';
+
+export const API_KEY_SECURITY = 'api-key';
+
+/** Protects a controller with API keys; endpoints need `reader` unless they say otherwise with RequireRole. */
+export function ApiKeyProtected(): ClassDecorator {
+  return applyDecorators(
+    UseGuards(ApiKeyGuard),
+    ApiSecurity(API_KEY_SECURITY),
+    ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key.', type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: 'The key\'s role is not allowed here.', type: ErrorResponseDto }),
+  );
+}
+
+/** Minimum role for one endpoint (roles are ordered reader < biometric-reader < admin). */
+export function RequireRole(role: ApiRole): MethodDecorator {
+  return applyDecorators(SetMetadata(REQUIRED_ROLE, role));
+}
+
+/** The authenticated caller. */
+export const Principal = createParamDecorator((_: unknown, ctx: ExecutionContext): ApiPrincipal => {
+  const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+  if (!principal) throw new Error('Principal used on an endpoint without ApiKeyProtected');
+  return principal;
+});

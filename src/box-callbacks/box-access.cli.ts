@@ -1,0 +1,85 @@
+import 'reflect-metadata';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
+import { databaseSettings } from '../config/app-config.service';
+import { validateEnvironment } from '../config/environment';
+import { buildDataSourceOptions } from '../database/data-source-options';
+import { UnitOfWork } from '../database/unit-of-work';
+import { BoxAccessService, BoxAccessView } from './box-access.service';
+
+const USAGE = `Usage:
+  npm run box-access -- show <license_key>
+  npm run box-access -- register <license_key> [--name <name>]
+  npm run box-access -- token <license_key>          issue a new callback secret (printed once)
+  npm run box-access -- clear-token <license_key>
+  npm run box-access -- networks <license_key> <cidr>[,<cidr>…] | none
+  npm run box-access -- enable|disable <license_key>
+Uses the same environment as the server (DATABASE_URL, DATA_DIR, SQLITE_PATH). Commands other than show
+register the box if it is not known yet.`;
+
+const COMMANDS = ['show', 'register', 'token', 'clear-token', 'networks', 'enable', 'disable'];
+
+function describe(v: BoxAccessView): string {
+  return [
+    `box ${v.licenseKey}${v.name ? ` (${v.name})` : ''}: ${v.enabled ? 'enabled' : 'disabled'}`,
+    `  callback token: ${v.hasCallbackToken ? 'set' : 'none'}`,
+    `  allowed networks: ${v.allowedNetworks?.join(', ') ?? 'any'}`,
+  ].join('\n');
+}
+
+/** Sets a box's access (secret, networks, enabled) directly in the database. */
+export async function runBoxAccessCli(args: string[], env: Record<string, unknown>, out: (line: string) => void): Promise<number> {
+  const [command, licenseKey, ...rest] = args;
+  if (!command || !COMMANDS.includes(command) || !licenseKey || (command === 'networks' && !rest[0])) {
+    out(USAGE);
+    return 2;
+  }
+  const config = validateEnvironment(env);
+  const ds = new DataSource(
+    buildDataSourceOptions(databaseSettings(config.DATABASE_URL, path.resolve(config.DATA_DIR), config.SQLITE_PATH, 2), {
+      migrationsRun: config.DB_MIGRATIONS_RUN,
+    }),
+  );
+  await ds.initialize();
+  try {
+    const access = new BoxAccessService(new UnitOfWork(ds), config.BOX_AUTH_MODE);
+    switch (command) {
+      case 'show':
+        out(describe(await access.describe(licenseKey)));
+        break;
+      case 'register': {
+        const i = rest.indexOf('--name');
+        out(describe(await access.register(licenseKey, i >= 0 ? rest[i + 1] : undefined)));
+        break;
+      }
+      case 'token': {
+        const { token, box } = await access.issueToken(licenseKey);
+        out(describe(box));
+        out('Configure this upload URL on the box (the token is shown only now):');
+        out(`http://<hub-host>:${config.PORT}/box-callbacks/${token}/recognition-records`);
+        break;
+      }
+      case 'clear-token':
+        out(describe(await access.clearToken(licenseKey)));
+        break;
+      case 'networks':
+        out(describe(await access.setNetworks(licenseKey, rest[0] === 'none' ? null : rest[0].split(','))));
+        break;
+      default:
+        out(describe(await access.setEnabled(licenseKey, command === 'enable')));
+    }
+    return 0;
+  } finally {
+    await ds.destroy();
+  }
+}
+
+if (require.main === module) {
+  runBoxAccessCli(process.argv.slice(2), process.env, (l) => console.log(l)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,200 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config.service';
+import { UnitOfWork } from '../database/unit-of-work';
+import { Box } from '../devices/entities/box.entity';
+import {
+  addressAllowed,
+  callbackTokenMatches,
+  generateCallbackToken,
+  hashCallbackToken,
+  parseNetworks,
+} from './box-access';
+
+export type BoxAuthMode = 'open' | 'registered';
+
+export type BoxRefusalReason =
+  | 'box_unknown'
+  | 'box_disabled'
+  | 'token_required'
+  | 'token_mismatch'
+  | 'token_not_configured'
+  | 'network_not_allowed';
+
+/** Why a push was refused; 'unauthenticated' maps to 401, 'forbidden' to 403 at the HTTP edge. */
+export class BoxAccessDenied extends Error {
+  constructor(
+    readonly kind: 'unauthenticated' | 'forbidden',
+    readonly reason: BoxRefusalReason,
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** One box of a push: its license key and the field that carried it ("[2].dev_sno"). */
+export interface PushingBox {
+  licenseKey: string;
+  field: string;
+}
+
+export interface PushContext {
+  sourceAddress: string | null;
+  /** The secret from /box-callbacks/<token>/recognition-records; undefined on the plain URL. */
+  token: string | undefined;
+}
+
+/** What an operator sees of a box's access settings (never the secret itself). */
+export interface BoxAccessView {
+  licenseKey: string;
+  name: string | null;
+  enabled: boolean;
+  hasCallbackToken: boolean;
+  allowedNetworks: string[] | null;
+}
+
+interface AccessRow {
+  license_key: string;
+  enabled: boolean | number;
+  callback_token_hash: string | null;
+  allowed_networks: string | null;
+}
+
+/**
+ * Decides whether a push may be stored, from the boxes table, before anything is written (a refused
+ * push never registers its box); and lets an operator set a box's secret, networks and state.
+ */
+@Injectable()
+export class BoxAccessService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly mode: BoxAuthMode,
+  ) {}
+
+  static fromConfig(uow: UnitOfWork, config: AppConfig): BoxAccessService {
+    return new BoxAccessService(uow, config.get('BOX_AUTH_MODE'));
+  }
+
+  /** Throws BoxAccessDenied for the first box of the push that may not push. */
+  async authorize(boxes: PushingBox[], ctx: PushContext): Promise<void> {
+    const byKey = new Map<string, PushingBox>();
+    for (const b of boxes) if (!byKey.has(b.licenseKey)) byKey.set(b.licenseKey, b);
+    // The common open set-up, without secrets or networks, still needs the row: a disabled box is refused.
+    const d = this.uow.dialect;
+    const keys = [...byKey.keys()];
+    const rows: AccessRow[] = await this.uow.dataSource.query(
+      `SELECT license_key, enabled, callback_token_hash, allowed_networks FROM boxes
+       WHERE license_key IN (${d.params(1, keys.length)})`,
+      keys,
+    );
+    const found = new Map(rows.map((r) => [r.license_key, r]));
+    for (const [key, box] of byKey) this.check(box, found.get(key), ctx);
+  }
+
+  private check(box: PushingBox, row: AccessRow | undefined, ctx: PushContext): void {
+    if (!row) {
+      if (ctx.token !== undefined) {
+        throw new BoxAccessDenied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
+      }
+      if (this.mode === 'registered') {
+        throw new BoxAccessDenied('unauthenticated', 'box_unknown', box.field, 'this box is not registered, and only registered boxes are accepted');
+      }
+      return;
+    }
+    if (row.callback_token_hash) {
+      if (ctx.token === undefined) {
+        throw new BoxAccessDenied('unauthenticated', 'token_required', 'token', 'this box must push to its callback URL with its token');
+      }
+      if (!callbackTokenMatches(ctx.token, row.callback_token_hash)) {
+        throw new BoxAccessDenied('unauthenticated', 'token_mismatch', 'token', 'the callback token is wrong for this box');
+      }
+    } else if (ctx.token !== undefined) {
+      throw new BoxAccessDenied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
+    }
+    if (!(row.enabled === true || row.enabled === 1)) {
+      throw new BoxAccessDenied('forbidden', 'box_disabled', box.field, 'this box is disabled');
+    }
+    const networks = row.allowed_networks ? (JSON.parse(row.allowed_networks) as string[]) : null;
+    if (networks && networks.length > 0 && !addressAllowed(ctx.sourceAddress, networks)) {
+      throw new BoxAccessDenied('forbidden', 'network_not_allowed', 'source_address', 'this box may not push from this network address');
+    }
+  }
+
+  // --- Operator actions (CLI: npm run box-access) ---
+
+  /** Registers a box ahead of its first push (needed when BOX_AUTH_MODE=registered); idempotent. */
+  async register(licenseKey: string, name?: string): Promise<BoxAccessView> {
+    const repo = this.uow.dataSource.getRepository(Box);
+    let box = await repo.findOneBy({ licenseKey });
+    if (!box) {
+      const now = Date.now();
+      try {
+        await repo.insert({
+          id: randomUUID(),
+          licenseKey,
+          name: name ?? null,
+          enabled: true,
+          apiVersion: null,
+          lastAddress: null,
+          firstSeenAt: now,
+          lastSeenAt: now,
+          callbackTokenHash: null,
+          allowedNetworks: null,
+        });
+      } catch (e) {
+        // A push registered it meanwhile.
+        if (!(await repo.findOneBy({ licenseKey }))) throw e;
+      }
+      box = (await repo.findOneBy({ licenseKey }))!;
+    } else if (name !== undefined) {
+      await repo.update({ licenseKey }, { name });
+      box.name = name;
+    }
+    return view(box);
+  }
+
+  /** Gives the box a new callback secret (registering it if needed); returns the secret, shown once. */
+  async issueToken(licenseKey: string): Promise<{ token: string; box: BoxAccessView }> {
+    await this.register(licenseKey);
+    const token = generateCallbackToken();
+    await this.uow.dataSource.getRepository(Box).update({ licenseKey }, { callbackTokenHash: hashCallbackToken(token) });
+    return { token, box: await this.describe(licenseKey) };
+  }
+
+  async clearToken(licenseKey: string): Promise<BoxAccessView> {
+    await this.register(licenseKey);
+    await this.uow.dataSource.getRepository(Box).update({ licenseKey }, { callbackTokenHash: null });
+    return this.describe(licenseKey);
+  }
+
+  /** Limits the box to these CIDR networks; null or an empty list allows any address. */
+  async setNetworks(licenseKey: string, networks: string[] | null): Promise<BoxAccessView> {
+    const parsed = networks && networks.length > 0 ? parseNetworks(networks) : null;
+    await this.register(licenseKey);
+    await this.uow.dataSource.getRepository(Box).update({ licenseKey }, { allowedNetworks: parsed });
+    return this.describe(licenseKey);
+  }
+
+  async setEnabled(licenseKey: string, enabled: boolean): Promise<BoxAccessView> {
+    await this.register(licenseKey);
+    await this.uow.dataSource.getRepository(Box).update({ licenseKey }, { enabled });
+    return this.describe(licenseKey);
+  }
+
+  async describe(licenseKey: string): Promise<BoxAccessView> {
+    const box = await this.uow.dataSource.getRepository(Box).findOneBy({ licenseKey });
+    if (!box) throw new Error(`no box with license key ${licenseKey}`);
+    return view(box);
+  }
+}
+
+function view(box: Box): BoxAccessView {
+  return {
+    licenseKey: box.licenseKey,
+    name: box.name,
+    enabled: box.enabled,
+    hasCallbackToken: box.callbackTokenHash !== null,
+    allowedNetworks: box.allowedNetworks,
+  };
+}

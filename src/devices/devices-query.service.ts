@@ -1,0 +1,97 @@
+import { Injectable, NotFoundException } from '@nestjs/common';
+import { UnitOfWork } from '../database/unit-of-work';
+import { BoxDetailDto, BoxDto, MediaDeviceDto } from './dto/device.dto';
+
+type Row = Record<string, unknown>;
+
+const bool = (v: unknown) => v === true || v === 1 || v === '1';
+
+/** user:password in an RTSP URL is a camera credential: never shown. */
+export function redactUrl(url: string | null): string | null {
+  if (!url) return url;
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1');
+}
+
+function toBox(r: Row): BoxDto {
+  return {
+    id: r.id as string,
+    licenseKey: r.license_key as string,
+    name: (r.name as string | null) ?? null,
+    enabled: bool(r.enabled),
+    apiVersion: (r.api_version as string | null) ?? null,
+    lastAddress: (r.last_address as string | null) ?? null,
+    firstSeenAt: Number(r.first_seen_at),
+    lastSeenAt: Number(r.last_seen_at),
+    mediaDeviceCount: Number(r.media_device_count ?? 0),
+    recordCount: Number(r.record_count ?? 0),
+  };
+}
+
+function toMediaDevice(r: Row): MediaDeviceDto {
+  return {
+    id: r.id as string,
+    boxId: r.box_id as string,
+    deviceId: r.device_id as string,
+    type: (r.type as string | null) ?? null,
+    ip: (r.ip as string | null) ?? null,
+    name: (r.name as string | null) ?? null,
+    url: redactUrl((r.url as string | null) ?? null),
+    firstSeenAt: Number(r.first_seen_at),
+    lastSeenAt: Number(r.last_seen_at),
+    recordCount: Number(r.record_count ?? 0),
+  };
+}
+
+export interface BoxChange {
+  name?: string | null;
+  enabled?: boolean;
+}
+
+/** Boxes and media devices for the consumer API, with their record counts. */
+@Injectable()
+export class DevicesQueryService {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  private boxesSql(where: string): string {
+    return `SELECT b.id, b.license_key, b.name, b.enabled, b.api_version, b.last_address, b.first_seen_at, b.last_seen_at,
+              (SELECT COUNT(*) FROM media_devices m WHERE m.box_id = b.id) AS media_device_count,
+              (SELECT COUNT(*) FROM recognition_records r WHERE r.box_id = b.id) AS record_count
+            FROM boxes b ${where}
+            ORDER BY b.first_seen_at ASC, b.id ASC`;
+  }
+
+  async listBoxes(): Promise<BoxDto[]> {
+    return ((await this.uow.dataSource.query(this.boxesSql(''))) as Row[]).map(toBox);
+  }
+
+  async getBox(id: string): Promise<BoxDetailDto> {
+    const d = this.uow.dialect;
+    const rows: Row[] = await this.uow.dataSource.query(this.boxesSql(`WHERE b.id = ${d.p(1)}`), [id]);
+    if (rows.length === 0) throw new NotFoundException({ message: 'box not found', field: 'id' });
+    const devices: Row[] = await this.uow.dataSource.query(
+      `SELECT m.*, (SELECT COUNT(*) FROM recognition_records r WHERE r.media_device_id = m.id) AS record_count
+       FROM media_devices m WHERE m.box_id = ${d.p(1)} ORDER BY m.first_seen_at ASC, m.id ASC`,
+      [id],
+    );
+    return { ...toBox(rows[0]), mediaDevices: devices.map(toMediaDevice) };
+  }
+
+  async updateBox(id: string, change: BoxChange): Promise<BoxDetailDto> {
+    const d = this.uow.dialect;
+    const sets: string[] = [];
+    const params: unknown[] = [];
+    if (change.name !== undefined) {
+      params.push(change.name);
+      sets.push(`name = ${d.p(params.length)}`);
+    }
+    if (change.enabled !== undefined) {
+      params.push(d.kind === 'postgres' ? change.enabled : change.enabled ? 1 : 0);
+      sets.push(`enabled = ${d.p(params.length)}`);
+    }
+    if (sets.length > 0) {
+      params.push(id);
+      await this.uow.run((m) => m.query(`UPDATE boxes SET ${sets.join(', ')} WHERE id = ${d.p(params.length)}`, params));
+    }
+    return this.getBox(id);
+  }
+}

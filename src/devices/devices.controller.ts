@@ -1,0 +1,55 @@
+import { Body, Controller, Get, Patch, UsePipes } from '@nestjs/common';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../audit/audit.service';
+import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
+import type { ApiPrincipal } from '../auth/roles';
+import { apiValidationPipe } from '../common/api-validation.pipe';
+import { ErrorResponseDto } from '../common/error-response.dto';
+import { UuidParam } from '../common/uuid-param';
+import { DevicesQueryService } from './devices-query.service';
+import { BoxDetailDto, BoxDto, UpdateBoxDto } from './dto/device.dto';
+
+@ApiTags('devices')
+@ApiKeyProtected()
+@UsePipes(apiValidationPipe())
+@Controller('boxes')
+export class DevicesController {
+  constructor(
+    private readonly devices: DevicesQueryService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Every box that has pushed, with first/last seen and record counts.' })
+  @ApiOkResponse({ type: [BoxDto] })
+  listBoxes(): Promise<BoxDto[]> {
+    return this.devices.listBoxes();
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One box with its media devices (cameras, terminals) and their record counts.' })
+  @ApiOkResponse({ type: BoxDetailDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  getBox(@UuidParam('id') id: string): Promise<BoxDetailDto> {
+    return this.devices.getBox(id);
+  }
+
+  @Patch(':id')
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Rename, enable or disable a box (admin). A disabled box\'s pushes are refused with 403.' })
+  @ApiOkResponse({ type: BoxDetailDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto })
+  async updateBox(@UuidParam('id') id: string, @Body() body: UpdateBoxDto, @Principal() principal: ApiPrincipal): Promise<BoxDetailDto> {
+    await this.devices.getBox(id);
+    const box = await this.devices.updateBox(id, { name: body.name, enabled: body.enabled });
+    await this.audit.record({
+      actor: principal.actor,
+      action: 'box.updated',
+      subjectType: 'box',
+      subjectId: id,
+      details: { ...(body.name !== undefined && { name: body.name }), ...(body.enabled !== undefined && { enabled: body.enabled }) },
+    });
+    return box;
+  }
+}

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { ImagesModule } from '../images/images.module';
+import { GracefulShutdown } from './graceful-shutdown.service';
+import { HealthController } from './health.controller';
+
+@Module({
+  imports: [TerminusModule.forRoot({ logger: false }), ImagesModule],
+  controllers: [HealthController],
+  providers: [GracefulShutdown],
+  exports: [GracefulShutdown],
+})
+export class HealthModule {}

@@ -1,0 +1,121 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { UnitOfWork } from '../database/unit-of-work';
+import type { FaceSource } from '../events/domain-events';
+import { IdentitiesService } from './identities.service';
+
+export type FaceOrigin = 'stranger-registered' | 'face-library-updated';
+
+export interface FaceLibraryChange {
+  /** Null when the source record is gone or holds neither image nor feature: nothing is added. */
+  faceId: string | null;
+  /** False when this source record was already in the library (a replay). */
+  added: boolean;
+  currentFaceId: string | null;
+}
+
+/**
+ * The face library: registered faces per identity, applied from post_action 1001/1002 events.
+ * Idempotent (one face per identity and source record) and order-independent: the current face is
+ * always the one with the newest box event time, whatever order the events are applied in.
+ */
+@Injectable()
+export class FaceLibraryService {
+  private readonly logger = new Logger(FaceLibraryService.name);
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly identities: IdentitiesService,
+  ) {}
+
+  /** post_action 1001: the stranger identity exists with user_type stranger, its face is in the library. */
+  registerStranger(face: FaceSource): Promise<FaceLibraryChange> {
+    return this.apply(face, 'stranger-registered', 'stranger');
+  }
+
+  /** post_action 1002: the new registered face is added and, unless a newer one exists, becomes current. */
+  updateRegisteredFace(face: FaceSource): Promise<FaceLibraryChange> {
+    return this.apply(face, 'face-library-updated', null);
+  }
+
+  private apply(face: FaceSource, origin: FaceOrigin, userType: string | null): Promise<FaceLibraryChange> {
+    return this.uow.run(async (m) => {
+      const d = this.uow.dialect;
+      // Image and feature come from the record row as it is now, not from the event: biometrics erased since the
+      // event was written must not come back through it.
+      const records: {
+        feature: Buffer | Uint8Array | null;
+        reg_image_sha256: string | null;
+        face_image_sha256: string | null;
+        identity_name: string | null;
+      }[] = await m.query(
+        `SELECT feature, reg_image_sha256, face_image_sha256, identity_name FROM recognition_records WHERE id = ${d.p(1)}`,
+        [face.recordId],
+      );
+      const record = records[0];
+      if (!record) {
+        this.logger.log(`record ${face.recordId} no longer exists; face library left unchanged`);
+        return { faceId: null, added: false, currentFaceId: null };
+      }
+      const now = Date.now();
+      // Creates the identity if it is gone, and sets user_type unless a newer record said otherwise. The upsert
+      // also row-locks the identity until commit, so on PostgreSQL two instances applying faces of one identity
+      // take turns, and the current-face switch below never sees a half-applied sibling.
+      const identityId = await this.identities.recordSighting(m, {
+        externalId: face.identityExternalId,
+        name: record.identity_name,
+        userType,
+        seenAt: face.occurredAt,
+        now,
+      });
+      const imageSha256 = record.reg_image_sha256 ?? record.face_image_sha256;
+      if (imageSha256 === null && record.feature === null) {
+        // Erased since, or the box sent nothing usable (the record's defects say why): no face to register.
+        this.logger.log(`record ${face.recordId} has no face image or feature; no face added`);
+        return { faceId: null, added: false, currentFaceId: null };
+      }
+      const feature = record.feature === null ? null : Buffer.from(record.feature);
+      const inserted: { id: string }[] = await m.query(
+        `INSERT INTO faces (id, identity_id, source_record_id, source, image_sha256, feature, is_current, captured_at, created_at)
+         VALUES (${d.params(1, 6)}, ${d.kind === 'postgres' ? 'FALSE' : '0'}, ${d.params(7, 2)})
+         ON CONFLICT (identity_id, source_record_id) DO NOTHING
+         RETURNING id`,
+        [randomUUID(), identityId, face.recordId, origin, imageSha256, feature, face.occurredAt, now],
+      );
+      const faceId =
+        inserted[0]?.id ??
+        (
+          (await m.query(`SELECT id FROM faces WHERE identity_id = ${d.p(1)} AND source_record_id = ${d.p(2)}`, [
+            identityId,
+            face.recordId,
+          ])) as { id: string }[]
+        )[0].id;
+      const currentFaceId = await this.electCurrent(m, identityId);
+      return { faceId, added: inserted.length > 0, currentFaceId };
+    });
+  }
+
+  /**
+   * Marks the face with the newest capture time current and every other one history. Ties (same event
+   * time) are broken by source record id so every instance and every replay order agrees.
+   * Two statements, clearing first: the partial unique index allows one current face per identity at any moment.
+   */
+  private async electCurrent(m: EntityManager, identityId: string): Promise<string | null> {
+    const d = this.uow.dialect;
+    const yes = d.kind === 'postgres' ? 'TRUE' : '1';
+    const no = d.kind === 'postgres' ? 'FALSE' : '0';
+    const newest: { id: string }[] = await m.query(
+      `SELECT id FROM faces WHERE identity_id = ${d.p(1)} ORDER BY captured_at DESC, source_record_id DESC LIMIT 1`,
+      [identityId],
+    );
+    if (newest.length === 0) return null;
+    const id = newest[0].id;
+    await m.query(`UPDATE faces SET is_current = ${no} WHERE identity_id = ${d.p(1)} AND is_current = ${yes} AND id <> ${d.p(2)}`, [
+      identityId,
+      id,
+    ]);
+    await m.query(`UPDATE faces SET is_current = ${yes} WHERE id = ${d.p(1)} AND is_current = ${no}`, [id]);
+    return id;
+  }
+}

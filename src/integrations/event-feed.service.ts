@@ -1,0 +1,149 @@
+import { Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.service';
+import { UnitOfWork } from '../database/unit-of-work';
+import { IMAGE_ROLES, ImageRole } from '../recognition-records/recognition-record.types';
+
+/** What consumers receive for one domain event (SSE data and webhook body): ids and image URLs, never bytes. */
+export interface EventEnvelope {
+  /** Outbox id as a string: the SSE event id and the resume point. */
+  id: string;
+  type: string;
+  /** When the event was written (ISO 8601). */
+  timestamp: string;
+  data: Record<string, unknown>;
+}
+
+/** An envelope with what stream filters match on. */
+export interface FeedEvent {
+  id: number;
+  type: string;
+  boxId: string | null;
+  licenseKey: string | null;
+  userType: string | null;
+  envelope: EventEnvelope;
+}
+
+export interface FeedFilter {
+  types?: string[];
+  /** Box id or license key. */
+  box?: string;
+  userTypes?: string[];
+}
+
+interface FeedRow {
+  id: number | string;
+  type: string;
+  payload: string | Record<string, unknown>;
+  created_at: number | string;
+  record_id: string | null;
+  box_id: string | null;
+  license_key: string | null;
+  user_type: string | null;
+  reg_image_sha256: string | null;
+  spot_image_sha256: string | null;
+  ir_image_sha256: string | null;
+  face_image_sha256: string | null;
+}
+
+const IMAGE_COLUMNS: Record<ImageRole, keyof FeedRow> = {
+  registered: 'reg_image_sha256',
+  scene: 'spot_image_sha256',
+  infrared: 'ir_image_sha256',
+  face: 'face_image_sha256',
+};
+
+/**
+ * Reads domain events from the outbox in id order, joined to their record (the outbox aggregate id of
+ * record events) for filtering and image links. Rows stay in the outbox after relay until retention
+ * purges them, so this is also the replay source for resuming streams.
+ */
+@Injectable()
+export class EventFeedService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly config: AppConfig,
+  ) {}
+
+  async read(opts: { after: number; upTo?: number; limit: number; filter?: FeedFilter }): Promise<FeedEvent[]> {
+    const d = this.uow.dialect;
+    const params: unknown[] = [opts.after];
+    const where = [`o.id > ${d.p(1)}`];
+    const add = (sql: (p: string) => string, value: unknown) => {
+      params.push(value);
+      where.push(sql(d.p(params.length)));
+    };
+    if (opts.upTo !== undefined) add((p) => `o.id <= ${p}`, opts.upTo);
+    const f = opts.filter ?? {};
+    if (f.types?.length) {
+      const first = params.length + 1;
+      params.push(...f.types);
+      where.push(`o.type IN (${d.params(first, f.types.length)})`);
+    }
+    if (f.box) {
+      params.push(f.box, f.box);
+      where.push(`(r.box_id = ${d.p(params.length - 1)} OR b.license_key = ${d.p(params.length)})`);
+    }
+    if (f.userTypes?.length) {
+      const first = params.length + 1;
+      params.push(...f.userTypes);
+      where.push(`r.user_type IN (${d.params(first, f.userTypes.length)})`);
+    }
+    params.push(opts.limit);
+    const rows: FeedRow[] = await this.uow.dataSource.query(
+      `SELECT o.id, o.type, o.payload, o.created_at, r.id AS record_id, r.box_id, b.license_key, r.user_type,
+              r.reg_image_sha256, r.spot_image_sha256, r.ir_image_sha256, r.face_image_sha256
+       FROM outbox_events o
+       LEFT JOIN recognition_records r ON r.id = o.aggregate_id
+       LEFT JOIN boxes b ON b.id = r.box_id
+       WHERE ${where.join(' AND ')}
+       ORDER BY o.id LIMIT ${d.p(params.length)}`,
+      params,
+    );
+    return rows.map((r) => this.toFeedEvent(r));
+  }
+
+  async one(eventId: number): Promise<FeedEvent | null> {
+    const [event] = await this.read({ after: eventId - 1, upTo: eventId, limit: 1 });
+    return event ?? null;
+  }
+
+  async maxId(): Promise<number> {
+    const rows: { m: number | string | null }[] = await this.uow.dataSource.query('SELECT MAX(id) AS m FROM outbox_events');
+    return Number(rows[0]?.m ?? 0);
+  }
+
+  private toFeedEvent(r: FeedRow): FeedEvent {
+    const payload = (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>;
+    // Payloads hold one object (record, face, merge…); consumers get its fields flat under data.
+    const body = Object.values(payload)[0];
+    const data: Record<string, unknown> = body && typeof body === 'object' ? { ...(body as Record<string, unknown>) } : {};
+    if (r.record_id) {
+      const images: Partial<Record<ImageRole, string>> = {};
+      for (const role of IMAGE_ROLES) if (r[IMAGE_COLUMNS[role]]) images[role] = this.imageUrl(r.record_id, role);
+      data.images = images;
+    }
+    const id = Number(r.id);
+    return {
+      id,
+      type: r.type,
+      // From the record row, as read()'s SQL filter sees them, so a replay matches what went live.
+      boxId: r.box_id,
+      licenseKey: r.license_key,
+      userType: r.user_type,
+      envelope: { id: String(id), type: r.type, timestamp: new Date(Number(r.created_at)).toISOString(), data },
+    };
+  }
+
+  /** The REST endpoint that serves the image to biometric-readers (relative when PUBLIC_BASE_URL is unset). */
+  private imageUrl(recordId: string, role: ImageRole): string {
+    return `${this.config.get('PUBLIC_BASE_URL') ?? ''}/records/${recordId}/images/${role}`;
+  }
+}
+
+/** Whether an event passes a stream filter (the in-memory twin of read()'s SQL filter). */
+export function matchesFilter(e: FeedEvent, f: FeedFilter): boolean {
+  if (f.types?.length && !f.types.includes(e.type)) return false;
+  if (f.box && e.boxId !== f.box && e.licenseKey !== f.box) return false;
+  if (f.userTypes?.length && (e.userType === null || !f.userTypes.includes(e.userType))) return false;
+  return true;
+}

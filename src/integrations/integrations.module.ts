@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { EventFeedService } from './event-feed.service';
+import { EventStreamController } from './event-stream/event-stream.controller';
+import { EventStreamHub } from './event-stream/event-stream.hub';
+import { EventStreamService } from './event-stream/event-stream.service';
+import { IntegrationsListener } from './integrations.listener';
+import { WebhookDeliveriesService } from './webhooks/webhook-deliveries.service';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher.service';
+import { WebhookSubscriptionsService } from './webhooks/webhook-subscriptions.service';
+import { WebhooksController } from './webhooks/webhooks.controller';
+
+/** Consumers of domain events outside the hub: the live SSE stream and signed outbound webhooks. */
+@Module({
+  controllers: [EventStreamController, WebhooksController],
+  providers: [
+    EventFeedService,
+    EventStreamHub,
+    EventStreamService,
+    IntegrationsListener,
+    WebhookDeliveriesService,
+    WebhookDispatcher,
+    WebhookSubscriptionsService,
+  ],
+})
+export class IntegrationsModule {}

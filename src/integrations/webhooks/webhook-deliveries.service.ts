@@ -1,0 +1,47 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { UnitOfWork } from '../../database/unit-of-work';
+import { EventFeedService } from '../event-feed.service';
+import { WebhookDispatcher } from './webhook-dispatcher.service';
+
+/**
+ * Turns a relayed domain event into one delivery row per subscription that wants it. Idempotent
+ * (unique subscription + event), as the relay delivers at least once. Sending is the dispatcher's job,
+ * so this adds one small write to the relay and nothing to ingest.
+ */
+@Injectable()
+export class WebhookDeliveriesService {
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly feed: EventFeedService,
+    private readonly dispatcher: WebhookDispatcher,
+  ) {}
+
+  async enqueue(eventId: number, type: string): Promise<number> {
+    const d = this.uow.dialect;
+    const subs: { id: string; event_types: string; start_after_event_id: number | string }[] = await this.uow.dataSource.query(
+      `SELECT id, event_types, start_after_event_id FROM webhook_subscriptions WHERE enabled = ${d.kind === 'postgres' ? 'TRUE' : '1'}`,
+    );
+    const wanted = subs.filter((s) => {
+      const types = JSON.parse(s.event_types) as string[];
+      return eventId > Number(s.start_after_event_id) && (types.includes('*') || types.includes(type));
+    });
+    if (wanted.length === 0) return 0;
+    const event = await this.feed.one(eventId);
+    if (!event) return 0; // purged or erased before relay: nothing left to send
+    const body = JSON.stringify(event.envelope);
+    const now = Date.now();
+    await this.uow.run(async (m) => {
+      for (const s of wanted) {
+        await m.query(
+          `INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at)
+           VALUES (${d.params(1, 5)}, 'pending', 0, ${d.params(6, 2)})
+           ON CONFLICT (subscription_id, event_id) DO NOTHING`,
+          [randomUUID(), s.id, eventId, type, body, now, now],
+        );
+      }
+    });
+    this.dispatcher.kick();
+    return wanted.length;
+  }
+}

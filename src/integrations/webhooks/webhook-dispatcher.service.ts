@@ -1,0 +1,195 @@
+import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
+import { AppConfig } from '../../config/app-config.service';
+import { UnitOfWork } from '../../database/unit-of-work';
+import { webhookHeaders } from './webhook-signature';
+
+interface ClaimedDelivery {
+  id: string;
+  subscription_id: string;
+  payload: string;
+  attempts: number | string;
+}
+
+interface Outcome {
+  statusCode: number | null;
+  error: string | null;
+  succeeded: boolean;
+  startedAt: number;
+  durationMs: number;
+}
+
+/**
+ * Sends pending webhook deliveries. Only the head of each subscription's queue (its oldest pending
+ * event) can be claimed, so a subscription's events arrive in order and the next waits until the
+ * previous one succeeded or was abandoned after WEBHOOK_MAX_ATTEMPTS. Heads of different subscriptions
+ * are sent concurrently and nothing here runs inside ingest, so a slow or failing receiver delays only
+ * its own queue. Claims are leases (FOR UPDATE SKIP LOCKED on PostgreSQL) shared by all instances.
+ */
+@Injectable()
+export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(WebhookDispatcher.name);
+  readonly instanceId = `wh:${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`.slice(0, 64);
+  private readonly inFlight = new Map<string, Promise<void>>();
+  private timer?: NodeJS.Timeout;
+  private chain: Promise<void> = Promise.resolve();
+  private passQueued = false;
+  private stopped = false;
+
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.get('WEBHOOK_DISPATCH_ENABLED')) return;
+    this.timer = setInterval(() => this.kick(), this.config.get('WEBHOOK_POLL_INTERVAL_MS'));
+    this.timer.unref();
+    this.kick();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.chain;
+    await Promise.allSettled([...this.inFlight.values()]);
+  }
+
+  /** Look for due deliveries soon (new ones were queued, or a send finished). */
+  kick(): void {
+    if (this.stopped || !this.config.get('WEBHOOK_DISPATCH_ENABLED') || this.passQueued) return;
+    this.passQueued = true;
+    this.chain = this.chain.then(() => {
+      this.passQueued = false;
+      return this.pass();
+    });
+  }
+
+  private async pass(): Promise<void> {
+    try {
+      const free = this.config.get('WEBHOOK_CONCURRENCY') - this.inFlight.size;
+      if (free <= 0 || this.stopped) return;
+      const claimed = await this.claim(free);
+      if (claimed.length === 0) return;
+      const targets = await this.targets(claimed.map((c) => c.subscription_id));
+      for (const c of claimed) {
+        const target = targets.get(c.subscription_id);
+        if (!target) continue;
+        const task = this.send(c, target.url, target.secret)
+          .catch((e) => this.logger.error(`webhook delivery ${c.id} failed to record: ${(e as Error).message}`))
+          .finally(() => {
+            this.inFlight.delete(c.id);
+            this.kick();
+          });
+        this.inFlight.set(c.id, task);
+      }
+    } catch (e) {
+      this.logger.error(`webhook dispatch pass failed: ${(e as Error).message}`);
+    }
+  }
+
+  private async claim(limit: number): Promise<ClaimedDelivery[]> {
+    const d = this.uow.dialect;
+    const now = Date.now();
+    // The lease outlives the request timeout, so no other instance sends the same attempt meanwhile.
+    const leaseUntil = now + 2 * this.config.get('WEBHOOK_TIMEOUT_MS') + 5000;
+    const enabled = d.kind === 'postgres' ? 'TRUE' : '1';
+    const lock = d.kind === 'postgres' ? 'FOR UPDATE OF w SKIP LOCKED' : '';
+    return this.uow.run(async (m) => {
+      const result: unknown = await m.query(
+        `UPDATE webhook_deliveries SET claimed_by = ${d.p(1)}, claimed_until = ${d.p(2)}
+         WHERE id IN (
+           SELECT w.id FROM webhook_deliveries w
+           JOIN webhook_subscriptions s ON s.id = w.subscription_id
+           WHERE w.status = 'pending' AND w.next_attempt_at <= ${d.p(3)}
+             AND (w.claimed_until IS NULL OR w.claimed_until < ${d.p(4)})
+             AND s.enabled = ${enabled}
+             AND NOT EXISTS (
+               SELECT 1 FROM webhook_deliveries e
+               WHERE e.subscription_id = w.subscription_id AND e.status = 'pending' AND e.event_id < w.event_id)
+           ORDER BY w.next_attempt_at LIMIT ${d.p(5)} ${lock})
+         RETURNING id, subscription_id, payload, attempts`,
+        [this.instanceId, leaseUntil, now, now, limit],
+      );
+      return d.returnedRows<ClaimedDelivery>(result);
+    });
+  }
+
+  private async targets(ids: string[]): Promise<Map<string, { url: string; secret: string }>> {
+    const d = this.uow.dialect;
+    const unique = [...new Set(ids)];
+    const rows: { id: string; url: string; secret: string }[] = await this.uow.dataSource.query(
+      `SELECT id, url, secret FROM webhook_subscriptions WHERE id IN (${d.params(1, unique.length)})`,
+      unique,
+    );
+    return new Map(rows.map((r) => [r.id, r]));
+  }
+
+  private async send(c: ClaimedDelivery, url: string, secret: string): Promise<void> {
+    const outcome = await this.post(c, url, secret);
+    await this.record(c, outcome);
+  }
+
+  /** One POST with Node's fetch: no redirects followed (only the configured URL), bounded by WEBHOOK_TIMEOUT_MS. */
+  private async post(c: ClaimedDelivery, url: string, secret: string): Promise<Outcome> {
+    const startedAt = Date.now();
+    const timestamp = Math.floor(startedAt / 1000);
+    const done = (statusCode: number | null, error: string | null): Outcome => ({
+      statusCode,
+      error,
+      succeeded: error === null,
+      startedAt,
+      durationMs: Date.now() - startedAt,
+    });
+    try {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'RecognitionHub-Webhooks/1',
+          ...webhookHeaders(secret, c.id, timestamp, c.payload),
+        },
+        body: c.payload,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(this.config.get('WEBHOOK_TIMEOUT_MS')),
+      });
+      // The answer's body is not needed; discard it so the connection is freed.
+      await res.body?.cancel().catch(() => undefined);
+      if (res.status >= 200 && res.status < 300) return done(res.status, null);
+      return done(res.status, `receiver answered HTTP ${res.status}`);
+    } catch (e) {
+      const err = e as Error & { cause?: { code?: string; message?: string } };
+      const message =
+        err.name === 'TimeoutError'
+          ? `no answer within ${this.config.get('WEBHOOK_TIMEOUT_MS')} ms`
+          : [err.message, err.cause?.code ?? err.cause?.message].filter(Boolean).join(': ');
+      return done(null, message.slice(0, 1000));
+    }
+  }
+
+  private async record(c: ClaimedDelivery, o: Outcome): Promise<void> {
+    const d = this.uow.dialect;
+    const attempt = Number(c.attempts) + 1;
+    const now = Date.now();
+    const abandon = !o.succeeded && attempt >= this.config.get('WEBHOOK_MAX_ATTEMPTS');
+    const status = o.succeeded ? 'succeeded' : abandon ? 'failed' : 'pending';
+    const delay = Math.min(this.config.get('WEBHOOK_MAX_BACKOFF_MS'), this.config.get('WEBHOOK_BACKOFF_BASE_MS') * 2 ** Math.min(attempt - 1, 30));
+    if (!o.succeeded) {
+      this.logger.warn(`webhook delivery ${c.id} attempt ${attempt} failed (${o.error})${abandon ? '; abandoned' : `; retry in ${delay} ms`}`);
+    }
+    await this.uow.run(async (m) => {
+      await m.query(
+        `INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at, duration_ms, status_code, error, succeeded)
+         VALUES (${d.params(1, 7)})`,
+        [c.id, attempt, o.startedAt, o.durationMs, o.statusCode, o.error, d.kind === 'postgres' ? o.succeeded : o.succeeded ? 1 : 0],
+      );
+      await m.query(
+        `UPDATE webhook_deliveries SET status = ${d.p(1)}, attempts = ${d.p(2)}, next_attempt_at = ${d.p(3)},
+           last_status_code = ${d.p(4)}, last_error = ${d.p(5)}, completed_at = ${d.p(6)}, claimed_by = NULL, claimed_until = NULL
+         WHERE id = ${d.p(7)}`,
+        [status, attempt, status === 'pending' ? now + delay : now, o.statusCode, o.error, status === 'pending' ? null : now, c.id],
+      );
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UsePipes } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuditService } from '../../audit/audit.service';
+import { ApiKeyProtected, Principal, RequireRole } from '../../auth/auth.decorators';
+import type { ApiPrincipal } from '../../auth/roles';
+import { apiValidationPipe } from '../../common/api-validation.pipe';
+import { ErrorResponseDto } from '../../common/error-response.dto';
+import { UuidParam } from '../../common/uuid-param';
+import {
+  CreatedWebhookSubscriptionDto,
+  CreateWebhookSubscriptionDto,
+  ListDeliveriesQueryDto,
+  UpdateWebhookSubscriptionDto,
+  WebhookDeliveryDetailDto,
+  WebhookDeliveryPageDto,
+  WebhookSubscriptionDto,
+} from './dto/webhook.dto';
+import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
+
+@ApiTags('webhooks')
+@ApiKeyProtected()
+@UsePipes(apiValidationPipe())
+@Controller('webhooks')
+export class WebhooksController {
+  constructor(
+    private readonly subscriptions: WebhookSubscriptionsService,
+    private readonly audit: AuditService,
+  ) {}
+
+  @Post('subscriptions')
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Subscribe a URL to domain events (admin). The signing secret is returned only here.' })
+  @ApiCreatedResponse({ type: CreatedWebhookSubscriptionDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto })
+  async create(@Body() body: CreateWebhookSubscriptionDto, @Principal() principal: ApiPrincipal): Promise<CreatedWebhookSubscriptionDto> {
+    const created = await this.subscriptions.create(body);
+    await this.audit.record({
+      actor: principal.actor,
+      action: 'webhook.subscription.created',
+      subjectType: 'webhook-subscription',
+      subjectId: created.id,
+      details: { url: created.url, eventTypes: created.eventTypes },
+    });
+    return created;
+  }
+
+  @Get('subscriptions')
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'All webhook subscriptions (admin; secrets are never shown again).' })
+  @ApiOkResponse({ type: [WebhookSubscriptionDto] })
+  list(): Promise<WebhookSubscriptionDto[]> {
+    return this.subscriptions.list();
+  }
+
+  @Get('subscriptions/:id')
+  @RequireRole('admin')
+  @ApiOkResponse({ type: WebhookSubscriptionDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  get(@UuidParam('id') id: string): Promise<WebhookSubscriptionDto> {
+    return this.subscriptions.get(id);
+  }
+
+  @Patch('subscriptions/:id')
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Change URL, event types, description or enabled (admin).' })
+  @ApiOkResponse({ type: WebhookSubscriptionDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async update(@UuidParam('id') id: string, @Body() body: UpdateWebhookSubscriptionDto, @Principal() principal: ApiPrincipal): Promise<WebhookSubscriptionDto> {
+    const updated = await this.subscriptions.update(id, body);
+    await this.audit.record({ actor: principal.actor, action: 'webhook.subscription.updated', subjectType: 'webhook-subscription', subjectId: id, details: { ...body } });
+    return updated;
+  }
+
+  @Delete('subscriptions/:id')
+  @RequireRole('admin')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a subscription with its delivery log (admin).' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async remove(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<void> {
+    await this.subscriptions.remove(id);
+    await this.audit.record({ actor: principal.actor, action: 'webhook.subscription.deleted', subjectType: 'webhook-subscription', subjectId: id });
+  }
+
+  @Get('subscriptions/:id/deliveries')
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'Deliveries of a subscription, newest event first, with status and last outcome (admin).' })
+  @ApiOkResponse({ type: WebhookDeliveryPageDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  deliveries(@UuidParam('id') id: string, @Query() query: ListDeliveriesQueryDto): Promise<WebhookDeliveryPageDto> {
+    return this.subscriptions.deliveries(id, query);
+  }
+
+  @Get('deliveries/:id')
+  @RequireRole('admin')
+  @ApiOperation({ summary: 'One delivery with every attempt: status code, error, duration (admin).' })
+  @ApiOkResponse({ type: WebhookDeliveryDetailDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  delivery(@UuidParam('id') id: string): Promise<WebhookDeliveryDetailDto> {
+    return this.subscriptions.delivery(id);
+  }
+}

@@ -1,0 +1,83 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
+import { ToBoolean, ToEpochMs, ToNumber } from '../../common/query-transforms';
+
+/** Filters shared by the record list and the CSV export. */
+export class RecordFilterDto {
+  @ApiPropertyOptional({ description: 'Occurred at or after: epoch ms or ISO 8601.', example: '2026-11-01T00:00:00Z' })
+  @IsOptional()
+  @ToEpochMs()
+  @IsInt({ message: 'from must be epoch milliseconds or an ISO 8601 date' })
+  @Min(0)
+  from?: number;
+
+  @ApiPropertyOptional({ description: 'Occurred before (exclusive): epoch ms or ISO 8601.' })
+  @IsOptional()
+  @ToEpochMs()
+  @IsInt({ message: 'to must be epoch milliseconds or an ISO 8601 date' })
+  @Min(0)
+  to?: number;
+
+  @ApiPropertyOptional({ description: 'Box id (see /boxes).', format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  boxId?: string;
+
+  @ApiPropertyOptional({ description: 'Media device id (see /boxes/{id}).', format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  mediaDeviceId?: string;
+
+  @ApiPropertyOptional({ description: 'Identity id (see /identities).', format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  identityId?: string;
+
+  @ApiPropertyOptional({ description: 'identity_id as the box sent it.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  identityExternalId?: string;
+
+  @ApiPropertyOptional({ description: 'user_type as sent: employee, visitor, blacklist, stranger, vip, …' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  userType?: string;
+
+  @ApiPropertyOptional({ description: 'post_action as sent: 0, 1001 (stranger registered), 1002 (face updated).' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16)
+  postAction?: string;
+
+  @ApiPropertyOptional({ description: 'Minimum normalised score (0-1).', minimum: 0, maximum: 1 })
+  @IsOptional()
+  @ToNumber()
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(1)
+  minScore?: number;
+
+  @ApiPropertyOptional({ description: 'true: only records stored with defects; false: only records without.' })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  hasDefects?: boolean;
+}
+
+export class RecordListQueryDto extends RecordFilterDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @IsOptional()
+  @ToNumber()
+  @IsInt()
+  @Min(1)
+  @Max(500)
+  limit: number = 50;
+
+  @ApiPropertyOptional({ description: 'nextCursor from the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(512)
+  cursor?: string;
+}

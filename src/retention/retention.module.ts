@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { ScheduleModule } from '@nestjs/schedule';
+import { ImagesModule } from '../images/images.module';
+import { ErasureController } from './erasure.controller';
+import { ErasureService } from './erasure.service';
+import { ImageReleaseService } from './image-release.service';
+import { RetentionScheduler } from './retention.scheduler';
+import { RetentionService } from './retention.service';
+
+@Module({
+  imports: [ScheduleModule.forRoot(), ImagesModule],
+  controllers: [ErasureController],
+  providers: [ImageReleaseService, RetentionService, ErasureService, RetentionScheduler],
+  exports: [RetentionService, ErasureService],
+})
+export class RetentionModule {}

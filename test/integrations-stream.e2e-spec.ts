@@ -1,0 +1,213 @@
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { boxRecord, createApiKey, Json, longBase64Strings, push } from './helpers/api-client';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { describeDb } from './helpers/test-database';
+
+const T = 1_720_000_000_000;
+
+interface SseEvent {
+  id: number;
+  event: string;
+  data: Json;
+}
+
+/** A raw SSE client over node:http: parses frames as they arrive, keeps comments too. */
+class SseClient {
+  readonly events: SseEvent[] = [];
+  readonly comments: string[] = [];
+  status = 0;
+  ended = false;
+  private req!: http.ClientRequest;
+  private buffer = '';
+
+  static async open(baseUrl: string, path: string, headers: Record<string, string>): Promise<SseClient> {
+    const c = new SseClient();
+    await new Promise<void>((resolve, reject) => {
+      c.req = http.get(baseUrl + path, { headers: { accept: 'text/event-stream', ...headers } }, (res) => {
+        c.status = res.statusCode ?? 0;
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => c.feed(chunk));
+        res.on('error', () => undefined);
+        res.on('end', () => (c.ended = true));
+        resolve();
+      });
+      c.req.on('error', reject);
+    });
+    return c;
+  }
+
+  private feed(chunk: string): void {
+    this.buffer += chunk;
+    let end: number;
+    while ((end = this.buffer.indexOf('\n\n')) >= 0) {
+      const frame = this.buffer.slice(0, end);
+      this.buffer = this.buffer.slice(end + 2);
+      const fields: Record<string, string> = {};
+      for (const line of frame.split('\n')) {
+        if (line.startsWith(':')) this.comments.push(line.slice(1).trim());
+        else {
+          const i = line.indexOf(':');
+          fields[line.slice(0, i)] = line.slice(i + 1).trimStart();
+        }
+      }
+      if (fields.data !== undefined) this.events.push({ id: Number(fields.id), event: fields.event, data: JSON.parse(fields.data) });
+    }
+  }
+
+  close(): void {
+    this.req.destroy();
+  }
+}
+
+async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describeDb('integrations: live event stream (SSE)', () => {
+  let t: TestApp;
+  let base: string;
+  let reader: string;
+  const clients: SseClient[] = [];
+  let seq = 0;
+  const nextTime = () => T + ++seq * 1000;
+  const env = { EVENT_STREAM_POLL_MS: '50', EVENT_STREAM_HEARTBEAT_MS: '200', WEBHOOK_DISPATCH_ENABLED: 'false' };
+
+  const listen = async (app: TestApp): Promise<string> => {
+    await app.app.listen(0, '127.0.0.1');
+    return `http://127.0.0.1:${(app.app.getHttpServer().address() as AddressInfo).port}`;
+  };
+  const open = async (path: string, headers: Record<string, string> = {}, url = base) => {
+    const c = await SseClient.open(url, path, { 'x-api-key': reader, ...headers });
+    clients.push(c);
+    return c;
+  };
+  /** Outbox ids of a record's events, straight from the database. */
+  const outboxIdsSince = async (after: number, type?: string): Promise<number[]> => {
+    const pg = t.db.kind === 'postgres';
+    const rows: { id: number | string }[] = await t.dataSource.query(
+      `SELECT id FROM outbox_events WHERE id > ${pg ? '$1' : '?'} ${type ? `AND type = ${pg ? '$2' : '?'}` : ''} ORDER BY id`,
+      type ? [after, type] : [after],
+    );
+    return rows.map((r) => Number(r.id));
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp({ env });
+    reader = (await createApiKey(t, 'reader')).key;
+    base = await listen(t);
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('refuses unauthenticated consumers and bad filters with a JSON error naming the field', async () => {
+    await t.http().get('/events/stream').expect(401);
+    const bad = async (path: string, headers: Record<string, string> = {}) =>
+      (await t.http().get(path).set('x-api-key', reader).set(headers).expect(400)).body.field;
+    expect(await bad('/events/stream?type=no.such-event')).toBe('type');
+    expect(await bad('/events/stream?colour=red')).toBe('colour');
+    expect(await bad('/events/stream', { 'Last-Event-ID': 'abc' })).toBe('Last-Event-ID');
+  });
+
+  it('streams new events live, with ids and image URLs only, and heartbeat comments', async () => {
+    const c = await open('/events/stream');
+    expect(c.status).toBe(200);
+    const before = Math.max(0, ...(await outboxIdsSince(0)));
+    await push(t, boxRecord({ box: 'BOX-L', userType: 'blacklist', identity: 'bl-1', timestamp: nextTime(), withImages: true }));
+    const expected = await outboxIdsSince(before);
+    await eventually(() => c.events.length >= expected.length, 'live events');
+    expect(c.events.map((e) => e.id)).toEqual(expected);
+    expect(c.events.map((e) => e.event)).toEqual(['recognition.recorded', 'alert.blacklist-seen']);
+    for (const e of c.events) {
+      expect(e.data).toMatchObject({ id: String(e.id), type: e.event });
+      expect(longBase64Strings(e.data)).toEqual([]);
+    }
+    const data = c.events[0].data.data as Json;
+    expect(data).toMatchObject({ licenseKey: 'BOX-L', userType: 'blacklist' });
+    expect(Object.values(data.images as Json).length).toBeGreaterThan(0);
+    for (const url of Object.values(data.images as Json)) expect(url).toMatch(new RegExp(`^/records/${data.recordId}/images/\\w+$`));
+    await eventually(() => c.comments.includes('keep-alive'), 'a heartbeat comment');
+  });
+
+  it('resumes after Last-Event-ID with exactly the missed events matching the filter, then continues live', async () => {
+    const first = await open('/events/stream?type=recognition.recorded');
+    await push(t, boxRecord({ box: 'BOX-S', timestamp: nextTime() }));
+    await push(t, boxRecord({ box: 'BOX-S', timestamp: nextTime() }));
+    await eventually(() => first.events.length >= 2, 'the first two events');
+    const lastSeen = first.events[first.events.length - 1].id;
+    first.close();
+
+    // While disconnected: records of several kinds (each blacklist one also writes an alert event).
+    const missedTimes = [nextTime(), nextTime(), nextTime()];
+    await push(t, boxRecord({ box: 'BOX-S', timestamp: missedTimes[0] }));
+    await push(t, boxRecord({ box: 'BOX-S', userType: 'blacklist', timestamp: missedTimes[1] }));
+    await push(t, boxRecord({ box: 'BOX-T', userType: 'vip', timestamp: missedTimes[2] }));
+    const missed = await outboxIdsSince(lastSeen, 'recognition.recorded');
+    expect(missed).toHaveLength(3);
+
+    const again = await open('/events/stream?type=recognition.recorded', { 'Last-Event-ID': String(lastSeen) });
+    await eventually(() => again.events.length >= 3, 'the missed events');
+    const liveTime = nextTime();
+    await push(t, boxRecord({ box: 'BOX-S', timestamp: liveTime }));
+    await eventually(() => again.events.length >= 4, 'the next live event');
+    await new Promise((r) => setTimeout(r, 200)); // a few more polls: nothing repeated or extra
+    expect(again.events.map((e) => e.id)).toEqual([...missed, ...(await outboxIdsSince(missed[2], 'recognition.recorded'))]);
+    expect(again.events.map((e) => (e.data.data as Json).occurredAt)).toEqual([...missedTimes, liveTime]);
+    expect(new Set(again.events.map((e) => e.event))).toEqual(new Set(['recognition.recorded']));
+  });
+
+  it('filters by box (license key or id) and user_type, in replay and live alike', async () => {
+    const start = Math.max(0, ...(await outboxIdsSince(0)));
+    await push(t, boxRecord({ box: 'BOX-F', userType: 'blacklist', identity: 'f-1', timestamp: nextTime() }));
+    await push(t, boxRecord({ box: 'BOX-F', userType: 'employee', identity: 'f-2', timestamp: nextTime() }));
+    await push(t, boxRecord({ box: 'BOX-G', userType: 'blacklist', identity: 'g-1', timestamp: nextTime() }));
+    const byKey = await open(`/events/stream?box=BOX-F&user_type=blacklist,vip&last_event_id=${start}`);
+    await eventually(() => byKey.events.length >= 2, 'replayed matches');
+    const boxId = (byKey.events[0].data.data as Json).boxId as string;
+    const byId = await open(`/events/stream?box=${boxId}&user_type=blacklist`, { 'Last-Event-ID': String(start) });
+    await eventually(() => byId.events.length >= 2, 'replayed matches by box id');
+
+    await push(t, boxRecord({ box: 'BOX-G', userType: 'blacklist', identity: 'g-2', timestamp: nextTime() }));
+    await push(t, boxRecord({ box: 'BOX-F', userType: 'vip', identity: 'f-3', timestamp: nextTime() }));
+    await eventually(() => byKey.events.length >= 4, 'live matches');
+    await new Promise((r) => setTimeout(r, 200));
+    const summary = (c: SseClient) => c.events.map((e) => [e.event, (e.data.data as Json).identityExternalId]);
+    expect(summary(byKey)).toEqual([
+      ['recognition.recorded', 'f-1'],
+      ['alert.blacklist-seen', 'f-1'],
+      ['recognition.recorded', 'f-3'],
+      ['alert.vip-seen', 'f-3'],
+    ]);
+    expect(summary(byId)).toEqual(summary(byKey).slice(0, 2));
+  });
+
+  it('delivers events committed by another instance sharing the database, and ends streams on shutdown', async () => {
+    // A second instance (no relay of its own) streams; records arrive through the first one.
+    // A long shutdown timeout: a stream that kept the server open would make close() hang past the test timeout.
+    const other = await startTestApp({ db: t.db, env: { ...env, OUTBOX_RELAY_ENABLED: 'false', SHUTDOWN_TIMEOUT_MS: '120000' } });
+    let closed = false;
+    try {
+      const otherBase = await listen(other);
+      const c = await open('/events/stream?type=recognition.recorded', {}, otherBase);
+      const ts = nextTime();
+      await push(t, boxRecord({ box: 'BOX-M', timestamp: ts }));
+      await eventually(() => c.events.length >= 1, 'the event on the other instance');
+      expect((c.events[0].data.data as Json).occurredAt).toBe(ts);
+      await other.app.close();
+      closed = true;
+      await eventually(() => c.ended, 'the stream to end');
+    } finally {
+      if (!closed) await other.app.close();
+    }
+  });
+});
