@@ -1,4 +1,5 @@
 import { NestFactory } from '@nestjs/core';
+import helmet from 'helmet';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config.service';
@@ -24,6 +25,8 @@ export function configureApp(app: NestExpressApplication): void {
   const config = app.get(AppConfig);
   const trustProxy = config.get('TRUST_PROXY');
   if (trustProxy) app.set('trust proxy', /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy);
+  // Standard security headers for the REST API and /docs (Swagger UI loads only same-origin scripts).
+  app.use(helmet());
   // First, so refusals by any later layer (gate, size checks, parser, guards) are counted and timed.
   app.use('/box-callbacks', app.get(MetricsService).boxEdgeMiddleware());
   // Hostile-input defences around the JSON parser (src/box-callbacks/hostile-input.ts): the in-flight cap and

@@ -122,6 +122,18 @@ describeDb('domain events through the outbox', () => {
     expect((await identity(id))?.user_type).toBe('employee');
   });
 
+  it('a 1002 record with no usable image or feature adds no face and leaves the current one', async () => {
+    const before = await facesOf('E-1002');
+    // The vendor's example has truncated images and feature: stored with defects, nothing to register.
+    const p = event(readFixture('vendor-doc-example.json'), { identity_id: 'E-1002', post_action: '1002', timestamp: 1_710_000_009_000 });
+    await post(p);
+    await t.drainOutbox();
+    expect(await facesOf('E-1002')).toEqual(before);
+    expect(Number((await q(`SELECT attempts FROM outbox_events WHERE aggregate_id = ? AND type = 'identity.face-library-updated'`, [
+      (await recordOf(p)).id,
+    ]))[0].attempts)).toBe(0);
+  });
+
   it('applies older-after-newer 1002 events relayed in one pass the same way', async () => {
     const id = 'E-1002-one-pass';
     const newer = event(withRegImage(1), { identity_id: id, post_action: '1002', user_type: 'employee', timestamp: 1_720_000_002_000 });

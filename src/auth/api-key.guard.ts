@@ -46,7 +46,7 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-function presentedKey(req: Request): string | null {
+export function presentedKey(req: Request): string | null {
   const header = req.headers['x-api-key'];
   if (typeof header === 'string' && header.trim()) return header.trim();
   const auth = req.headers.authorization;

@@ -162,6 +162,12 @@ export class Environment {
   @IsString()
   @Matches(/^.{32,}$/, { message: 'ADMIN_API_KEY must be at least 32 characters' })
   ADMIN_API_KEY?: string;
+
+  /** REST requests per minute per API key (per address without a key), per instance; 0 turns the limit off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  API_RATE_LIMIT_PER_MINUTE = 1200;
   // --- Integrations (src/integrations): live event stream and outbound webhooks ---
 
   /** Absolute base URL consumers reach the hub at, for image links in events (e.g. https://hub.example.com). */

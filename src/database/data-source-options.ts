@@ -51,6 +51,8 @@ export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrat
       conn.pragma('busy_timeout = 5000');
       conn.pragma('synchronous = FULL');
       conn.pragma('foreign_keys = ON');
+      // Statement journals of the group commit's savepoints stay in memory instead of temp files.
+      conn.pragma('temp_store = MEMORY');
     },
   };
 }

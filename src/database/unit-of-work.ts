@@ -31,8 +31,7 @@ export class UnitOfWork {
       this.queue.push({ work, resolve: resolve as (v: unknown) => void, reject });
       if (!this.draining) {
         this.draining = true;
-        // Start on the next microtask, so units submitted in the same turn share the first commit too.
-        queueMicrotask(() => void this.drain());
+        void this.drain();
       }
     });
   }
@@ -46,7 +45,12 @@ export class UnitOfWork {
    */
   private async drain(): Promise<void> {
     try {
-      while (this.queue.length > 0) await this.commitGroup(this.queue.splice(0, MAX_GROUP));
+      while (this.queue.length > 0) {
+        // better-sqlite3 is synchronous, so a whole transaction runs without yielding to the event loop: let it
+        // take in what is ready first (requests whose bodies arrived during the last commit), to join this group.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        await this.commitGroup(this.queue.splice(0, MAX_GROUP));
+      }
     } finally {
       this.draining = false;
     }

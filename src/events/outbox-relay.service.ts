@@ -93,9 +93,14 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         // Stop well before the lease ends, so no other instance takes over a row while we deliver it.
         const deliverUntil = Date.now() + this.config.get('OUTBOX_LEASE_MS') / 2;
         let delivered = 0;
+        const processed: number[] = [];
         while (delivered < rows.length && !this.stopped && Date.now() < deliverUntil) {
-          await this.deliver(rows[delivered++]);
+          const row = rows[delivered++];
+          if (await this.deliver(row)) processed.push(Number(row.id));
         }
+        // One commit for the batch rather than one per event: on SQLite every commit is an fsync that stalls
+        // ingest. A crash before it only means redelivery, which listeners already tolerate.
+        await this.markProcessed(processed);
         if (delivered < rows.length) await this.release(rows.slice(delivered).map((r) => Number(r.id)));
         if (rows.length < this.config.get('OUTBOX_BATCH_SIZE')) return;
       }
@@ -124,21 +129,28 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     });
   }
 
-  private async deliver(row: ClaimedRow): Promise<void> {
+  /** Marks delivered events processed. last_error stays: with attempts it tells that an event succeeded only after failures. */
+  private async markProcessed(ids: number[]): Promise<void> {
+    if (ids.length === 0) return;
+    const d = this.uow.dialect;
+    await this.uow.run((m) =>
+      m.query(
+        `UPDATE outbox_events SET processed_at = ${d.p(1)}, claimed_by = NULL, claimed_until = NULL
+         WHERE processed_at IS NULL AND id IN (${d.params(2, ids.length)})`,
+        [Date.now(), ...ids],
+      ),
+    );
+  }
+
+  /** True when the listeners took the event (it is then marked processed with its batch). */
+  private async deliver(row: ClaimedRow): Promise<boolean> {
     const d = this.uow.dialect;
     const id = Number(row.id);
     try {
       const event = rehydrateEvent(row.type, JSON.parse(row.payload), { eventId: id, occurredAt: Number(row.created_at) });
       if (event) await this.emitter.emitAsync(row.type, event);
       else this.logger.warn(`outbox event ${id} has unknown type ${row.type}; marking processed`);
-      // last_error stays: with attempts it tells that the event succeeded only after failures.
-      await this.uow.run((m) =>
-        m.query(
-          `UPDATE outbox_events SET processed_at = ${d.p(1)}, claimed_by = NULL, claimed_until = NULL
-           WHERE id = ${d.p(2)} AND processed_at IS NULL`,
-          [Date.now(), id],
-        ),
-      );
+      return true;
     } catch (e) {
       const attempts = Number(row.attempts) + 1;
       const delay = Math.min(this.config.get('OUTBOX_MAX_BACKOFF_MS'), 500 * 2 ** Math.min(attempts, 20));
@@ -153,6 +165,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
           [attempts, message, Date.now() + delay, id, this.instanceId],
         ),
       );
+      return false;
     }
   }
 

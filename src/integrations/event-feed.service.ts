@@ -107,6 +107,15 @@ export class EventFeedService {
     return event ?? null;
   }
 
+  /** Ids and write times of the rows after `after` (a primary-key range read). */
+  async idsAfter(after: number): Promise<{ id: number; createdAt: number }[]> {
+    const rows: { id: number | string; created_at: number | string }[] = await this.uow.dataSource.query(
+      `SELECT id, created_at FROM outbox_events WHERE id > ${this.uow.dialect.p(1)} ORDER BY id`,
+      [after],
+    );
+    return rows.map((r) => ({ id: Number(r.id), createdAt: Number(r.created_at) }));
+  }
+
   async maxId(): Promise<number> {
     const rows: { m: number | string | null }[] = await this.uow.dataSource.query('SELECT MAX(id) AS m FROM outbox_events');
     return Number(rows[0]?.m ?? 0);

@@ -14,6 +14,7 @@ function fakeFeed(visible: number[]) {
   });
   return {
     maxId: async () => Math.max(0, ...visible),
+    idsAfter: async (after: number) => [...visible].sort((a, b) => a - b).filter((id) => id > after).map((id) => ({ id, createdAt: Date.now() })),
     read: async ({ after, limit }: { after: number; limit: number }) =>
       [...visible].sort((a, b) => a - b).filter((id) => id > after).slice(0, limit).map(event),
   } as unknown as EventFeedService;
@@ -42,6 +43,17 @@ describe('EventStreamHub', () => {
     visible.push(3);
     await settle(hub);
     expect(got).toEqual([3, 4, 5]);
+    hub.onApplicationShutdown();
+  });
+
+  it('starts before a recent missing id, so a resuming client cannot skip it', async () => {
+    const visible = [1, 2, 4]; // 3 is still committing when the first client connects
+    const hub = hubWith(visible, 60_000);
+    const got: number[] = [];
+    expect(await hub.attach({ push: (e) => got.push(e.id) })).toBe(2);
+    visible.push(3);
+    await settle(hub);
+    expect(got).toEqual([3, 4]);
     hub.onApplicationShutdown();
   });
 

@@ -7,6 +7,8 @@ export interface HubSubscriber {
 }
 
 const BATCH = 500;
+/** Rows below the newest checked for a not-yet-committed id when a hub starts. */
+const RECENT_WINDOW = 1000;
 
 /**
  * Tails the outbox for every live stream on this instance: one indexed `id > cursor` read per poll,
@@ -73,7 +75,25 @@ export class EventStreamHub implements OnApplicationShutdown {
 
   private async start(): Promise<void> {
     const max = await this.feed.maxId();
-    if (this.cursor === null) this.cursor = max;
+    // "Now" is the newest row, unless a recent row sits after a missing id: that id may still be committing,
+    // so start before it and let the gap rule decide (a resuming client replays only up to the cursor).
+    const now = Date.now();
+    const grace = this.config.get('EVENT_STREAM_GAP_GRACE_MS');
+    let cursor = max;
+    let gap: { id: number; since: number } | null = null;
+    const recent = await this.feed.idsAfter(Math.max(0, max - RECENT_WINDOW));
+    for (let i = 1; i < recent.length; i++) {
+      const [a, b] = [recent[i - 1], recent[i]];
+      if (b.id > a.id + 1 && now - b.createdAt < grace) {
+        cursor = a.id;
+        gap = { id: a.id + 1, since: b.createdAt };
+        break;
+      }
+    }
+    if (this.cursor === null) {
+      this.cursor = cursor;
+      this.gap = gap;
+    }
     this.timer = setInterval(() => this.kick(), this.config.get('EVENT_STREAM_POLL_MS'));
     this.timer.unref();
   }

@@ -1,0 +1,18 @@
+import { Injectable } from '@nestjs/common';
+import { ThrottlerGuard } from '@nestjs/throttler';
+import type { Request } from 'express';
+import { createHash } from 'node:crypto';
+import { presentedKey } from './api-key.guard';
+
+/**
+ * Rate limit for REST consumers, counted per API key (so one busy integration cannot starve the others),
+ * or per source address for requests without a key (slows key guessing). Boxes are not limited here:
+ * their endpoint has its own in-flight cap, and refusing a box only makes it retry.
+ */
+@Injectable()
+export class ConsumerThrottlerGuard extends ThrottlerGuard {
+  protected override async getTracker(req: Record<string, any>): Promise<string> {
+    const key = presentedKey(req as Request);
+    return key ? `key:${createHash('sha256').update(key).digest('hex').slice(0, 32)}` : `ip:${(req as Request).ip}`;
+  }
+}

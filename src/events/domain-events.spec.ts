@@ -1,0 +1,19 @@
+import { DOMAIN_EVENT_CLASSES, eventTypeOf, rehydrateEvent, serialiseEvent } from './domain-events';
+
+describe('domain event (de)serialisation', () => {
+  it.each(DOMAIN_EVENT_CLASSES.map((cls) => [cls.type, cls] as const))('%s round-trips through the outbox payload', (type, cls) => {
+    const body = { recordId: 'r1', nested: { n: 1 }, list: ['a'] };
+    const event = new cls(body as never, { eventId: 1, occurredAt: 2 });
+    expect(eventTypeOf(event)).toBe(type);
+    const payload = JSON.parse(JSON.stringify(serialiseEvent(event)));
+    expect(payload).not.toHaveProperty('meta');
+    const back = rehydrateEvent(type, payload, { eventId: 7, occurredAt: 8 });
+    expect(back).toBeInstanceOf(cls);
+    expect(serialiseEvent(back!)).toEqual(serialiseEvent(event));
+    expect(back!.meta).toEqual({ eventId: 7, occurredAt: 8 });
+  });
+
+  it('returns null for a type it does not know', () => {
+    expect(rehydrateEvent('no.such-event', { x: 1 }, { eventId: 1, occurredAt: 1 })).toBeNull();
+  });
+});
