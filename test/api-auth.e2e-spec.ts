@@ -144,6 +144,13 @@ describeDb('REST API: API keys, roles and OpenAPI', () => {
       const op = doc.paths[path]?.[method];
       expect([path, method, Boolean(op?.summary), Boolean(op?.security?.length), Boolean(op?.responses['401'])]).toEqual([path, method, true, true, true]);
     }
+    // Every published operation (box edge, health, erasure, integrations too) says what it does.
+    const undocumented = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => !op.summary)
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(undocumented).toEqual([]);
     for (const schema of ['RecordSummaryDto', 'RecordDetailDto', 'RecordPageDto', 'IdentityDetailDto', 'BoxDetailDto', 'CreateApiKeyDto', 'ErrorResponseDto', 'AuditPageDto']) {
       expect(doc.components.schemas).toHaveProperty(schema);
     }

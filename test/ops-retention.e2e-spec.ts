@@ -5,6 +5,7 @@ import { CALLBACK_PATH, startTestApp, TestApp } from './helpers/test-app';
 import { describeDb } from './helpers/test-database';
 import { ImageStore } from '../src/images/image-store';
 import { RetentionService } from '../src/retention/retention.service';
+import { WebhookSubscriptionsService } from '../src/integrations/webhooks/webhook-subscriptions.service';
 import { makeBox, makeJpeg, makeRecord, makeRng } from '../scripts/simulator/payloads';
 
 const DAY = 86_400_000;
@@ -49,7 +50,7 @@ describeDb('operations: retention purge', () => {
   let s: Awaited<ReturnType<typeof setup>>;
 
   beforeAll(async () => {
-    s = await setup({ RETENTION_IMAGE_DAYS: '7', RETENTION_RECORD_DAYS: '30', RETENTION_BATCH_SIZE: '2' });
+    s = await setup({ RETENTION_IMAGE_DAYS: '7', RETENTION_RECORD_DAYS: '30', RETENTION_BATCH_SIZE: '2', WEBHOOK_DISPATCH_ENABLED: 'false' });
   });
   afterAll(async () => {
     await s?.t.close();
@@ -65,12 +66,22 @@ describeDb('operations: retention purge', () => {
     // An expired record's scene that a fresh record also uses must survive.
     mid[0].spot_image = fresh[0].spot_image;
     old[0].recognize_face_image = fresh[1].recognize_face_image;
+    // A webhook subscriber: its delivery log holds copies of event bodies, which must expire with their records.
+    await s.t.app.get(WebhookSubscriptionsService).create({ url: 'http://127.0.0.1:9/hook', eventTypes: ['recognition.recorded'] });
     for (const r of [...old, ...mid, ...fresh]) await s.post(r);
     await s.t.drainOutbox();
+    const deliveriesFor = async (ids: string[]) =>
+      s.q(
+        `SELECT d.id FROM webhook_deliveries d JOIN outbox_events o ON o.id = d.event_id WHERE o.aggregate_id IN (${ids.map(() => '?').join(', ')})`,
+        ids,
+      );
 
     const oldIds = (await s.q('SELECT id FROM recognition_records WHERE occurred_at < ?', [now - 30 * DAY])).map((r) => r.id as string);
     expect(oldIds).toHaveLength(3);
     const beforeFiles = s.files();
+    expect(await deliveriesFor(oldIds)).toHaveLength(3);
+    const deliveriesBefore = (await s.q('SELECT id FROM webhook_deliveries')).length;
+    expect(deliveriesBefore).toBe(8);
     const featuresBefore = await s.q('SELECT id FROM recognition_records WHERE feature IS NOT NULL');
 
     const report = await s.t.app.get(RetentionService).purgeExpired(now);
@@ -82,6 +93,7 @@ describeDb('operations: retention purge', () => {
     expect(left).toHaveLength(5);
     const outboxLeft = await s.q(`SELECT aggregate_id FROM outbox_events WHERE aggregate_id IN (${oldIds.map(() => '?').join(', ')})`, oldIds);
     expect(outboxLeft).toEqual([]);
+    expect((await s.q('SELECT id FROM webhook_deliveries')).length).toBe(deliveriesBefore - 3);
     for (const r of left) {
       const stripped = Number(r.occurred_at) < now - 7 * DAY;
       for (const c of IMAGE_COLUMNS) if (stripped) expect(r[c]).toBeNull();

@@ -20,7 +20,7 @@ export interface PurgeReport {
 
 /**
  * Retention by event time (the box's timestamp): records older than RETENTION_IMAGE_DAYS lose their
- * images, records older than RETENTION_RECORD_DAYS are deleted with their outbox rows. Work goes in
+ * images, records older than RETENTION_RECORD_DAYS are deleted with their outbox rows and webhook delivery logs. Work goes in
  * small transactions of RETENTION_BATCH_SIZE rows so ingest keeps flowing between them.
  */
 @Injectable()
@@ -84,6 +84,11 @@ export class RetentionService {
         );
         if (rows.length === 0) return rows;
         const ids = rows.map((r) => r.id);
+        // Webhook delivery logs copy the event body (names, ids), so they expire with the record (attempts cascade).
+        await m.query(
+          `DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE aggregate_id IN (${d.params(1, ids.length)}))`,
+          ids,
+        );
         await m.query(`DELETE FROM outbox_events WHERE aggregate_id IN (${d.params(1, ids.length)})`, ids);
         await m.query(`DELETE FROM recognition_records WHERE id IN (${d.params(1, ids.length)})`, ids);
         return rows;

@@ -54,6 +54,7 @@ export class WebhooksController {
 
   @Get('subscriptions/:id')
   @RequireRole('admin')
+  @ApiOperation({ summary: 'One webhook subscription (admin; without its secret).' })
   @ApiOkResponse({ type: WebhookSubscriptionDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   get(@UuidParam('id') id: string): Promise<WebhookSubscriptionDto> {
