@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { CALLBACK_PATH, startTestApp, TestApp } from './helpers/test-app';
+import { CALLBACK_PATH, startTestApp } from './helpers/test-app';
 import { describeDb } from './helpers/test-database';
 import { ImageStore } from '../src/images/image-store';
 import { RetentionService } from '../src/retention/retention.service';

@@ -1,12 +1,8 @@
 import 'reflect-metadata';
-import { DataSource } from 'typeorm';
-import { databaseSettings } from '../config/app-config.service';
-import { validateEnvironment } from '../config/environment';
-import { buildDataSourceOptions } from '../database/data-source-options';
+import { runCliProcess, withCliDatabase } from '../common/cli';
 import { UnitOfWork } from '../database/unit-of-work';
 import { ApiKeysService } from './api-keys.service';
 import { API_ROLES, ApiRole } from './roles';
-import * as path from 'node:path';
 
 const USAGE = `Usage:
   npm run api-key -- create --name <name> --role <${API_ROLES.join('|')}>
@@ -26,14 +22,7 @@ export async function runApiKeyCli(args: string[], env: Record<string, unknown>,
     out(USAGE);
     return 2;
   }
-  const config = validateEnvironment(env);
-  const ds = new DataSource(
-    buildDataSourceOptions(databaseSettings(config.DATABASE_URL, path.resolve(config.DATA_DIR), config.SQLITE_PATH, 2), {
-      migrationsRun: config.DB_MIGRATIONS_RUN,
-    }),
-  );
-  await ds.initialize();
-  try {
+  return withCliDatabase(env, async (ds) => {
     const keys = new ApiKeysService(new UnitOfWork(ds));
     if (command === 'create') {
       const name = option(args, 'name');
@@ -59,17 +48,7 @@ export async function runApiKeyCli(args: string[], env: Record<string, unknown>,
       out(`Revoked ${id}`);
     }
     return 0;
-  } finally {
-    await ds.destroy();
-  }
+  });
 }
 
-if (require.main === module) {
-  runApiKeyCli(process.argv.slice(2), process.env, (l) => console.log(l)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCliProcess(runApiKeyCli);

@@ -1,9 +1,5 @@
 import 'reflect-metadata';
-import * as path from 'node:path';
-import { DataSource } from 'typeorm';
-import { databaseSettings } from '../config/app-config.service';
-import { validateEnvironment } from '../config/environment';
-import { buildDataSourceOptions } from '../database/data-source-options';
+import { runCliProcess, withCliDatabase } from '../common/cli';
 import { UnitOfWork } from '../database/unit-of-work';
 import { BoxAccessService, BoxAccessView } from './box-access.service';
 
@@ -34,14 +30,7 @@ export async function runBoxAccessCli(args: string[], env: Record<string, unknow
     out(USAGE);
     return 2;
   }
-  const config = validateEnvironment(env);
-  const ds = new DataSource(
-    buildDataSourceOptions(databaseSettings(config.DATABASE_URL, path.resolve(config.DATA_DIR), config.SQLITE_PATH, 2), {
-      migrationsRun: config.DB_MIGRATIONS_RUN,
-    }),
-  );
-  await ds.initialize();
-  try {
+  return withCliDatabase(env, async (ds, config) => {
     const access = new BoxAccessService(new UnitOfWork(ds), config.BOX_AUTH_MODE);
     switch (command) {
       case 'show':
@@ -69,17 +58,7 @@ export async function runBoxAccessCli(args: string[], env: Record<string, unknow
         out(describe(await access.setEnabled(licenseKey, command === 'enable')));
     }
     return 0;
-  } finally {
-    await ds.destroy();
-  }
+  });
 }
 
-if (require.main === module) {
-  runBoxAccessCli(process.argv.slice(2), process.env, (l) => console.log(l)).then(
-    (code) => process.exit(code),
-    (e) => {
-      console.error(e instanceof Error ? e.message : e);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) runCliProcess(runBoxAccessCli);

@@ -26,6 +26,16 @@ export class SqlDialect {
     return result as T[];
   }
 
+  /** A boolean written into SQL text: TRUE/FALSE on PostgreSQL, 1/0 on SQLite (which stores booleans as integers). */
+  bool(value: boolean): string {
+    return this.kind === 'postgres' ? (value ? 'TRUE' : 'FALSE') : value ? '1' : '0';
+  }
+
+  /** A boolean bound as a parameter (better-sqlite3 cannot bind JS booleans). */
+  boolParam(value: boolean): boolean | number {
+    return this.kind === 'postgres' ? value : value ? 1 : 0;
+  }
+
   greatest(a: string, b: string): string {
     return this.kind === 'postgres' ? `GREATEST(${a}, ${b})` : `MAX(${a}, ${b})`;
   }

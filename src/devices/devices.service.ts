@@ -21,7 +21,7 @@ export class DevicesService {
     const d = this.uow.dialect;
     const rows: { id: string }[] = await manager.query(
       `INSERT INTO boxes (id, license_key, name, enabled, api_version, last_address, first_seen_at, last_seen_at)
-       VALUES (${d.p(1)}, ${d.p(2)}, NULL, ${d.kind === 'postgres' ? 'TRUE' : '1'}, ${d.params(3, 4)})
+       VALUES (${d.p(1)}, ${d.p(2)}, NULL, ${d.bool(true)}, ${d.params(3, 4)})
        ON CONFLICT (license_key) DO UPDATE SET
          api_version = COALESCE(excluded.api_version, boxes.api_version),
          last_address = COALESCE(excluded.last_address, boxes.last_address),

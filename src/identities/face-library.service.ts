@@ -78,7 +78,7 @@ export class FaceLibraryService {
       const feature = record.feature === null ? null : Buffer.from(record.feature);
       const inserted: { id: string }[] = await m.query(
         `INSERT INTO faces (id, identity_id, source_record_id, source, image_sha256, feature, is_current, captured_at, created_at)
-         VALUES (${d.params(1, 6)}, ${d.kind === 'postgres' ? 'FALSE' : '0'}, ${d.params(7, 2)})
+         VALUES (${d.params(1, 6)}, ${d.bool(false)}, ${d.params(7, 2)})
          ON CONFLICT (identity_id, source_record_id) DO NOTHING
          RETURNING id`,
         [randomUUID(), identityId, face.recordId, origin, imageSha256, feature, face.occurredAt, now],
@@ -91,7 +91,7 @@ export class FaceLibraryService {
             face.recordId,
           ])) as { id: string }[]
         )[0].id;
-      const currentFaceId = await this.electCurrent(m, identityId);
+      const currentFaceId = await this.electCurrentFace(m, identityId);
       return { faceId, added: inserted.length > 0, currentFaceId };
     });
   }
@@ -101,10 +101,9 @@ export class FaceLibraryService {
    * time) are broken by source record id so every instance and every replay order agrees.
    * Two statements, clearing first: the partial unique index allows one current face per identity at any moment.
    */
-  private async electCurrent(m: EntityManager, identityId: string): Promise<string | null> {
+  async electCurrentFace(m: EntityManager, identityId: string): Promise<string | null> {
     const d = this.uow.dialect;
-    const yes = d.kind === 'postgres' ? 'TRUE' : '1';
-    const no = d.kind === 'postgres' ? 'FALSE' : '0';
+    const [yes, no] = [d.bool(true), d.bool(false)];
     const newest: { id: string }[] = await m.query(
       `SELECT id FROM faces WHERE identity_id = ${d.p(1)} ORDER BY captured_at DESC, source_record_id DESC LIMIT 1`,
       [identityId],

@@ -1,5 +1,6 @@
 import { BadRequestException, Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { FaceLibraryService } from './face-library.service';
 import { AuditService } from '../audit/audit.service';
 import { UnitOfWork } from '../database/unit-of-work';
 import { IdentityMergedEvent } from '../events/domain-events';
@@ -22,6 +23,7 @@ export class IdentityAdminService {
     private readonly outbox: OutboxService,
     private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
+    private readonly faceLibrary: FaceLibraryService,
   ) {}
 
   async update(id: string, change: IdentityChange, actor: string): Promise<void> {
@@ -70,8 +72,7 @@ export class IdentityAdminService {
   async merge(sourceId: string, targetId: string, actor: string): Promise<void> {
     if (sourceId === targetId) throw new BadRequestException({ message: 'an identity cannot be merged into itself', field: 'targetId' });
     const d = this.uow.dialect;
-    const yes = d.kind === 'postgres' ? 'TRUE' : '1';
-    const no = d.kind === 'postgres' ? 'FALSE' : '0';
+    const [yes, no] = [d.bool(true), d.bool(false)];
     await this.uow.run(async (m) => {
       // Lock both in id order so two opposite merges cannot deadlock.
       const [a, b] = [sourceId, targetId].sort();
@@ -94,7 +95,7 @@ export class IdentityAdminService {
       const movedFaces = d.returnedRows<{ id: string }>(
         await m.query(`UPDATE faces SET identity_id = ${d.p(1)} WHERE identity_id = ${d.p(2)} RETURNING id`, [targetId, sourceId]),
       ).length;
-      await this.electCurrentFace(m, targetId);
+      await this.faceLibrary.electCurrentFace(m, targetId);
 
       await m.query(
         `UPDATE identities SET first_seen_at = ${d.p(1)}, last_seen_at = ${d.p(2)}, updated_at = ${d.p(3)} WHERE id = ${d.p(4)}`,
@@ -139,20 +140,4 @@ export class IdentityAdminService {
     return rows[0];
   }
 
-  /** Same rule as FaceLibraryService: newest capture time is current; clear first, then set (unique index). */
-  private async electCurrentFace(m: EntityManager, identityId: string): Promise<void> {
-    const d = this.uow.dialect;
-    const yes = d.kind === 'postgres' ? 'TRUE' : '1';
-    const no = d.kind === 'postgres' ? 'FALSE' : '0';
-    const newest: { id: string }[] = await m.query(
-      `SELECT id FROM faces WHERE identity_id = ${d.p(1)} ORDER BY captured_at DESC, source_record_id DESC LIMIT 1`,
-      [identityId],
-    );
-    if (newest.length === 0) return;
-    await m.query(`UPDATE faces SET is_current = ${no} WHERE identity_id = ${d.p(1)} AND is_current = ${yes} AND id <> ${d.p(2)}`, [
-      identityId,
-      newest[0].id,
-    ]);
-    await m.query(`UPDATE faces SET is_current = ${yes} WHERE id = ${d.p(1)} AND is_current = ${no}`, [newest[0].id]);
-  }
 }

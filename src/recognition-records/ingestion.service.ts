@@ -127,7 +127,7 @@ export class IngestionService {
       refs.infrared?.sha256 ?? null,
       refs.face?.sha256 ?? null,
       JSON.stringify(c.defects),
-      d.kind === 'postgres' ? hasDefects : hasDefects ? 1 : 0,
+      d.boolParam(hasDefects),
       json(c.extra),
       c.sourceAddress,
       now,

@@ -68,7 +68,7 @@ export class RecordsQueryService {
     if (filter.userType) add((p) => `r.user_type = ${p}`, filter.userType);
     if (filter.postAction) add((p) => `r.post_action = ${p}`, filter.postAction);
     if (filter.minScore !== undefined) add((p) => `r.score >= ${p}`, filter.minScore);
-    if (filter.hasDefects !== undefined) add((p) => `r.has_defects = ${p}`, d.kind === 'postgres' ? filter.hasDefects : filter.hasDefects ? 1 : 0);
+    if (filter.hasDefects !== undefined) add((p) => `r.has_defects = ${p}`, d.boolParam(filter.hasDefects));
     if (after) {
       params.push(after.t, after.id);
       // Row-value comparison: one index range scan on (occurred_at, id) on both databases.

@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min, ValidateIf } from 'class-validator';
-import { ToNumber } from '../../common/query-transforms';
+import { IsOptional, IsString, IsUUID, Length, MaxLength, ValidateIf } from 'class-validator';
+import { PageQueryDto } from '../../common/page-query.dto';
 import { RecordSummaryDto } from '../../recognition-records/dto/record.dto';
 
-export class IdentityListQueryDto {
+export class IdentityListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: 'Search: exact identity_id as the box sent it, or part of the name (case-insensitive).' })
   @IsOptional()
   @IsString()
@@ -21,20 +21,6 @@ export class IdentityListQueryDto {
   @IsString()
   @MaxLength(32)
   userType?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @ToNumber()
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit: number = 50;
-
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
 }
 
 export class IdentityDto {

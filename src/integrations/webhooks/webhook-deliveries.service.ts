@@ -20,7 +20,7 @@ export class WebhookDeliveriesService {
   async enqueue(eventId: number, type: string): Promise<number> {
     const d = this.uow.dialect;
     const subs: { id: string; event_types: string; start_after_event_id: number | string }[] = await this.uow.dataSource.query(
-      `SELECT id, event_types, start_after_event_id FROM webhook_subscriptions WHERE enabled = ${d.kind === 'postgres' ? 'TRUE' : '1'}`,
+      `SELECT id, event_types, start_after_event_id FROM webhook_subscriptions WHERE enabled = ${d.bool(true)}`,
     );
     const wanted = subs.filter((s) => {
       const types = JSON.parse(s.event_types) as string[];

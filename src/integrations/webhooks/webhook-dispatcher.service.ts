@@ -94,7 +94,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const now = Date.now();
     // The lease outlives the request timeout, so no other instance sends the same attempt meanwhile.
     const leaseUntil = now + 2 * this.config.get('WEBHOOK_TIMEOUT_MS') + 5000;
-    const enabled = d.kind === 'postgres' ? 'TRUE' : '1';
+    const enabled = d.bool(true);
     const lock = d.kind === 'postgres' ? 'FOR UPDATE OF w SKIP LOCKED' : '';
     return this.uow.run(async (m) => {
       const result: unknown = await m.query(

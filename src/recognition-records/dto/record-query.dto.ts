@@ -1,4 +1,5 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { PageQueryDto } from '../../common/page-query.dto';
 import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { ToBoolean, ToEpochMs, ToNumber } from '../../common/query-transforms';
 
@@ -66,18 +67,4 @@ export class RecordFilterDto {
   hasDefects?: boolean;
 }
 
-export class RecordListQueryDto extends RecordFilterDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
-  @IsOptional()
-  @ToNumber()
-  @IsInt()
-  @Min(1)
-  @Max(500)
-  limit: number = 50;
-
-  @ApiPropertyOptional({ description: 'nextCursor from the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(512)
-  cursor?: string;
-}
+export class RecordListQueryDto extends IntersectionType(RecordFilterDto, PageQueryDto) {}

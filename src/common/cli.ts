@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
+import { databaseSettings } from '../config/app-config.service';
+import { Environment, validateEnvironment } from '../config/environment';
+import { buildDataSourceOptions } from '../database/data-source-options';
+
+export type CliMain = (args: string[], env: Record<string, unknown>, out: (line: string) => void) => Promise<number>;
+
+/**
+ * Opens the database the server would use (same environment variables, pending migrations applied when
+ * DB_MIGRATIONS_RUN is on), runs the command, and closes it again.
+ */
+export async function withCliDatabase(
+  env: Record<string, unknown>,
+  work: (ds: DataSource, config: Environment) => Promise<number>,
+): Promise<number> {
+  const config = validateEnvironment(env);
+  const ds = new DataSource(
+    buildDataSourceOptions(databaseSettings(config.DATABASE_URL, path.resolve(config.DATA_DIR), config.SQLITE_PATH, 2), {
+      migrationsRun: config.DB_MIGRATIONS_RUN,
+    }),
+  );
+  await ds.initialize();
+  try {
+    return await work(ds, config);
+  } finally {
+    await ds.destroy();
+  }
+}
+
+/** Runs a CLI entry point as a process: exit code from the command, message and 1 on an error. */
+export function runCliProcess(main: CliMain): void {
+  main(process.argv.slice(2), process.env, (line) => console.log(line)).then(
+    (code) => process.exit(code),
+    (e) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    },
+  );
+}
