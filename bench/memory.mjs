@@ -52,14 +52,15 @@ function makeBody() {
 }
 
 function post(url, body, agent) {
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (text += d));
       res.on('end', () => resolve({ status: res.statusCode, text }));
     });
-    req.on('error', reject);
+    // A refused or reset push is a failure to report, not a crash of the benchmark.
+    req.on('error', (e) => resolve({ status: e.code ?? 'error', text: e.message }));
     req.end(body);
   });
 }
@@ -104,7 +105,7 @@ try {
 }
 const elapsed = Date.now() - t0;
 const peak = peakRssMiB(hub.pid);
-await hub.stop();
+const hubOutput = await hub.stop();
 
 // Nothing lost: every acknowledged record is a row, every referenced image a file with the right bytes.
 let rows;
@@ -153,5 +154,9 @@ console.log(
     `${rows} rows in the database; ${distinct.size} distinct images, ${badImages} missing or corrupt; ` +
     `${(sent / (elapsed / 1000)).toFixed(0)} records/s overall; load average ${loadAverage()}`,
 );
-if (failures.length) console.log(`failures:\n  ${failures.slice(0, 5).join('\n  ')}`);
+if (failures.length) {
+  console.log(`failures:\n  ${failures.slice(0, 5).join('\n  ')}`);
+  const errors = hubOutput.split('\n').filter((l) => /"level":(50|60)/.test(l));
+  console.log(`hub error log (last 3 of ${errors.length}):\n  ${errors.slice(-3).map((l) => l.slice(0, 600)).join('\n  ')}`);
+}
 process.exitCode = pass ? 0 : 1;

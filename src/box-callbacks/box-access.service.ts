@@ -125,12 +125,23 @@ export class BoxAccessService {
 
   /** Registers a box ahead of its first push (needed when BOX_AUTH_MODE=registered); idempotent. */
   async register(licenseKey: string, name?: string): Promise<BoxAccessView> {
-    const repo = this.uow.dataSource.getRepository(Box);
-    let box = await repo.findOneBy({ licenseKey });
-    if (!box) {
+    // Through the UnitOfWork: on SQLite a write outside it could join (and roll back with) another transaction.
+    const box = await this.uow.run(async (m) => {
+      const repo = m.getRepository(Box);
+      const existing = await repo.findOneBy({ licenseKey });
+      if (existing) {
+        if (name !== undefined) {
+          await repo.update({ licenseKey }, { name });
+          existing.name = name;
+        }
+        return existing;
+      }
       const now = Date.now();
-      try {
-        await repo.insert({
+      // ON CONFLICT DO NOTHING: a push may register the same box meanwhile (PostgreSQL).
+      await repo
+        .createQueryBuilder()
+        .insert()
+        .values({
           id: randomUUID(),
           licenseKey,
           name: name ?? null,
@@ -141,16 +152,11 @@ export class BoxAccessService {
           lastSeenAt: now,
           callbackTokenHash: null,
           allowedNetworks: null,
-        });
-      } catch (e) {
-        // A push registered it meanwhile.
-        if (!(await repo.findOneBy({ licenseKey }))) throw e;
-      }
-      box = (await repo.findOneBy({ licenseKey }))!;
-    } else if (name !== undefined) {
-      await repo.update({ licenseKey }, { name });
-      box.name = name;
-    }
+        })
+        .orIgnore()
+        .execute();
+      return (await repo.findOneBy({ licenseKey }))!;
+    });
     return view(box);
   }
 
@@ -158,13 +164,13 @@ export class BoxAccessService {
   async issueToken(licenseKey: string): Promise<{ token: string; box: BoxAccessView }> {
     await this.register(licenseKey);
     const token = generateCallbackToken();
-    await this.uow.dataSource.getRepository(Box).update({ licenseKey }, { callbackTokenHash: hashCallbackToken(token) });
+    await this.uow.run((m) => m.getRepository(Box).update({ licenseKey }, { callbackTokenHash: hashCallbackToken(token) }));
     return { token, box: await this.describe(licenseKey) };
   }
 
   async clearToken(licenseKey: string): Promise<BoxAccessView> {
     await this.register(licenseKey);
-    await this.uow.dataSource.getRepository(Box).update({ licenseKey }, { callbackTokenHash: null });
+    await this.uow.run((m) => m.getRepository(Box).update({ licenseKey }, { callbackTokenHash: null }));
     return this.describe(licenseKey);
   }
 
@@ -172,13 +178,13 @@ export class BoxAccessService {
   async setNetworks(licenseKey: string, networks: string[] | null): Promise<BoxAccessView> {
     const parsed = networks && networks.length > 0 ? parseNetworks(networks) : null;
     await this.register(licenseKey);
-    await this.uow.dataSource.getRepository(Box).update({ licenseKey }, { allowedNetworks: parsed });
+    await this.uow.run((m) => m.getRepository(Box).update({ licenseKey }, { allowedNetworks: parsed }));
     return this.describe(licenseKey);
   }
 
   async setEnabled(licenseKey: string, enabled: boolean): Promise<BoxAccessView> {
     await this.register(licenseKey);
-    await this.uow.dataSource.getRepository(Box).update({ licenseKey }, { enabled });
+    await this.uow.run((m) => m.getRepository(Box).update({ licenseKey }, { enabled }));
     return this.describe(licenseKey);
   }
 

@@ -44,12 +44,14 @@ export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrat
     ...common,
     type: 'better-sqlite3',
     database: db.path,
-    // WAL lets readers run beside the single writer; synchronous=FULL fsyncs the WAL at every commit so an
-    // acknowledged record survives a power loss, not only a process crash.
+    // WAL lets readers run beside the single writer. An acknowledged record must survive a power loss, so the
+    // WAL is fsynced after every commit: not by SQLite (synchronous=FULL would do it on the event loop, stalling
+    // the server for each fsync) but by UnitOfWork on the thread pool, once per group of commits, before any of
+    // their callers is answered. Writes through UnitOfWork.run() get that guarantee.
     enableWAL: true,
     prepareDatabase: (conn: { pragma: (s: string) => unknown }) => {
       conn.pragma('busy_timeout = 5000');
-      conn.pragma('synchronous = FULL');
+      conn.pragma('synchronous = NORMAL');
       conn.pragma('foreign_keys = ON');
       // Statement journals of the group commit's savepoints stay in memory instead of temp files.
       conn.pragma('temp_store = MEMORY');

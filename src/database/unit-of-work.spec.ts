@@ -75,4 +75,54 @@ describe('UnitOfWork on SQLite', () => {
     await uow.run((m) => m.query('INSERT INTO t (k, v) VALUES (3, ?)', ['c']));
     expect(await ds.query('SELECT k FROM t')).toEqual([{ k: 3 }]);
   });
+
+  it('with synchronous=NORMAL, answers each unit only after an fsync of the WAL that began after its commit', async () => {
+    await ds.destroy();
+    ds = new DataSource({
+      type: 'better-sqlite3',
+      database: path.join(dir, 'wal.sqlite'),
+      enableWAL: true,
+      prepareDatabase: (conn: { pragma: (s: string) => unknown }) => {
+        conn.pragma('synchronous = NORMAL');
+      },
+    });
+    await ds.initialize();
+    await ds.query('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+    const events: string[] = [];
+    const open = fs.promises.open;
+    const spy = jest.spyOn(fs.promises, 'open').mockImplementation(async (file, flags) => {
+      const handle = await open(file, flags);
+      if (String(file).endsWith('wal.sqlite-wal')) {
+        const sync = handle.sync.bind(handle);
+        handle.sync = async () => {
+          events.push('sync-start');
+          await sync();
+          events.push('sync-end');
+        };
+      }
+      return handle;
+    });
+    try {
+      const uow = new UnitOfWork(ds);
+      await Promise.all(
+        Array.from({ length: 12 }, (_, i) =>
+          uow
+            .run(async (m) => {
+              await m.query('INSERT INTO t (k, v) VALUES (?, ?)', [i, 'a']);
+              events.push(`work-${i}`);
+            })
+            .then(() => events.push(`answered-${i}`)),
+        ),
+      );
+      for (let i = 0; i < 12; i++) {
+        const worked = events.indexOf(`work-${i}`);
+        const answered = events.indexOf(`answered-${i}`);
+        const syncStart = events.indexOf('sync-start', worked);
+        expect(syncStart).toBeGreaterThan(worked);
+        expect(events.indexOf('sync-end', syncStart)).toBeLessThan(answered);
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });

@@ -1,4 +1,6 @@
 import { Injectable } from '@nestjs/common';
+import { promises as fsp } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { SqlDialect } from './sql-dialect';
@@ -19,6 +21,9 @@ export class UnitOfWork {
   private draining = false;
   /** Commits made on SQLite and the units of work they carried (groups <= works). */
   readonly groupCommits = { groups: 0, works: 0 };
+  private walSync?: Promise<string | null>;
+  private runningSync: Promise<void> | null = null;
+  private nextSync: Promise<void> | null = null;
 
   constructor(@InjectDataSource() readonly dataSource: DataSource) {
     this.dialect = new SqlDialect(dataSource);
@@ -37,11 +42,13 @@ export class UnitOfWork {
   }
 
   /**
-   * SQLite group commit. With synchronous=FULL each COMMIT fsyncs the WAL, and better-sqlite3 does that on the
-   * event loop, so one commit per push capped ingest at the disk's fsync rate. Units of work that queue up
-   * while a commit is in progress are run one after another in the next transaction, each inside its own
-   * SAVEPOINT (a failing unit rolls back only its own writes), and share its single COMMIT. Every caller is
-   * still answered only after the COMMIT that made its writes durable.
+   * SQLite group commit. A COMMIT that fsyncs the WAL (synchronous=FULL) does so on the event loop, because
+   * better-sqlite3 is synchronous, so one commit per push capped ingest at the disk's fsync rate with the
+   * whole server stalled meanwhile. Units of work that queue up while a commit is in progress are run one after
+   * another in the next transaction, each inside its own SAVEPOINT (a failing unit rolls back only its own
+   * writes), and share its single COMMIT. With synchronous=NORMAL in WAL mode (data-source-options.ts) the
+   * COMMIT itself does not fsync: the WAL file is then fsynced here on the thread pool, and every caller is
+   * answered only after the fsync that made its writes durable, while the next group already runs.
    */
   private async drain(): Promise<void> {
     try {
@@ -56,9 +63,12 @@ export class UnitOfWork {
     }
   }
 
+  /** Runs and commits one group; its callers are answered once the commit is durable (not awaited here). */
   private async commitGroup(group: QueuedWork[]): Promise<void> {
     const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
     try {
+      this.walSync ??= this.detectWalSync();
+      await this.walSync;
       await this.dataSource.transaction(async (manager) => {
         const runner = manager.queryRunner!;
         for (const unit of group) {
@@ -80,11 +90,48 @@ export class UnitOfWork {
     }
     this.groupCommits.groups++;
     this.groupCommits.works += group.length;
-    group.forEach((unit, i) => {
-      const o = outcomes[i];
-      if (o.ok) unit.resolve(o.value);
-      else unit.reject(o.error);
-    });
+    const answer = () =>
+      group.forEach((unit, i) => {
+        const o = outcomes[i];
+        if (o.ok) unit.resolve(o.value);
+        else unit.reject(o.error);
+      });
+    const walFile = await this.walSync;
+    if (!walFile) return answer();
+    this.syncWal(walFile).then(answer, (error: unknown) => group.forEach((unit) => unit.reject(error)));
+  }
+
+  /** The WAL file to fsync after each commit, or null when COMMIT already does (synchronous=FULL) or there is none. */
+  private async detectWalSync(): Promise<string | null> {
+    const database = (this.dataSource.options as { database?: unknown }).database;
+    if (typeof database !== 'string' || database === ':memory:' || database === '') return null;
+    const [{ journal_mode: mode }] = await this.dataSource.query('PRAGMA journal_mode');
+    const [{ synchronous: level }] = await this.dataSource.query('PRAGMA synchronous');
+    return String(mode).toLowerCase() === 'wal' && Number(level) < 2 ? `${database}-wal` : null;
+  }
+
+  /**
+   * Resolves after an fsync of the WAL that started after this call: one fsync at a time, and every commit
+   * made while one runs shares the next (group commit of the flushes too).
+   */
+  private syncWal(file: string): Promise<void> {
+    if (this.nextSync) return this.nextSync;
+    const start = (): Promise<void> => {
+      const p = fsyncFile(file).finally(() => {
+        if (this.runningSync === p) this.runningSync = null;
+      });
+      this.runningSync = p;
+      return p;
+    };
+    if (!this.runningSync) return start();
+    const next: Promise<void> = this.runningSync
+      .catch(() => undefined)
+      .then(() => {
+        this.nextSync = null;
+        return start();
+      });
+    this.nextSync = next;
+    return next;
   }
 
   private async runWithRetry<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -102,6 +149,22 @@ export class UnitOfWork {
 }
 
 const MAX_ATTEMPTS = 5;
+
+/** fsync through a fresh descriptor; a WAL removed meanwhile was checkpointed into the database on close. */
+async function fsyncFile(file: string): Promise<void> {
+  let handle: FileHandle;
+  try {
+    handle = await fsp.open(file, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw e;
+  }
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
 /** Bound on units per SQLite commit, so one group never holds the writer for long. */
 const MAX_GROUP = 64;
 

@@ -20,6 +20,11 @@ import { MetricsService } from '../metrics/metrics.service';
 import { IMAGE_ROLES, ImageRole, IngestRecognitionCommand, IngestResult } from './recognition-record.types';
 
 type ImageRefs = Partial<Record<ImageRole, StoredImageRef>>;
+interface Sighting {
+  boxId: string;
+  mediaDeviceId: string;
+  identityId: string | null;
+}
 
 /**
  * Stores recognition events. Images are written and flushed first (content-addressed, so an
@@ -44,14 +49,19 @@ export class IngestionService {
     const stored: boolean[] = [];
     const result = await this.uow.run(async (manager) => {
       const out: IngestResult = { stored: 0, duplicates: 0, recordIds: [] };
+      const now = Date.now();
+      const sightings = await this.recordSightings(manager, commands);
       for (let i = 0; i < commands.length; i++) {
-        const id = await this.storeOne(manager, commands[i], refs[i]);
+        const id = await this.storeOne(manager, commands[i], refs[i], sightings[i], now);
         stored[i] = id !== null;
         if (id) {
           out.stored++;
           out.recordIds.push(id);
         } else out.duplicates++;
       }
+      // Sorted, for the same reason as the sightings: pushes sharing images must not lock them in opposite orders.
+      const storedRefs = refs.flatMap((r, i) => (stored[i] ? Object.values(r) : []));
+      await this.images.index(manager, storedRefs.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0)), now);
       return out;
     });
     // A retention purge may have removed an image that was already stored when this ingest began.
@@ -79,24 +89,45 @@ export class IngestionService {
   }
 
   /** Returns the new record's id, or null when this event was already stored. */
-  private async storeOne(manager: EntityManager, c: IngestRecognitionCommand, refs: ImageRefs): Promise<string | null> {
-    const now = Date.now();
-    const boxId = await this.devices.recordBoxSighting(manager, {
-      licenseKey: c.licenseKey,
-      apiVersion: c.apiVersion,
-      address: c.sourceAddress,
-      seenAt: now,
-    });
-    const mediaDeviceId = await this.devices.recordMediaDeviceSighting(manager, boxId, c.mediaDevice, now);
-    const identityId = c.identityExternalId
-      ? await this.identities.recordSighting(manager, {
-          externalId: c.identityExternalId,
-          name: c.identityName,
-          userType: c.userType,
-          seenAt: c.occurredAt,
-          now,
-        })
-      : null;
+  /**
+   * On PostgreSQL, first locks the existing box, media device and identity rows a push will update, each kind in
+   * key order: concurrent pushes sharing rows then wait for each other instead of locking them in opposite
+   * orders (array pushes mixing boxes and identities deadlocked, found by bench/memory.mjs). SQLite has a single
+   * writer. The upserts then run one record at a time, in push order, as before.
+   */
+  private async recordSightings(manager: EntityManager, commands: IngestRecognitionCommand[]): Promise<Sighting[]> {
+    if (this.uow.dialect.kind === 'postgres' && commands.length > 1) {
+      const sorted = (values: string[]) => [...new Set(values)].sort();
+      const keys = sorted(commands.map((c) => c.licenseKey));
+      await manager.query('SELECT id FROM boxes WHERE license_key = ANY($1) ORDER BY license_key FOR UPDATE', [keys]);
+      await manager.query(
+        `SELECT id FROM media_devices WHERE box_id IN (SELECT id FROM boxes WHERE license_key = ANY($1)) AND device_id = ANY($2)
+         ORDER BY box_id, device_id FOR UPDATE`,
+        [keys, sorted(commands.map((c) => c.mediaDevice.deviceId))],
+      );
+      const people = sorted(commands.map((c) => c.identityExternalId).filter((x) => x));
+      if (people.length) await manager.query('SELECT id FROM identities WHERE external_id = ANY($1) ORDER BY external_id FOR UPDATE', [people]);
+    }
+    const out: Sighting[] = [];
+    for (const c of commands) {
+      const now = Date.now();
+      const boxId = await this.devices.recordBoxSighting(manager, { licenseKey: c.licenseKey, apiVersion: c.apiVersion, address: c.sourceAddress, seenAt: now });
+      const mediaDeviceId = await this.devices.recordMediaDeviceSighting(manager, boxId, c.mediaDevice, now);
+      const identityId = c.identityExternalId
+        ? await this.identities.recordSighting(manager, { externalId: c.identityExternalId, name: c.identityName, userType: c.userType, seenAt: c.occurredAt, now })
+        : null;
+      out.push({ boxId, mediaDeviceId, identityId });
+    }
+    return out;
+  }
+
+  private async storeOne(
+    manager: EntityManager,
+    c: IngestRecognitionCommand,
+    refs: ImageRefs,
+    { boxId, mediaDeviceId, identityId }: Sighting,
+    now: number,
+  ): Promise<string | null> {
 
     const d = this.uow.dialect;
     const id = randomUUID();
@@ -144,7 +175,6 @@ export class IngestionService {
     );
     if (inserted.length === 0) return null;
 
-    await this.images.index(manager, Object.values(refs), now);
     const ref: RecordRef = {
       recordId: id,
       boxId,

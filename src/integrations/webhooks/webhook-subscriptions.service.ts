@@ -43,7 +43,7 @@ export class WebhookSubscriptionsService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.subscriptions.insert(sub);
+    await this.uow.run((m) => m.getRepository(WebhookSubscription).insert(sub));
     return { ...toSubscriptionDto(sub), secret: sub.secret };
   }
 
@@ -62,7 +62,7 @@ export class WebhookSubscriptionsService {
     if (input.description !== undefined) sub.description = input.description;
     if (input.enabled !== undefined) sub.enabled = input.enabled;
     sub.updatedAt = Date.now();
-    await this.subscriptions.save(sub);
+    await this.uow.run((m) => m.getRepository(WebhookSubscription).save(sub));
     return toSubscriptionDto(sub);
   }
 
