@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { boxRecord, createApiKey, Json, longBase64Strings, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { describeDb } from './helpers/test-database';
+import { eventually } from './helpers/eventually';
 
 const T = 1_710_000_000_000;
 
@@ -53,15 +54,6 @@ class Receiver {
   }
 }
 
-async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Independent Standard Webhooks verification with node:crypto. */
 function verify(secret: string, r: Received): boolean {
