@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ThrottlerGuard } from '@nestjs/throttler';
 import type { Request } from 'express';
-import { createHash } from 'node:crypto';
 import { presentedKey } from './api-key.guard';
+import { hashApiKey } from './api-keys.service';
 
 /**
  * Rate limit for REST consumers, counted per API key (so one busy integration cannot starve the others),
@@ -13,6 +13,6 @@ import { presentedKey } from './api-key.guard';
 export class ConsumerThrottlerGuard extends ThrottlerGuard {
   protected override async getTracker(req: Record<string, any>): Promise<string> {
     const key = presentedKey(req as Request);
-    return key ? `key:${createHash('sha256').update(key).digest('hex').slice(0, 32)}` : `ip:${(req as Request).ip}`;
+    return key ? `key:${hashApiKey(key).slice(0, 32)}` : `ip:${(req as Request).ip}`;
   }
 }

@@ -10,6 +10,7 @@ import {
   hashCallbackToken,
   parseNetworks,
 } from './box-access';
+import { rowBool } from '../database/row-values';
 
 export type BoxAuthMode = 'open' | 'registered';
 
@@ -112,7 +113,7 @@ export class BoxAccessService {
     } else if (ctx.token !== undefined) {
       throw new BoxAccessDenied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
     }
-    if (!(row.enabled === true || row.enabled === 1)) {
+    if (!rowBool(row.enabled)) {
       throw new BoxAccessDenied('forbidden', 'box_disabled', box.field, 'this box is disabled');
     }
     const networks = row.allowed_networks ? (JSON.parse(row.allowed_networks) as string[]) : null;

@@ -1,10 +1,10 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { rowBool } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import { BoxDetailDto, BoxDto, MediaDeviceDto } from './dto/device.dto';
 
 type Row = Record<string, unknown>;
 
-const bool = (v: unknown) => v === true || v === 1 || v === '1';
 
 /** user:password in an RTSP URL is a camera credential: never shown. */
 export function redactUrl(url: string | null): string | null {
@@ -17,7 +17,7 @@ function toBox(r: Row): BoxDto {
     id: r.id as string,
     licenseKey: r.license_key as string,
     name: (r.name as string | null) ?? null,
-    enabled: bool(r.enabled),
+    enabled: rowBool(r.enabled),
     apiVersion: (r.api_version as string | null) ?? null,
     lastAddress: (r.last_address as string | null) ?? null,
     firstSeenAt: Number(r.first_seen_at),

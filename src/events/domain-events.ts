@@ -111,9 +111,13 @@ export function serialiseEvent(event: DomainEvent): Record<string, unknown> {
   return body;
 }
 
-export function rehydrateEvent(type: string, body: Record<string, unknown>, meta: DomainEventMeta): DomainEvent | null {
+/** The event's one body object (record, face, merge…) inside a serialised payload. */
+export function eventBody(payload: Record<string, unknown>): unknown {
+  return Object.values(payload)[0];
+}
+
+export function rehydrateEvent(type: string, payload: Record<string, unknown>, meta: DomainEventMeta): DomainEvent | null {
   const cls = DOMAIN_EVENT_CLASSES.find((c) => c.type === type);
   if (!cls) return null;
-  const value = Object.values(body)[0];
-  return new cls(value as never, meta);
+  return new cls(eventBody(payload) as never, meta);
 }

@@ -1,5 +1,6 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from '../common/cursor';
+import { rowBool, rowNumber } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import { RecordSummaryDto } from '../recognition-records/dto/record.dto';
 import { recordSelect, RecordRow, toRecordView } from '../recognition-records/record-rows';
@@ -14,7 +15,6 @@ export interface IdentityFilter {
   userType?: string;
 }
 
-const bool = (v: unknown) => v === true || v === 1 || v === '1';
 
 export function toIdentityDto(r: Row): IdentityDto {
   return {
@@ -25,7 +25,7 @@ export function toIdentityDto(r: Row): IdentityDto {
     firstSeenAt: Number(r.first_seen_at),
     lastSeenAt: Number(r.last_seen_at),
     updatedAt: Number(r.updated_at),
-    editedAt: r.edited_at === null || r.edited_at === undefined ? null : Number(r.edited_at),
+    editedAt: rowNumber(r.edited_at),
   };
 }
 
@@ -37,8 +37,8 @@ function toFaceDto(r: Row): FaceDto {
     sourceRecordId: r.source_record_id as string,
     imageSha256: image,
     imageUrl: image ? `/identities/${r.identity_id as string}/faces/${r.id as string}/image` : null,
-    hasFeature: bool(r.has_feature),
-    isCurrent: bool(r.is_current),
+    hasFeature: rowBool(r.has_feature),
+    isCurrent: rowBool(r.is_current),
     capturedAt: Number(r.captured_at),
     createdAt: Number(r.created_at),
   };

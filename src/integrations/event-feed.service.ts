@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
 import { IMAGE_ROLES, ImageRole } from '../recognition-records/recognition-record.types';
+import { rowJson } from '../database/row-values';
+import { eventBody } from '../events/domain-events';
 
 /** What consumers receive for one domain event (SSE data and webhook body): ids and image URLs, never bytes. */
 export interface EventEnvelope {
@@ -122,9 +124,8 @@ export class EventFeedService {
   }
 
   private toFeedEvent(r: FeedRow): FeedEvent {
-    const payload = (typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload) as Record<string, unknown>;
     // Payloads hold one object (record, face, merge…); consumers get its fields flat under data.
-    const body = Object.values(payload)[0];
+    const body = eventBody(rowJson<Record<string, unknown>>(r.payload) ?? {});
     const data: Record<string, unknown> = body && typeof body === 'object' ? { ...(body as Record<string, unknown>) } : {};
     if (r.record_id) {
       const images: Partial<Record<ImageRole, string>> = {};

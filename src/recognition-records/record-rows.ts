@@ -1,3 +1,4 @@
+import { rowBool, rowJson, rowNumber } from '../database/row-values';
 import type { RecordDefect } from './recognition-record.types';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 
@@ -78,10 +79,6 @@ export interface RecordView {
   receivedAt: number;
 }
 
-const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
-const json = <T>(v: unknown): T | null => (v === null || v === undefined ? null : typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
-const bool = (v: unknown): boolean => v === true || v === 1 || v === '1' || v === 't';
-
 export function toRecordView(row: RecordRow): RecordView {
   const images: Partial<Record<ImageRole, string>> = {};
   for (const role of IMAGE_ROLES) {
@@ -98,20 +95,20 @@ export function toRecordView(row: RecordRow): RecordView {
     identityName: (row.identity_name as string | null) ?? null,
     userType: (row.user_type as string | null) ?? null,
     occurredAt: Number(row.occurred_at),
-    enteredAt: num(row.entered_at),
-    leftAt: num(row.left_at),
-    scoreRaw: num(row.score_raw),
-    score: num(row.score),
+    enteredAt: rowNumber(row.entered_at),
+    leftAt: rowNumber(row.left_at),
+    scoreRaw: rowNumber(row.score_raw),
+    score: rowNumber(row.score),
     postAction: (row.post_action as string | null) ?? null,
     apiVersion: (row.api_version as string | null) ?? null,
-    attributes: json(row.attributes),
-    landmarks: json(row.landmarks),
-    faceBox: json(row.face_box),
+    attributes: rowJson(row.attributes),
+    landmarks: rowJson(row.landmarks),
+    faceBox: rowJson(row.face_box),
     images,
-    hasFeature: bool(row.has_feature),
-    defects: json<RecordDefect[]>(row.defects) ?? [],
-    hasDefects: bool(row.has_defects),
-    extra: json(row.extra),
+    hasFeature: rowBool(row.has_feature),
+    defects: rowJson<RecordDefect[]>(row.defects) ?? [],
+    hasDefects: rowBool(row.has_defects),
+    extra: rowJson(row.extra),
     sourceAddress: (row.source_address as string | null) ?? null,
     receivedAt: Number(row.received_at),
   };
