@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CALLBACK_PATH, fixtureFiles, readFixture, startTestApp, TestApp } from './helpers/test-app';
-import { describeDb } from './helpers/test-database';
+import { describeDb, queryRows } from './helpers/test-database';
 
 type Row = Record<string, unknown>;
 
@@ -40,11 +40,11 @@ describeDb('box callback ingestion', () => {
   const count = async (table: string, where = '1=1') =>
     Number((await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`))[0].n);
   const recordFor = async (p: Row): Promise<Row> => {
-    const d = t.dataSource.options.type === 'postgres' ? (i: number) => `$${i}` : () => '?';
-    const rows: Row[] = await t.dataSource.query(
+    const rows = await queryRows(
+      t.dataSource,
       `SELECT r.*, b.license_key, m.device_id AS m_device_id, m.type AS m_type, m.ip AS m_ip, m.name AS m_name, m.url AS m_url
        FROM recognition_records r JOIN boxes b ON b.id = r.box_id JOIN media_devices m ON m.id = r.media_device_id
-       WHERE b.license_key = ${d(1)} AND r.occurred_at = ${d(2)} AND r.identity_external_id = ${d(3)}`,
+       WHERE b.license_key = ? AND r.occurred_at = ? AND r.identity_external_id = ?`,
       [p.mq_license_key, Number(p.timestamp), String(p.identity_id ?? '')],
     );
     expect(rows).toHaveLength(1);

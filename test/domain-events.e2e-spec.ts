@@ -3,7 +3,7 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import { createHash } from 'node:crypto';
 import { RecognitionRecordedEvent } from '../src/events/domain-events';
 import { CALLBACK_PATH, readFixture, startTestApp, TestApp } from './helpers/test-app';
-import { describeDb } from './helpers/test-database';
+import { describeDb, queryRows } from './helpers/test-database';
 
 type Row = Record<string, unknown>;
 
@@ -33,10 +33,7 @@ describeDb('domain events through the outbox', () => {
   });
 
   const pg = () => t.dataSource.options.type === 'postgres';
-  const q = (sql: string, params: unknown[] = []): Promise<Row[]> => {
-    let i = 0;
-    return t.dataSource.query(pg() ? sql.replace(/\?/g, () => `$${++i}`) : sql, params);
-  };
+  const q = (sql: string, params: unknown[] = []): Promise<Row[]> => queryRows(t.dataSource, sql, params);
   const posted: unknown[] = [];
   const post = async (body: unknown) => {
     posted.push(body);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CALLBACK_PATH, startTestApp } from './helpers/test-app';
-import { describeDb } from './helpers/test-database';
+import { describeDb, queryRows } from './helpers/test-database';
 import { ImageStore } from '../src/images/image-store';
 import { RetentionService } from '../src/retention/retention.service';
 import { WebhookSubscriptionsService } from '../src/integrations/webhooks/webhook-subscriptions.service';
@@ -29,11 +29,7 @@ function filesIn(imageDir: string): Set<string> {
 
 async function setup(env: Record<string, string>) {
   const t = await startTestApp({ env: { OUTBOX_RELAY_ENABLED: 'false', ADMIN_API_KEY: ADMIN, ...env } });
-  const q = (sql: string, params: unknown[] = []): Promise<Row[]> => {
-    const pg = t.dataSource.options.type === 'postgres';
-    let n = 0;
-    return t.dataSource.query(pg ? sql.replace(/\?/g, () => `$${++n}`) : sql, params);
-  };
+  const q = (sql: string, params: unknown[] = []): Promise<Row[]> => queryRows(t.dataSource, sql, params);
   const post = (body: unknown) => t.http().post(CALLBACK_PATH).set('content-type', 'application/json').send(body as object).expect(200);
   const referenced = async (): Promise<Set<string>> => {
     const rows = await q(

@@ -4,7 +4,7 @@ import { databaseSettings } from '../src/config/app-config.service';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { CALLBACK_PATH, readFixture } from './helpers/test-app';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
-import { createTestDatabase, describeDb, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, describeDb, queryRows, TestDatabase } from './helpers/test-database';
 
 type Row = Record<string, unknown>;
 
@@ -51,10 +51,7 @@ describeDb('outbox survives a crash right after the 200', () => {
     }
     return s;
   };
-  const q = (sql: string, params: unknown[] = []): Promise<Row[]> => {
-    let i = 0;
-    return ds!.query(ds!.options.type === 'postgres' ? sql.replace(/\?/g, () => `$${++i}`) : sql, params);
-  };
+  const q = (sql: string, params: unknown[] = []): Promise<Row[]> => queryRows(ds!, sql, params);
   const count = async (sql: string, params: unknown[] = []) => Number((await q(`SELECT COUNT(*) AS n ${sql}`, params))[0].n);
   const postAll = async (s: ServerProcess, records: Row[]) => {
     for (const r of records) {

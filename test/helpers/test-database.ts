@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import type { DataSource } from 'typeorm';
 
 export type TestDbKind = 'sqlite' | 'postgres';
 
@@ -65,4 +66,10 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Runs SQL written with `?` placeholders on either database (PostgreSQL wants $1, $2, …). */
+export function queryRows<T = Record<string, unknown>>(ds: DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
+  let i = 0;
+  return ds.query(ds.options.type === 'postgres' ? sql.replace(/\?/g, () => `$${++i}`) : sql, params);
 }
