@@ -1,9 +1,11 @@
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
+import type { NextFunction, Request, Response } from 'express';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config.service';
 import { setupOpenApi } from './common/openapi';
+import { jsonBody } from './common/json-body';
 import { contentLengthGuard, jsonShapeGuard, parseByteLimit } from './box-callbacks/hostile-input';
 import { IngestGate } from './box-callbacks/ingest-gate';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
@@ -25,8 +27,10 @@ export function configureApp(app: NestExpressApplication): void {
   const config = app.get(AppConfig);
   const trustProxy = config.get('TRUST_PROXY');
   if (trustProxy) app.set('trust proxy', /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy);
-  // Standard security headers for the REST API and /docs (Swagger UI loads only same-origin scripts).
-  app.use(helmet());
+  // Standard security headers for the REST API and /docs (Swagger UI loads only same-origin scripts). Boxes read
+  // nothing but the status code, so their route skips the dozen browser-only headers.
+  const securityHeaders = helmet();
+  app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/box-callbacks/') ? next() : securityHeaders(req, res, next)));
   // First, so refusals by any later layer (gate, size checks, parser, guards) are counted and timed.
   app.use('/box-callbacks', app.get(MetricsService).boxEdgeMiddleware());
   // Hostile-input defences around the JSON parser (src/box-callbacks/hostile-input.ts): the in-flight cap and
@@ -34,8 +38,10 @@ export function configureApp(app: NestExpressApplication): void {
   // limit bounds what is held in memory; over-deep or prototype-poisoning JSON gets 400 before any code walks it.
   app.use('/box-callbacks', new IngestGate(config.get('INGEST_MAX_IN_FLIGHT')).middleware());
   app.use(contentLengthGuard(parseByteLimit(config.get('BODY_LIMIT'))));
-  // Boxes do not always send a JSON content type, so every body is read as JSON.
-  app.useBodyParser('json', { limit: config.get('BODY_LIMIT'), type: () => true, inflate: false });
+  // Boxes do not always send a JSON content type, so every body is read as JSON: body-parser reads the bytes (size
+  // limit, no inflation) and jsonBody() parses them, decoding base64 images without a full-body string.
+  app.useBodyParser('raw', { limit: config.get('BODY_LIMIT'), type: () => true, inflate: false });
+  app.use(jsonBody());
   app.use(jsonShapeGuard());
   setupOpenApi(app);
   // SIGTERM/SIGINT: graceful shutdown (src/health/graceful-shutdown.service.ts), then exit 0.

@@ -2,6 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AppConfig } from '../config/app-config.service';
 import { buildDataSourceOptions } from './data-source-options';
+import { SqliteCheckpointer } from './sqlite-checkpointer';
 import { UnitOfWork } from './unit-of-work';
 
 @Global()
@@ -13,7 +14,7 @@ import { UnitOfWork } from './unit-of-work';
         buildDataSourceOptions(config.database, { migrationsRun: config.get('DB_MIGRATIONS_RUN') }),
     }),
   ],
-  providers: [UnitOfWork],
+  providers: [UnitOfWork, SqliteCheckpointer],
   exports: [UnitOfWork],
 })
 export class DatabaseModule {}

@@ -24,6 +24,7 @@ export class UnitOfWork {
   private walSync?: Promise<string | null>;
   private runningSync: Promise<void> | null = null;
   private nextSync: Promise<void> | null = null;
+  private walHandle?: Promise<FileHandle | null>;
 
   constructor(@InjectDataSource() readonly dataSource: DataSource) {
     this.dialect = new SqlDialect(dataSource);
@@ -117,8 +118,9 @@ export class UnitOfWork {
   private syncWal(file: string): Promise<void> {
     if (this.nextSync) return this.nextSync;
     const start = (): Promise<void> => {
-      const p = fsyncFile(file).finally(() => {
+      const p = this.fsyncWal(file).finally(() => {
         if (this.runningSync === p) this.runningSync = null;
+        if (!this.nextSync) void this.closeWal(); // idle: no descriptor outlives the burst of writes
       });
       this.runningSync = p;
       return p;
@@ -132,6 +134,33 @@ export class UnitOfWork {
       });
     this.nextSync = next;
     return next;
+  }
+
+  /**
+   * fsync of the WAL through a descriptor kept open while flushes follow each other: SQLite keeps the WAL file
+   * (same inode) while the database is open, and opening and closing it around every flush added two thread-pool
+   * round trips per group under load.
+   */
+  private async fsyncWal(file: string): Promise<void> {
+    this.walHandle ??= openIfExists(file);
+    const handle = await this.walHandle;
+    if (!handle) {
+      this.walHandle = undefined;
+      return; // no WAL yet: nothing was written through it
+    }
+    try {
+      await handle.sync();
+    } catch (e) {
+      this.walHandle = undefined;
+      await handle.close().catch(() => undefined);
+      throw e;
+    }
+  }
+
+  private async closeWal(): Promise<void> {
+    const handle = this.walHandle;
+    this.walHandle = undefined;
+    await (await handle?.catch(() => null))?.close().catch(() => undefined);
   }
 
   private async runWithRetry<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
@@ -150,19 +179,12 @@ export class UnitOfWork {
 
 const MAX_ATTEMPTS = 5;
 
-/** fsync through a fresh descriptor; a WAL removed meanwhile was checkpointed into the database on close. */
-async function fsyncFile(file: string): Promise<void> {
-  let handle: FileHandle;
+async function openIfExists(file: string): Promise<FileHandle | null> {
   try {
-    handle = await fsp.open(file, 'r+');
+    return await fsp.open(file, 'r+');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw e;
-  }
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }
 /** Bound on units per SQLite commit, so one group never holds the writer for long. */

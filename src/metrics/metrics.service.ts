@@ -83,7 +83,7 @@ export class MetricsService {
   /** Called by ingestion once its transaction committed. */
   observeIngest(outcomes: IngestOutcome[]): void {
     for (const o of outcomes) {
-      const box = maskLicenseKey(o.licenseKey);
+      const box = this.boxLabel(o.licenseKey);
       if (!o.stored) this.duplicates.inc({ box });
       else {
         this.ingested.inc({ box });
@@ -91,6 +91,18 @@ export class MetricsService {
       }
     }
   }
+
+  /** maskLicenseKey hashes; a box pushes thousands of times, so its label is kept (bounded: boxes are few). */
+  private boxLabel(licenseKey: string): string {
+    let label = this.boxLabels.get(licenseKey);
+    if (label === undefined) {
+      if (this.boxLabels.size >= 10_000) this.boxLabels.clear();
+      label = maskLicenseKey(licenseKey);
+      this.boxLabels.set(licenseKey, label);
+    }
+    return label;
+  }
+  private readonly boxLabels = new Map<string, string>();
 
   /**
    * Express middleware for the box route, installed before the body parser so that refusals by the

@@ -1,0 +1,158 @@
+import { randomBytes } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+
+/** String values at least this long, in plain printable ASCII, are decoded straight from the bytes. */
+export const LIFT_MIN_BYTES = 1024;
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** An error body-parser would have raised; HttpErrorFilter answers it by its type. */
+export class JsonBodyError extends Error {
+  readonly expose = true;
+  constructor(
+    readonly type: 'entity.parse.failed' | 'charset.unsupported',
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Placeholders carry a per-process secret so that no string a client sends can be mistaken for one.
+const PLACEHOLDER_PREFIX = `\u0000rh-lifted-${randomBytes(12).toString('hex')}-`;
+
+/** True when bytes [from, to) are printable ASCII other than a backslash: the JSON string is those bytes as is. */
+function plainAscii(buf: Buffer, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const b = buf[i];
+    if (b < 0x20 || b > 0x7e || b === BACKSLASH) return false;
+  }
+  return true;
+}
+
+/** Whether the next non-whitespace byte after `at` is a colon (the string was an object key). */
+function followedByColon(buf: Buffer, at: number): boolean {
+  for (let i = at; i < buf.length; i++) {
+    const b = buf[i];
+    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
+    return b === 0x3a;
+  }
+  return false;
+}
+
+/** Content ranges [start, end) of long plain-ASCII string values, found by pairing quotes as JSON does. */
+function longPlainStrings(buf: Buffer): [number, number][] {
+  const found: [number, number][] = [];
+  let pos = 0;
+  for (;;) {
+    const open = buf.indexOf(QUOTE, pos);
+    if (open === -1) return found;
+    let close = open + 1;
+    for (;;) {
+      close = buf.indexOf(QUOTE, close);
+      if (close === -1) return found; // unterminated: JSON.parse will say so
+      let backslashes = 0;
+      for (let k = close - 1; k > open && buf[k] === BACKSLASH; k--) backslashes++;
+      if (backslashes % 2 === 0) break;
+      close++;
+    }
+    if (close - open - 1 >= LIFT_MIN_BYTES && plainAscii(buf, open + 1, close) && !followedByColon(buf, close + 1)) {
+      found.push([open + 1, close]);
+    }
+    pos = close + 1;
+  }
+}
+
+/** Puts the lifted strings back in place of their placeholders, without recursion. */
+function restore(root: unknown, values: Map<string, string>): void {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    const container = node as Record<string, unknown>;
+    for (const key of Object.keys(container)) {
+      const v = container[key];
+      if (typeof v === 'string') {
+        if (v.startsWith(PLACEHOLDER_PREFIX)) {
+          const original = values.get(v);
+          if (original !== undefined) container[key] = original;
+        }
+      } else if (v !== null && typeof v === 'object') stack.push(v);
+    }
+  }
+}
+
+/**
+ * JSON.parse of a UTF-8 body, giving exactly what JSON.parse(body.toString('utf8')) gives, faster for bodies made of
+ * large base64 strings. Decoding a whole body to a JS string is the costliest step of a box push: a record's text
+ * fields are Chinese, so V8 decodes all of it, megabytes of base64 included, into a two-byte string (2 ms for a
+ * typical 245 KB record here), and JSON.parse then copies every string again. Long values that are plain ASCII
+ * without escapes (what the box's base64 images and features are) mean the same bytes in JSON and in latin1: they
+ * are cut out by byte offsets (quotes never occur inside a UTF-8 multi-byte sequence), read as one-byte strings, and
+ * put back after JSON.parse has parsed the small remainder. Anything unusual stays in the text for JSON.parse.
+ */
+export function parseJsonBody(body: Buffer): unknown {
+  const buf = withoutBom(body);
+  const lifted = longPlainStrings(buf);
+  if (lifted.length === 0) return JSON.parse(buf.toString('utf8'));
+  const parts: string[] = [];
+  const values = new Map<string, string>();
+  let at = 0;
+  lifted.forEach(([start, end], i) => {
+    const placeholder = `${PLACEHOLDER_PREFIX}${i}`;
+    values.set(placeholder, buf.toString('latin1', start, end));
+    parts.push(buf.toString('utf8', at, start), JSON.stringify(placeholder).slice(1, -1));
+    at = end;
+  });
+  parts.push(buf.toString('utf8', at));
+  const parsed: unknown = JSON.parse(parts.join(''));
+  // A placeholder is missing only where JSON.parse dropped its value (a duplicate key: the last one wins).
+  if (typeof parsed === 'string') return values.get(parsed) ?? parsed; // the body was one string
+  restore(parsed, values);
+  return parsed;
+}
+
+/** iconv, under body-parser, drops a leading UTF-8 byte order mark. */
+function withoutBom(buf: Buffer): Buffer {
+  return buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? buf.subarray(3) : buf;
+}
+
+/** First byte that is not JSON whitespace, or -1. */
+function firstNonWhitespace(buf: Buffer): number {
+  for (let i = 0; i < buf.length; i++) {
+    const b = buf[i];
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return b;
+  }
+  return -1;
+}
+
+const UTF8_CHARSET = /^utf-?8$/i;
+
+/**
+ * Express middleware after body-parser's raw parser (which enforces the size limit and refuses compressed bodies):
+ * turns the body bytes into JSON the way body-parser's JSON parser does (empty body → {}, only an object or an
+ * array at the top, UTF-8), with errors of the same types, so the error filter answers them alike.
+ */
+export function jsonBody(): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction) => {
+    if (!Buffer.isBuffer(req.body)) return next();
+    const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
+    if (charset !== undefined && !UTF8_CHARSET.test(charset)) {
+      return next(new JsonBodyError('charset.unsupported', 415, `unsupported charset "${charset.toUpperCase()}"`));
+    }
+    const buf = withoutBom(req.body);
+    if (buf.length === 0) {
+      req.body = {}; // as body-parser: an empty body is a common client mistake, not an error
+      return next();
+    }
+    const first = firstNonWhitespace(buf);
+    if (first !== 0x7b && first !== 0x5b) return next(new JsonBodyError('entity.parse.failed', 400, 'body is not a JSON object or array'));
+    try {
+      req.body = parseJsonBody(buf);
+    } catch {
+      return next(new JsonBodyError('entity.parse.failed', 400, 'body is not valid JSON'));
+    }
+    next();
+  };
+}
