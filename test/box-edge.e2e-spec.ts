@@ -179,6 +179,14 @@ describeDb('box edge hardening', () => {
       expect(res.body).toMatchObject({ statusCode: 415, field: 'body' });
     });
 
+    it('answers 415 to a charset other than UTF-8, and takes utf-8 in any spelling', async () => {
+      const send = (type: string, ts: number) => t.http().post(CALLBACK_PATH).set('content-type', type).send(JSON.stringify(valid(ts)));
+      const refused = await send('application/json; charset=iso-8859-1', 1710000400006);
+      expect(refused.status).toBe(415);
+      expect(refused.body).toMatchObject({ statusCode: 415, field: 'body' });
+      expect((await send('application/json; charset="UTF8"', 1710000400007)).status).toBe(200);
+    });
+
     it('accepts Content-Encoding identity', async () => {
       const res = await t
         .http()

@@ -6,18 +6,20 @@ import { DataSource } from 'typeorm';
 export interface CheckpointerOptions {
   /** How often the worker checkpoints, ms. */
   intervalMs: number;
-  /** WAL size (frames) above which the worker waits for a moment without writers to empty the WAL file. */
-  restartFrames: number;
+  /**
+   * WAL size (pages) at which the main connection still checkpoints by itself: a safety net for the WAL never
+   * getting a moment to start over under non-stop writes. By then the worker has copied nearly all of it.
+   */
+  mainConnectionPages: number;
 }
 
 export const CHECKPOINTER_OPTIONS = Symbol('CHECKPOINTER_OPTIONS');
-export const DEFAULT_CHECKPOINTER_OPTIONS: CheckpointerOptions = { intervalMs: 200, restartFrames: 16_384 };
+export const DEFAULT_CHECKPOINTER_OPTIONS: CheckpointerOptions = { intervalMs: 200, mainConnectionPages: 16_384 };
 
 /*
  * The worker's body, as a string so that it runs the same from dist/ and from the TypeScript sources under Jest.
- * PASSIVE never blocks the writer. Under constant writes the WAL then never gets a moment to start over, so once it
- * is past restartFrames a TRUNCATE checkpoint takes the write lock for the (short) rest of the copy and empties the
- * file (RESTART would leave it at its largest size).
+ * Only PASSIVE checkpoints: they never take the write lock, so ingest never waits for (or fails on) the worker.
+ * Once a checkpoint has copied every frame, the next commit starts the WAL over from its beginning.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -26,15 +28,10 @@ const db = new Database(workerData.file, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 db.pragma('synchronous = NORMAL');
 let stopping = false;
-function checkpoint(mode) {
-  const [r] = db.pragma('wal_checkpoint(' + mode + ')');
-  return r;
-}
 function tick() {
   if (stopping) return;
   try {
-    const r = checkpoint('PASSIVE');
-    if (r.log >= workerData.restartFrames) checkpoint('TRUNCATE');
+    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
     parentPort.postMessage({ ok: true, log: r.log, checkpointed: r.checkpointed });
   } catch (e) {
     parentPort.postMessage({ ok: false, error: String(e && e.message || e) });
@@ -49,9 +46,9 @@ tick();
 
 /**
  * Checkpoints the SQLite WAL from a worker thread. better-sqlite3 is synchronous, so SQLite's automatic checkpoint
- * ran inside whichever COMMIT crossed the threshold: on the event loop, copying pages and fsyncing the database
- * file while every request waited (it made COMMIT cost ~0.6 ms on average under ingest). With it off on the main
- * connection, the copy and its fsync happen on the worker's own connection; durability is unchanged (the WAL is
+ * ran inside whichever COMMIT crossed the threshold (1,000 pages): on the event loop, copying pages and fsyncing the
+ * database file while every request waited (it made COMMIT cost ~0.6 ms on average under ingest). The copy and its
+ * fsync now happen on the worker's own connection, and the main connection's threshold is far higher; durability is unchanged (the WAL is
  * fsynced by UnitOfWork before callers are answered, and a checkpoint fsyncs the WAL before copying it back).
  */
 @Injectable()
@@ -82,10 +79,12 @@ export class SqliteCheckpointer implements OnApplicationBootstrap, OnApplication
     if (typeof file !== 'string' || file === '' || file === ':memory:') return;
     const [{ journal_mode: mode }] = await this.dataSource.query('PRAGMA journal_mode');
     if (String(mode).toLowerCase() !== 'wal') return;
-    await this.dataSource.query('PRAGMA wal_autocheckpoint = 0');
+    await this.dataSource.query(`PRAGMA wal_autocheckpoint = ${Math.floor(this.options.mainConnectionPages)}`);
+    // After the WAL starts over, SQLite cuts the file back to this size (it would otherwise stay at its largest).
+    await this.dataSource.query(`PRAGMA journal_size_limit = ${64 * 1024 * 1024}`);
     const worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { file, driver: require.resolve('better-sqlite3'), ...this.options },
+      workerData: { file, driver: require.resolve('better-sqlite3'), intervalMs: this.options.intervalMs },
     });
     worker.unref();
     worker.on('message', (m: { ok: boolean; log?: number; checkpointed?: number; error?: string }) => {
