@@ -31,14 +31,13 @@ function plainAscii(buf: Buffer, from: number, to: number): boolean {
   return true;
 }
 
-/** Whether the next non-whitespace byte after `at` is a colon (the string was an object key). */
-function followedByColon(buf: Buffer, at: number): boolean {
+/** The first byte from `at` on that is not JSON whitespace, or -1. */
+function nextNonWhitespace(buf: Buffer, at: number): number {
   for (let i = at; i < buf.length; i++) {
     const b = buf[i];
-    if (b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d) continue;
-    return b === 0x3a;
+    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return b;
   }
-  return false;
+  return -1;
 }
 
 /** Content ranges [start, end) of long plain-ASCII string values, found by pairing quotes as JSON does. */
@@ -57,7 +56,8 @@ function longPlainStrings(buf: Buffer): [number, number][] {
       if (backslashes % 2 === 0) break;
       close++;
     }
-    if (close - open - 1 >= LIFT_MIN_BYTES && plainAscii(buf, open + 1, close) && !followedByColon(buf, close + 1)) {
+    // A string followed by a colon is an object key, and stays.
+    if (close - open - 1 >= LIFT_MIN_BYTES && plainAscii(buf, open + 1, close) && nextNonWhitespace(buf, close + 1) !== 0x3a) {
       found.push([open + 1, close]);
     }
     pos = close + 1;
@@ -118,15 +118,6 @@ function withoutBom(buf: Buffer): Buffer {
   return buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? buf.subarray(3) : buf;
 }
 
-/** First byte that is not JSON whitespace, or -1. */
-function firstNonWhitespace(buf: Buffer): number {
-  for (let i = 0; i < buf.length; i++) {
-    const b = buf[i];
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return b;
-  }
-  return -1;
-}
-
 const UTF8_CHARSET = /^utf-?8$/i;
 
 /**
@@ -146,7 +137,7 @@ export function jsonBody(): RequestHandler {
       req.body = {}; // as body-parser: an empty body is a common client mistake, not an error
       return next();
     }
-    const first = firstNonWhitespace(buf);
+    const first = nextNonWhitespace(buf, 0);
     if (first !== 0x7b && first !== 0x5b) return next(new JsonBodyError('entity.parse.failed', 400, 'body is not a JSON object or array'));
     try {
       req.body = parseJsonBody(buf);

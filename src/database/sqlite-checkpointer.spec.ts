@@ -2,15 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
+import { eventually } from '../../test/helpers/eventually';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
-
-const until = async (check: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> => {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 describe('SqliteCheckpointer', () => {
   let dir: string;
@@ -34,7 +27,7 @@ describe('SqliteCheckpointer', () => {
   it('takes checkpoints off the main connection and keeps the WAL small under ingest-like writes', async () => {
     await checkpointer.start();
     expect(await ds.query('PRAGMA wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 0 }]);
-    await until(() => checkpointer.lastReport !== undefined); // the worker has loaded the driver and opened the file
+    await eventually(() => checkpointer.lastReport !== undefined, 'the worker to load the driver and open the file');
     const blob = Buffer.alloc(4096, 1);
     const rows = 1000; // ~10 MB of WAL without checkpoints
     let maxWal = 0;
@@ -47,7 +40,10 @@ describe('SqliteCheckpointer', () => {
     }
     expect(maxWal).toBeLessThan(3 * 1024 * 1024);
     // Once writes stop, the worker copies everything back.
-    await until(() => checkpointer.lastReport !== undefined && checkpointer.lastReport.checkpointed === checkpointer.lastReport.log);
+    await eventually(
+      () => checkpointer.lastReport !== undefined && checkpointer.lastReport.checkpointed === checkpointer.lastReport.log,
+      'the worker to copy the whole WAL back',
+    );
     expect(await ds.query('SELECT COUNT(*) AS n FROM t')).toEqual([{ n: rows }]);
     expect(await ds.query('PRAGMA integrity_check')).toEqual([{ integrity_check: 'ok' }]);
   });
@@ -56,7 +52,7 @@ describe('SqliteCheckpointer', () => {
     await checkpointer.start();
     const worker = (checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker;
     await worker.terminate();
-    await until(async () => (await ds.query('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint === 1000);
+    await eventually(async () => (await ds.query('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint === 1000, 'automatic checkpoints back on');
   });
 
   it('leaves in-memory databases alone', async () => {

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, Optional, OnApplicationBootstrap, OnApplica
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
+import { sqliteWalDatabaseFile } from './sqlite-wal';
 
 export interface CheckpointerOptions {
   /** How often the worker checkpoints, ms. */
@@ -74,11 +75,9 @@ export class SqliteCheckpointer implements OnApplicationBootstrap, OnApplication
 
   /** Starts the worker for a file database in WAL mode; anything else keeps SQLite's own checkpoints. */
   async start(): Promise<void> {
-    if (this.worker || this.dataSource.options.type !== 'better-sqlite3') return;
-    const file = this.dataSource.options.database;
-    if (typeof file !== 'string' || file === '' || file === ':memory:') return;
-    const [{ journal_mode: mode }] = await this.dataSource.query('PRAGMA journal_mode');
-    if (String(mode).toLowerCase() !== 'wal') return;
+    if (this.worker) return;
+    const file = await sqliteWalDatabaseFile(this.dataSource);
+    if (!file) return;
     await this.dataSource.query(`PRAGMA wal_autocheckpoint = ${Math.floor(this.options.mainConnectionPages)}`);
     // After the WAL starts over, SQLite cuts the file back to this size (it would otherwise stay at its largest).
     await this.dataSource.query(`PRAGMA journal_size_limit = ${64 * 1024 * 1024}`);

@@ -4,6 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { SqlDialect } from './sql-dialect';
+import { sqliteWalDatabaseFile } from './sqlite-wal';
 
 /**
  * Runs work in one database transaction.
@@ -104,11 +105,10 @@ export class UnitOfWork {
 
   /** The WAL file to fsync after each commit, or null when COMMIT already does (synchronous=FULL) or there is none. */
   private async detectWalSync(): Promise<string | null> {
-    const database = (this.dataSource.options as { database?: unknown }).database;
-    if (typeof database !== 'string' || database === ':memory:' || database === '') return null;
-    const [{ journal_mode: mode }] = await this.dataSource.query('PRAGMA journal_mode');
+    const database = await sqliteWalDatabaseFile(this.dataSource);
+    if (!database) return null;
     const [{ synchronous: level }] = await this.dataSource.query('PRAGMA synchronous');
-    return String(mode).toLowerCase() === 'wal' && Number(level) < 2 ? `${database}-wal` : null;
+    return Number(level) < 2 ? `${database}-wal` : null;
   }
 
   /**
@@ -151,8 +151,7 @@ export class UnitOfWork {
     try {
       await handle.sync();
     } catch (e) {
-      this.walHandle = undefined;
-      await handle.close().catch(() => undefined);
+      await this.closeWal();
       throw e;
     }
   }

@@ -51,6 +51,8 @@ export class MetricsService {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  /** Box labels by license key (see boxLabel). */
+  private readonly boxLabels = new Map<string, string>();
   private readonly outboxPending = new Gauge({
     name: 'rh_outbox_pending_events',
     help: 'Domain events not yet relayed to listeners.',
@@ -102,7 +104,6 @@ export class MetricsService {
     }
     return label;
   }
-  private readonly boxLabels = new Map<string, string>();
 
   /**
    * Express middleware for the box route, installed before the body parser so that refusals by the
