@@ -33,6 +33,7 @@ export function configureApp(app: NestExpressApplication): void {
   app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/box-callbacks/') ? next() : securityHeaders(req, res, next)));
   // First, so refusals by any later layer (gate, size checks, parser, guards) are counted and timed.
   app.use('/box-callbacks', app.get(MetricsService).boxEdgeMiddleware());
+  app.use(app.get(MetricsService).httpMiddleware());
   // Hostile-input defences around the JSON parser (src/box-callbacks/hostile-input.ts): the in-flight cap and
   // the declared-size check run before a body is read; compressed bodies get 415 (inflate: false), so the
   // limit bounds what is held in memory; over-deep or prototype-poisoning JSON gets 400 before any code walks it.

@@ -5,6 +5,7 @@ import { boxRecord, createApiKey, Json, longBase64Strings, push } from './helper
 import { startTestApp, TestApp } from './helpers/test-app';
 import { describeDb } from './helpers/test-database';
 import { eventually } from './helpers/eventually';
+import { sample } from './helpers/prometheus';
 
 const T = 1_710_000_000_000;
 
@@ -248,6 +249,9 @@ describeDb('integrations: signed outbound webhooks', () => {
     const first = Number(log[0].eventId);
     const second = Number(log[1].eventId);
     expect(eventIds('/dead')).toEqual([first, first, first, second, second, second]);
+    const metrics = (await t.http().get('/metrics').expect(200)).text;
+    expect(sample(metrics, 'rh_webhook_failed_deliveries', { subscription: sub.id as string })).toBe(2);
+    expect(sample(metrics, 'rh_webhook_pending_deliveries', { subscription: sub.id as string })).toBe(0);
     await api.remove(sub.id as string);
   });
 });

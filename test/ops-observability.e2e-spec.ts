@@ -1,18 +1,8 @@
 import { CALLBACK_PATH, readFixture, startTestApp, TestApp } from './helpers/test-app';
 import { describeDb } from './helpers/test-database';
 import { maskLicenseKey } from '../src/logging/redact';
-
-/** Value of one sample in Prometheus text format (0 when absent). */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const m = /^([a-z_]+)(\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[3] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[4]);
-  }
-  return 0;
-}
+import { randomBytes, randomUUID } from 'node:crypto';
+import { sample, seriesOf } from './helpers/prometheus';
 
 describeDb('operations: health, metrics, request ids', () => {
   let t: TestApp;
@@ -48,13 +38,15 @@ describeDb('operations: health, metrics, request ids', () => {
     await post(record).expect(200); // the box's retry
     await post({ ...record, timestamp: Number(record.timestamp) + 1, spot_image: 'not base64!' }).expect(200);
     await post({ ...record, timestamp: 'yesterday' }).expect(400);
+    // Refused before the hub knows the box (the body could name any key): counted for box="unknown".
 
     const after = await scrape();
     const delta = (name: string, labels: Record<string, string> = {}) => sample(after, name, labels) - sample(before, name, labels);
     expect(delta('rh_records_ingested_total', { box })).toBe(2);
     expect(delta('rh_records_duplicate_total', { box })).toBe(1);
     expect(delta('rh_records_defective_total', { box })).toBe(1);
-    expect(delta('rh_records_refused_total', { box, status: '400' })).toBe(1);
+    expect(delta('rh_records_refused_total', { box, status: '400' })).toBe(0);
+    expect(delta('rh_records_refused_total', { box: 'unknown', status: '400' })).toBe(1);
     expect(delta('rh_ingest_duration_seconds_count', { status: '200' })).toBe(3);
     expect(delta('rh_ingest_duration_seconds_count', { status: '400' })).toBe(1);
     // The relay is off in this app, so the two new records' events wait in the outbox.
@@ -70,6 +62,43 @@ describeDb('operations: health, metrics, request ids', () => {
     const before = sample(await scrape(), 'rh_records_refused_total', { box: 'unknown', status: '400' });
     await t.http().post(CALLBACK_PATH).set('content-type', 'application/json').send('{not json').expect(400);
     expect(sample(await scrape(), 'rh_records_refused_total', { box: 'unknown', status: '400' })).toBe(before + 1);
+  });
+
+  it('labels refusals by box only for registered boxes: 1,000 pushes with random keys add no series', async () => {
+    const record = readFixture('small/000000.json');
+    await post({ ...record, mq_license_key: 'BOX-METRICS-KNOWN' }).expect(200);
+    const before = await scrape();
+    // A registered box refused after the access checks keeps its own label.
+    await t.http().post('/box-callbacks/not-its-token/recognition-records').send({ ...record, mq_license_key: 'BOX-METRICS-KNOWN' }).expect(401);
+    for (let i = 0; i < 1000; i++) {
+      const key = `RND-${randomBytes(6).toString('hex')}`;
+      // Half refused by validation, half by the access checks (a token URL for a box the hub does not know).
+      if (i % 2 === 0) await post({ ...record, mq_license_key: key, timestamp: 'never' }).expect(400);
+      else await t.http().post(`/box-callbacks/${randomUUID()}/recognition-records`).send({ ...record, mq_license_key: key }).expect(401);
+    }
+    const after = await scrape();
+    const known = maskLicenseKey('BOX-METRICS-KNOWN');
+    expect(sample(after, 'rh_records_refused_total', { box: known, status: '401' })).toBe(1);
+    expect(sample(after, 'rh_records_refused_total', { box: 'unknown', status: '401' }) - sample(before, 'rh_records_refused_total', { box: 'unknown', status: '401' })).toBe(500);
+    const added = [...seriesOf(after)].filter((s) => !seriesOf(before).has(s) && !s.startsWith('process_') && !s.startsWith('nodejs_'));
+    // New series: the known box's 401, and box="unknown" with status 401 (the first such refusal) — no other box.
+    expect(added.filter((s) => /box="/.test(s)).sort()).toEqual(
+      [`rh_records_refused_total{box="${known}",status="401"}`, 'rh_records_refused_total{box="unknown",status="401"}'].sort(),
+    );
+  });
+
+  it('counts REST requests and their latency by route pattern, never by raw path', async () => {
+    const id = randomUUID();
+    const probe = `probe-${randomBytes(4).toString('hex')}`;
+    await t.http().get(`/records/${id}`).expect(401);
+    await t.http().get(`/${probe}`).expect(404);
+    const text = await scrape();
+    expect(sample(text, 'rh_http_requests_total', { method: 'GET', route: '/records/:id', status: '401' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'rh_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' })).toBeGreaterThanOrEqual(1);
+    expect(sample(text, 'rh_http_request_duration_seconds_count', { method: 'GET', route: '/records/:id' })).toBeGreaterThanOrEqual(1);
+    expect(text).not.toContain(id);
+    expect(text).not.toContain(probe);
+    expect(text).toContain('rh_event_stream_connections 0');
   });
 
   it('gives every response a request id, keeping a sane one from the caller', async () => {

@@ -29,6 +29,8 @@ export class BoxAccessDenied extends Error {
     readonly reason: BoxRefusalReason,
     readonly field: string,
     message: string,
+    /** The refused box's license key when it is registered (null for a key the hub does not know). */
+    readonly registeredLicenseKey: string | null = null,
   ) {
     super(message);
   }
@@ -44,6 +46,8 @@ export interface PushContext {
   sourceAddress: string | null;
   /** The secret from /box-callbacks/<token>/recognition-records; undefined on the plain URL. */
   token: string | undefined;
+  /** Told each registered box of the push that passed the access checks (metrics label only such boxes). */
+  onRecognised?: (licenseKey: string) => void;
 }
 
 /** What an operator sees of a box's access settings (never the secret itself). */
@@ -91,34 +95,37 @@ export class BoxAccessService {
     );
     const found = new Map(rows.map((r) => [r.license_key, r]));
     for (const [key, box] of byKey) this.check(box, found.get(key), ctx);
+    for (const key of byKey.keys()) if (found.has(key)) ctx.onRecognised?.(key);
   }
 
   private check(box: PushingBox, row: AccessRow | undefined, ctx: PushContext): void {
+    const denied = (kind: BoxAccessDenied['kind'], reason: BoxRefusalReason, field: string, message: string) =>
+      new BoxAccessDenied(kind, reason, field, message, row ? box.licenseKey : null);
     if (!row) {
       if (ctx.token !== undefined) {
-        throw new BoxAccessDenied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
+        throw denied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
       }
       if (this.mode === 'registered') {
-        throw new BoxAccessDenied('unauthenticated', 'box_unknown', box.field, 'this box is not registered, and only registered boxes are accepted');
+        throw denied('unauthenticated', 'box_unknown', box.field, 'this box is not registered, and only registered boxes are accepted');
       }
       return;
     }
     if (row.callback_token_hash) {
       if (ctx.token === undefined) {
-        throw new BoxAccessDenied('unauthenticated', 'token_required', 'token', 'this box must push to its callback URL with its token');
+        throw denied('unauthenticated', 'token_required', 'token', 'this box must push to its callback URL with its token');
       }
       if (!callbackTokenMatches(ctx.token, row.callback_token_hash)) {
-        throw new BoxAccessDenied('unauthenticated', 'token_mismatch', 'token', 'the callback token is wrong for this box');
+        throw denied('unauthenticated', 'token_mismatch', 'token', 'the callback token is wrong for this box');
       }
     } else if (ctx.token !== undefined) {
-      throw new BoxAccessDenied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
+      throw denied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
     }
     if (!rowBool(row.enabled)) {
-      throw new BoxAccessDenied('forbidden', 'box_disabled', box.field, 'this box is disabled');
+      throw denied('forbidden', 'box_disabled', box.field, 'this box is disabled');
     }
     const networks = row.allowed_networks ? (JSON.parse(row.allowed_networks) as string[]) : null;
     if (networks && networks.length > 0 && !addressAllowed(ctx.sourceAddress, networks)) {
-      throw new BoxAccessDenied('forbidden', 'network_not_allowed', 'source_address', 'this box may not push from this network address');
+      throw denied('forbidden', 'network_not_allowed', 'source_address', 'this box may not push from this network address');
     }
   }
 

@@ -2,6 +2,7 @@ import { Body, Controller, ForbiddenException, HttpCode, Param, Post, Req, Unaut
 import { ApiBadRequestResponse, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { MetricsService } from '../metrics/metrics.service';
 import { BoxAccessDenied, PushContext } from './box-access.service';
 import { BoxCallbackBodyPipe, ReceivedRecord } from './box-callback-body.pipe';
 import { BoxCallbacksService } from './box-callbacks.service';
@@ -39,13 +40,16 @@ function BoxPushDocs(summary: string): MethodDecorator {
 @ApiTags('box callbacks')
 @Controller('box-callbacks')
 export class BoxCallbacksController {
-  constructor(private readonly service: BoxCallbacksService) {}
+  constructor(
+    private readonly service: BoxCallbacksService,
+    private readonly metrics: MetricsService,
+  ) {}
 
   @Post('recognition-records')
   @HttpCode(200)
   @BoxPushDocs('Receive recognition records pushed by a box')
   receive(@Body(BoxCallbackBodyPipe) records: ReceivedRecord[], @Req() req: Request): Promise<typeof BOX_ACK> {
-    return this.store(records, { sourceAddress: sourceAddress(req), token: undefined });
+    return this.store(records, req, undefined);
   }
 
   @Post(':token/recognition-records')
@@ -56,14 +60,20 @@ export class BoxCallbacksController {
     @Body(BoxCallbackBodyPipe) records: ReceivedRecord[],
     @Req() req: Request,
   ): Promise<typeof BOX_ACK> {
-    return this.store(records, { sourceAddress: sourceAddress(req), token });
+    return this.store(records, req, token);
   }
 
-  private async store(records: ReceivedRecord[], ctx: PushContext): Promise<typeof BOX_ACK> {
+  private async store(records: ReceivedRecord[], req: Request, token: string | undefined): Promise<typeof BOX_ACK> {
+    const ctx: PushContext = {
+      sourceAddress: sourceAddress(req),
+      token,
+      onRecognised: (licenseKey) => this.metrics.attributePush(req, licenseKey),
+    };
     try {
       await this.service.receive(records, ctx);
     } catch (e) {
       if (e instanceof BoxAccessDenied) {
+        if (e.registeredLicenseKey !== null) this.metrics.attributePush(req, e.registeredLicenseKey);
         const body = { message: e.message, field: e.field, reason: e.reason };
         throw e.kind === 'unauthenticated' ? new UnauthorizedException(body) : new ForbiddenException(body);
       }

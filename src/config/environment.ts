@@ -123,6 +123,12 @@ export class Environment {
   @Min(1)
   INGEST_MAX_IN_FLIGHT = 64;
 
+  /** Most boxes that get series of their own in per-box metrics; later ones are labelled "other". */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  METRICS_MAX_BOX_LABELS = 1000;
+
   /** Express "trust proxy" setting, so box source addresses are right behind a load balancer. */
   @IsOptional()
   @IsString()

@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { DevicesController } from './devices.controller';
 import { DevicesQueryService } from './devices-query.service';
+import { DevicesMetrics } from './devices.metrics';
 import { DevicesService } from './devices.service';
 
 @Module({
   controllers: [DevicesController],
-  providers: [DevicesService, DevicesQueryService],
+  providers: [DevicesService, DevicesQueryService, DevicesMetrics],
   exports: [DevicesService],
 })
 export class DevicesModule {}

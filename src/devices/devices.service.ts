@@ -32,6 +32,15 @@ export class DevicesService {
     return rows[0].id;
   }
 
+  /** The most recently seen boxes, newest first. */
+  async lastSeenBoxes(limit: number): Promise<{ licenseKey: string; lastSeenAt: number }[]> {
+    const rows: { license_key: string; last_seen_at: number | string }[] = await this.uow.dataSource.query(
+      `SELECT license_key, last_seen_at FROM boxes ORDER BY last_seen_at DESC LIMIT ${this.uow.dialect.p(1)}`,
+      [limit],
+    );
+    return rows.map((r) => ({ licenseKey: r.license_key, lastSeenAt: Number(r.last_seen_at) }));
+  }
+
   async recordMediaDeviceSighting(manager: EntityManager, boxId: string, m: MediaDeviceReport, seenAt: number): Promise<string> {
     const d = this.uow.dialect;
     const rows: { id: string }[] = await manager.query(

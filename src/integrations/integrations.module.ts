@@ -4,6 +4,7 @@ import { EventStreamController } from './event-stream/event-stream.controller';
 import { EventStreamHub } from './event-stream/event-stream.hub';
 import { EventStreamService } from './event-stream/event-stream.service';
 import { IntegrationsListener } from './integrations.listener';
+import { IntegrationsMetrics } from './integrations.metrics';
 import { WebhookDeliveriesService } from './webhooks/webhook-deliveries.service';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.service';
 import { WebhookSubscriptionsService } from './webhooks/webhook-subscriptions.service';
@@ -17,6 +18,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     EventStreamHub,
     EventStreamService,
     IntegrationsListener,
+    IntegrationsMetrics,
     WebhookDeliveriesService,
     WebhookDispatcher,
     WebhookSubscriptionsService,

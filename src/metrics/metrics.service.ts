@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { UnitOfWork } from '../database/unit-of-work';
+import { collectDefaultMetrics, Counter, Gauge, GaugeConfiguration, Histogram, Registry } from 'prom-client';
+import { AppConfig } from '../config/app-config.service';
 import { OutboxRelay } from '../events/outbox-relay.service';
 import { maskLicenseKey } from '../logging/redact';
+
+/** Label of boxes past the METRICS_MAX_BOX_LABELS cap, and of pushes whose box the hub has not recognised. */
+export const OTHER_BOX = 'other';
+export const UNKNOWN_BOX = 'unknown';
 
 /** What ingestion reports about one stored or deduplicated event. */
 export interface IngestOutcome {
@@ -14,7 +18,8 @@ export interface IngestOutcome {
 
 /**
  * Prometheus metrics. A registry per application (not prom-client's global one), so several apps in
- * one process (tests) do not clash. Boxes are labelled by their masked license key.
+ * one process (tests) do not clash. Boxes are labelled by their masked license key, and only boxes the hub
+ * has registered or authenticated get a label of their own: a request body is never trusted to create a series.
  */
 @Injectable()
 export class MetricsService {
@@ -51,8 +56,24 @@ export class MetricsService {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
-  /** Box labels by license key (see boxLabel). */
+  private readonly httpRequests = new Counter({
+    name: 'rh_http_requests_total',
+    help: 'REST API requests answered, by method, route pattern and status.',
+    labelNames: ['method', 'route', 'status'],
+    registers: [this.registry],
+  });
+  private readonly httpLatency = new Histogram({
+    name: 'rh_http_request_duration_seconds',
+    help: 'REST API request duration, by method and route pattern.',
+    labelNames: ['method', 'route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+  /** Box labels by license key (see boxLabel); at most maxBoxLabels entries. */
   private readonly boxLabels = new Map<string, string>();
+  private readonly maxBoxLabels: number;
+  /** Box pushes whose box the hub recognised (registered or authenticated), by request. */
+  private readonly pushBoxes = new WeakMap<Request, string>();
   private readonly outboxPending = new Gauge({
     name: 'rh_outbox_pending_events',
     help: 'Domain events not yet relayed to listeners.',
@@ -68,18 +89,31 @@ export class MetricsService {
     help: 'Age of the oldest unrelayed domain event.',
     registers: [this.registry],
   });
-  private readonly boxLastSeen = new Gauge({
-    name: 'rh_box_last_seen_timestamp_seconds',
-    help: 'When each box last pushed a record (server clock, from the database).',
-    labelNames: ['box'],
-    registers: [this.registry],
-  });
 
   constructor(
-    private readonly uow: UnitOfWork,
     private readonly relay: OutboxRelay,
+    config: AppConfig,
   ) {
+    this.maxBoxLabels = config.get('METRICS_MAX_BOX_LABELS');
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Most box series one metric may have (METRICS_MAX_BOX_LABELS); modules exporting per-box gauges honour it. */
+  get boxLabelLimit(): number {
+    return this.maxBoxLabels;
+  }
+
+  /**
+   * A gauge on this registry whose `collect` reads the owning module's own state at scrape time
+   * (database-backed gauges, open connections), so modules export metrics without this one reading their tables.
+   */
+  gauge<T extends string>(configuration: Omit<GaugeConfiguration<T>, 'registers'>): Gauge<T> {
+    return new Gauge<T>({ ...configuration, registers: [this.registry] });
+  }
+
+  /** Names the box of a push once the hub knows it (a registered box, or one that passed access checks). */
+  attributePush(req: Request, licenseKey: string): void {
+    this.pushBoxes.set(req, licenseKey);
   }
 
   /** Called by ingestion once its transaction committed. */
@@ -94,15 +128,18 @@ export class MetricsService {
     }
   }
 
-  /** maskLicenseKey hashes; a box pushes thousands of times, so its label is kept (bounded: boxes are few). */
+  /**
+   * The label of a recognised box: its masked key (maskLicenseKey hashes, so it is kept), for the first
+   * METRICS_MAX_BOX_LABELS boxes of this process; later ones share "other", so the series count stays bounded
+   * even in open mode, where any new key registers a box.
+   */
   private boxLabel(licenseKey: string): string {
-    let label = this.boxLabels.get(licenseKey);
-    if (label === undefined) {
-      if (this.boxLabels.size >= 10_000) this.boxLabels.clear();
-      label = maskLicenseKey(licenseKey);
-      this.boxLabels.set(licenseKey, label);
-    }
-    return label;
+    const label = this.boxLabels.get(licenseKey);
+    if (label !== undefined) return label;
+    if (this.boxLabels.size >= this.maxBoxLabels) return OTHER_BOX;
+    const masked = maskLicenseKey(licenseKey);
+    this.boxLabels.set(licenseKey, masked);
+    return masked;
   }
 
   /**
@@ -115,23 +152,41 @@ export class MetricsService {
       res.once('finish', () => {
         const status = String(res.statusCode);
         end({ status });
-        if (res.statusCode !== 200) this.refused.inc({ box: boxOf(req.body), status });
+        if (res.statusCode === 200) return;
+        // The body names a box, but anyone can write any key there: only a recognised box gets its own label.
+        const key = this.pushBoxes.get(req);
+        this.refused.inc({ box: key === undefined ? UNKNOWN_BOX : this.boxLabel(key), status });
       });
       next();
     };
   }
 
-  /** The exposition text, with database-backed gauges refreshed first. */
+  /**
+   * Express middleware for the REST API (every route but the box callbacks): requests and latency by the
+   * matched route pattern (`/records/:id`), never the raw path, so ids and probes of unknown paths add no series.
+   */
+  httpMiddleware(): (req: Request, res: Response, next: NextFunction) => void {
+    return (req, res, next) => {
+      if (req.path.startsWith('/box-callbacks/')) return next();
+      const started = process.hrtime.bigint();
+      res.once('finish', () => {
+        const method = HTTP_METHODS.has(req.method) ? req.method : 'OTHER';
+        const routePath = (req.route as { path?: unknown } | undefined)?.path;
+        // Nest answers unknown paths from a catch-all route ("{/*splat}"): those are "unmatched" too.
+        const route = typeof routePath === 'string' && !routePath.includes('*') ? `${req.baseUrl}${routePath}` : 'unmatched';
+        this.httpRequests.inc({ method, route, status: String(res.statusCode) });
+        this.httpLatency.observe({ method, route }, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+      next();
+    };
+  }
+
+  /** The exposition text; database-backed gauges (here and in other modules) are read as it is made. */
   async scrape(): Promise<string> {
     const lag = await this.relay.lag();
     this.outboxPending.set(lag.pending);
     this.outboxFailing.set(lag.failing);
     this.outboxLag.set(lag.oldestAgeMs / 1000);
-    const boxes: { license_key: string; last_seen_at: number | string }[] = await this.uow.dataSource.query(
-      'SELECT license_key, last_seen_at FROM boxes',
-    );
-    this.boxLastSeen.reset();
-    for (const b of boxes) this.boxLastSeen.set({ box: maskLicenseKey(b.license_key) }, Number(b.last_seen_at) / 1000);
     return this.registry.metrics();
   }
 
@@ -140,11 +195,4 @@ export class MetricsService {
   }
 }
 
-/** The box key of a (parsed) push, in either firmware's naming; "unknown" when it cannot be read. */
-function boxOf(body: unknown): string {
-  const first = Array.isArray(body) ? body[0] : body;
-  if (!first || typeof first !== 'object') return 'unknown';
-  const r = first as Record<string, unknown>;
-  const key = typeof r.mq_license_key === 'string' ? r.mq_license_key : typeof r.dev_sno === 'string' ? r.dev_sno : null;
-  return maskLicenseKey(key);
-}
+const HTTP_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);

@@ -4,6 +4,14 @@ import { UnitOfWork } from '../../database/unit-of-work';
 import { EventFeedService } from '../event-feed.service';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 
+export interface SubscriptionBacklog {
+  subscriptionId: string;
+  pending: number;
+  retrying: number;
+  failed: number;
+  oldestPendingAgeMs: number;
+}
+
 /**
  * Turns a relayed domain event into one delivery row per subscription that wants it. Idempotent
  * (unique subscription + event), as the relay delivers at least once. Sending is the dispatcher's job,
@@ -16,6 +24,27 @@ export class WebhookDeliveriesService {
     private readonly feed: EventFeedService,
     private readonly dispatcher: WebhookDispatcher,
   ) {}
+
+  /** Per subscription: deliveries waiting, those retrying after a failure, abandoned ones, and the oldest wait. */
+  async backlog(): Promise<SubscriptionBacklog[]> {
+    const rows: { subscription_id: string; pending: number | string; retrying: number | string | null; failed: number | string | null; oldest: number | string | null }[] =
+      await this.uow.dataSource.query(
+        `SELECT subscription_id,
+                SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
+                SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END) AS retrying,
+                SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
+                MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest
+         FROM webhook_deliveries WHERE status <> 'succeeded' GROUP BY subscription_id`,
+      );
+    const now = Date.now();
+    return rows.map((r) => ({
+      subscriptionId: r.subscription_id,
+      pending: Number(r.pending),
+      retrying: Number(r.retrying ?? 0),
+      failed: Number(r.failed ?? 0),
+      oldestPendingAgeMs: r.oldest === null ? 0 : Math.max(0, now - Number(r.oldest)),
+    }));
+  }
 
   async enqueue(eventId: number, type: string): Promise<number> {
     const d = this.uow.dialect;
