@@ -221,13 +221,30 @@ describeDb('REST API: records', () => {
     expect(header.some((h) => /image|feature|landmark|extra/.test(h))).toBe(false);
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual([byTime.get(T + 2000)!.id, byTime.get(T + 1000)!.id]);
     expect((await get('/records/export.csv?limit=5').expect(400)).body.field).toBe('limit');
+    expect(res.text.charCodeAt(0)).not.toBe(0xfeff);
+  });
+
+  it('starts the export with a UTF-8 byte order mark on ?bom=true, for spreadsheet programs', async () => {
+    const boxId = byTime.get(T + 1000)!.boxId as string;
+    const res = await get(`/records/export.csv?boxId=${boxId}&bom=true`)
+      .buffer(true)
+      .parse((r, done) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => done(null, Buffer.concat(chunks)));
+      })
+      .expect(200);
+    const bytes = res.body as Buffer;
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    expect(bytes.subarray(3).toString('utf8').split('\r\n')[0]).toMatch(/^id,occurred_at,/);
+    expect((await get('/records/export.csv?bom=maybe').expect(400)).body.field).toBe('bom');
   });
 
   it('writes the export page by page across keyset boundaries', async () => {
     const out = new PassThrough();
     const chunks: Buffer[] = [];
     out.on('data', (c: Buffer) => chunks.push(c));
-    const count = await t.app.get(RecordsExportService).writeCsv({ to: T + 10_000 }, out, 3);
+    const count = await t.app.get(RecordsExportService).writeCsv({ to: T + 10_000 }, out, { batchSize: 3 });
     out.end();
     expect(count).toBe(4);
     const rows = Buffer.concat(chunks).toString('utf8').trimEnd().split('\r\n').slice(1);

@@ -26,11 +26,26 @@ const COLUMNS: [string, (r: RecordView) => string | number | boolean | null][] =
 
 export const CSV_HEADER = COLUMNS.map(([name]) => name).join(',') + '\r\n';
 
-/** RFC 4180 quoting; text cells starting like a formula are prefixed with ' so spreadsheets do not run them. */
+/** UTF-8 byte order mark: lets spreadsheet programs that guess the code page read Chinese names right. */
+export const UTF8_BOM = '\uFEFF';
+
+/** A text a spreadsheet reads as a plain number ("-5", "+1.5e3"): it evaluates nothing, so it needs no guard. */
+const PLAIN_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Would a spreadsheet evaluate this text as a formula (or DDE command)? */
+function formulaLike(value: string): boolean {
+  if (/^[=@\t\r]/.test(value)) return true;
+  return /^[+-]/.test(value) && !PLAIN_NUMBER.test(value);
+}
+
+/**
+ * RFC 4180 quoting. Text a spreadsheet would evaluate is prefixed with ' so it is shown, not run; anything else,
+ * negative numbers included, is exported as it is.
+ */
 export function csvCell(value: string | number | boolean | null): string {
   if (value === null || value === undefined) return '';
   if (typeof value !== 'string') return String(value);
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  const safe = formulaLike(value) ? `'${value}` : value;
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
 }
 
@@ -46,10 +61,11 @@ export function csvRow(r: RecordView): string {
 export class RecordsExportService {
   constructor(private readonly records: RecordsQueryService) {}
 
-  async writeCsv(filter: RecordFilter, out: Writable, batchSize = 500): Promise<number> {
+  async writeCsv(filter: RecordFilter, out: Writable, options: { bom?: boolean; batchSize?: number } = {}): Promise<number> {
+    const batchSize = options.batchSize ?? 500;
     let count = 0;
     let after: RecordKey | undefined;
-    if (!out.write(CSV_HEADER)) await drained(out);
+    if (!out.write(options.bom ? UTF8_BOM + CSV_HEADER : CSV_HEADER)) await drained(out);
     for (;;) {
       if (out.destroyed) return count;
       const page = await this.records.page(filter, batchSize, after);

@@ -10,9 +10,15 @@ describe('CSV cells', () => {
 
   it('defuses text that a spreadsheet would run as a formula', () => {
     expect(csvCell('=HYPERLINK("x")')).toBe(`"'=HYPERLINK(""x"")"`);
-    expect(csvCell('+1')).toBe("'+1");
     expect(csvCell('@SUM(A1)')).toBe("'@SUM(A1)");
-    expect(csvCell('-2')).toBe("'-2");
+    expect(csvCell('-2+3')).toBe("'-2+3");
+    expect(csvCell('+A1')).toBe("'+A1");
+    expect(csvCell("-cmd|' /C calc'!A0")).toBe(`'-cmd|' /C calc'!A0`);
+    expect(csvCell('\t=1')).toBe("'\t=1");
+  });
+
+  it('keeps text that a spreadsheet reads as a plain number as it is', () => {
+    for (const n of ['-5', '+1', '-0.25', '+1.5e3', '-.5', '42']) expect(csvCell(n)).toBe(n);
   });
 
   it('writes numbers, booleans and nulls plainly', () => {

@@ -9,7 +9,7 @@ import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
 import { ImageStore } from '../images/image-store';
 import { FeatureVectorDto, RecordDetailDto, RecordPageDto, RecordSummaryDto } from './dto/record.dto';
-import { RecordFilterDto, RecordListQueryDto } from './dto/record-query.dto';
+import { RecordExportQueryDto, RecordListQueryDto } from './dto/record-query.dto';
 import { sendStoredImage } from './image-response';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 import { RecordsExportService } from './records-export.service';
@@ -51,13 +51,14 @@ export class RecordsController {
   @ApiOperation({ summary: 'The filtered records as CSV, newest first, streamed (no biometric columns).' })
   @ApiProduces('text/csv')
   @ApiOkResponse({ description: 'CSV with a header row.', schema: { type: 'string' } })
-  async exportCsv(@Query() filter: RecordFilterDto, @Res() res: Response): Promise<void> {
+  async exportCsv(@Query() query: RecordExportQueryDto, @Res() res: Response): Promise<void> {
+    const { bom, ...filter } = query;
     res.status(200);
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', 'attachment; filename="recognition-records.csv"');
     res.setHeader('Cache-Control', 'no-store');
     try {
-      await this.exporter.writeCsv({ ...filter }, res);
+      await this.exporter.writeCsv(filter, res, { bom });
       if (!res.destroyed) res.end();
     } catch (e) {
       // The 200 and part of the body are already out: abort the connection so the client sees an

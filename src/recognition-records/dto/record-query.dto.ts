@@ -68,3 +68,15 @@ export class RecordFilterDto {
 }
 
 export class RecordListQueryDto extends IntersectionType(RecordFilterDto, PageQueryDto) {}
+
+export class RecordExportQueryDto extends RecordFilterDto {
+  @ApiPropertyOptional({
+    description: 'Start the file with a UTF-8 byte order mark, for spreadsheet programs that otherwise guess the code page (Excel).',
+    type: Boolean,
+    default: false,
+  })
+  @IsOptional()
+  @ToBoolean()
+  @IsBoolean()
+  bom?: boolean;
+}
