@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { databaseSettings } from '../config/app-config.service';
 import { Environment, validateEnvironment } from '../config/environment';
 import { buildDataSourceOptions } from '../database/data-source-options';
+import { openDataSource } from '../database/migrate';
 
 export type CliMain = (args: string[], env: Record<string, unknown>, out: (line: string) => void) => Promise<number>;
 
@@ -16,12 +17,10 @@ export async function withCliDatabase(
   work: (ds: DataSource, config: Environment) => Promise<number>,
 ): Promise<number> {
   const config = validateEnvironment(env);
-  const ds = new DataSource(
-    buildDataSourceOptions(databaseSettings(config.DATABASE_URL, path.resolve(config.DATA_DIR), config.SQLITE_PATH, 2), {
-      migrationsRun: config.DB_MIGRATIONS_RUN,
-    }),
+  const ds = await openDataSource(
+    new DataSource(buildDataSourceOptions(databaseSettings(config.DATABASE_URL, path.resolve(config.DATA_DIR), config.SQLITE_PATH, 2))),
+    config.DB_MIGRATIONS_RUN,
   );
-  await ds.initialize();
   try {
     return await work(ds, config);
   } finally {

@@ -7,6 +7,7 @@ import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
 import { rehydrateEvent } from './domain-events';
+import { backgroundScope } from '../logging/background-scope';
 
 interface ClaimedRow {
   id: number | string;
@@ -26,6 +27,8 @@ interface ClaimedRow {
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(OutboxRelay.name);
+  /** Passes run in the start-up context, not that of the request that kicked them (log request ids). */
+  private readonly background = backgroundScope(OutboxRelay.name);
   readonly instanceId = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`.slice(0, 64);
   private timer?: NodeJS.Timeout;
   /** Passes run one after another; drain() and kick() queue onto this chain. */
@@ -67,10 +70,12 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   kick(): void {
     if (this.stopped || !this.config.get('OUTBOX_RELAY_ENABLED') || this.kickQueued) return;
     this.kickQueued = true;
-    this.chain = this.chain.then(() => {
-      this.kickQueued = false;
-      return this.pass();
-    });
+    this.chain = this.chain.then(
+      this.background(() => {
+        this.kickQueued = false;
+        return this.pass();
+      }),
+    );
   }
 
   /**

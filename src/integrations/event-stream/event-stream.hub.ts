@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.service';
 import { EventFeedService, FeedEvent } from '../event-feed.service';
+import { backgroundScope } from '../../logging/background-scope';
 
 export interface HubSubscriber {
   push(event: FeedEvent): void;
@@ -23,6 +24,8 @@ const RECENT_WINDOW = 1000;
 @Injectable()
 export class EventStreamHub implements OnApplicationShutdown {
   private readonly logger = new Logger(EventStreamHub.name);
+  /** Passes run in the start-up context, not that of the request that kicked them (log request ids). */
+  private readonly background = backgroundScope(EventStreamHub.name);
   private readonly subscribers = new Set<HubSubscriber>();
   private cursor: number | null = null;
   private starting?: Promise<void>;
@@ -62,10 +65,12 @@ export class EventStreamHub implements OnApplicationShutdown {
   kick(): void {
     if (this.cursor === null || this.pollQueued) return;
     this.pollQueued = true;
-    this.chain = this.chain.then(() => {
-      this.pollQueued = false;
-      return this.poll();
-    });
+    this.chain = this.chain.then(
+      this.background(() => {
+        this.pollQueued = false;
+        return this.poll();
+      }),
+    );
   }
 
   onApplicationShutdown(): void {

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import { AppConfig } from '../../config/app-config.service';
 import { UnitOfWork } from '../../database/unit-of-work';
 import { webhookHeaders } from './webhook-signature';
+import { backgroundScope } from '../../logging/background-scope';
 
 interface ClaimedDelivery {
   id: string;
@@ -30,6 +31,8 @@ interface Outcome {
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WebhookDispatcher.name);
+  /** Passes run in the start-up context, not that of the request that kicked them (log request ids). */
+  private readonly background = backgroundScope(WebhookDispatcher.name);
   readonly instanceId = `wh:${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`.slice(0, 64);
   private readonly inFlight = new Map<string, Promise<void>>();
   private timer?: NodeJS.Timeout;
@@ -60,10 +63,12 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   kick(): void {
     if (this.stopped || !this.config.get('WEBHOOK_DISPATCH_ENABLED') || this.passQueued) return;
     this.passQueued = true;
-    this.chain = this.chain.then(() => {
-      this.passQueued = false;
-      return this.pass();
-    });
+    this.chain = this.chain.then(
+      this.background(() => {
+        this.passQueued = false;
+        return this.pass();
+      }),
+    );
   }
 
   private async pass(): Promise<void> {
