@@ -34,6 +34,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   /** Passes run one after another; drain() and kick() queue onto this chain. */
   private chain: Promise<void> = Promise.resolve();
   private kickQueued = false;
+  private readonly processedObservers: (() => void)[] = [];
   private stopped = false;
 
   constructor(
@@ -106,6 +107,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         // One commit for the batch rather than one per event: on SQLite every commit is an fsync that stalls
         // ingest. A crash before it only means redelivery, which listeners already tolerate.
         await this.markProcessed(processed);
+        if (processed.length > 0) for (const notify of this.processedObservers) notify();
         if (delivered < rows.length) await this.release(rows.slice(delivered).map((r) => Number(r.id)));
         if (rows.length < this.config.get('OUTBOX_BATCH_SIZE')) return;
       }
@@ -132,6 +134,22 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       );
       return d.returnedRows<ClaimedRow>(result).sort((a, b) => Number(a.id) - Number(b.id));
     });
+  }
+
+  /** Called after a batch of events was marked processed (consumers that wait on the relay's progress). */
+  onProcessed(observer: () => void): void {
+    this.processedObservers.push(observer);
+  }
+
+  /**
+   * Id of the oldest event no relay has handed to its listeners yet (never attempted, perhaps claimed by an
+   * instance that died), or null. Consumers that must keep event order (webhooks) send nothing after it.
+   */
+  async oldestUnrelayedId(): Promise<number | null> {
+    const rows: { id: number | string | null }[] = await this.dataSource.query(
+      'SELECT MIN(id) AS id FROM outbox_events WHERE processed_at IS NULL AND attempts = 0',
+    );
+    return rows[0]?.id === null || rows[0]?.id === undefined ? null : Number(rows[0].id);
   }
 
   /** Marks delivered events processed. last_error stays: with attempts it tells that an event succeeded only after failures. */

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import * as os from 'node:os';
 import { AppConfig } from '../../config/app-config.service';
 import { UnitOfWork } from '../../database/unit-of-work';
+import { OutboxRelay } from '../../events/outbox-relay.service';
 import { webhookHeaders } from './webhook-signature';
 import { backgroundScope } from '../../logging/background-scope';
 
@@ -23,7 +24,8 @@ interface Outcome {
 
 /**
  * Sends pending webhook deliveries. Only the head of each subscription's queue (its oldest pending
- * event) can be claimed, so a subscription's events arrive in order and the next waits until the
+ * event) can be claimed, and only once every earlier event was relayed (so its delivery row exists), so a
+ * subscription's events arrive in order, also across instance death, and the next waits until the
  * previous one succeeded or was abandoned after WEBHOOK_MAX_ATTEMPTS. Heads of different subscriptions
  * are sent concurrently and nothing here runs inside ingest, so a slow or failing receiver delays only
  * its own queue. Claims are leases (FOR UPDATE SKIP LOCKED on PostgreSQL) shared by all instances.
@@ -43,10 +45,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   constructor(
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
+    private readonly relay: OutboxRelay,
   ) {}
 
   onApplicationBootstrap(): void {
     if (!this.config.get('WEBHOOK_DISPATCH_ENABLED')) return;
+    // Deliveries held back behind an unrelayed event (see claim) may go as soon as the relay moves on.
+    this.relay.onProcessed(() => this.kick());
     this.timer = setInterval(() => this.kick(), this.config.get('WEBHOOK_POLL_INTERVAL_MS'));
     this.timer.unref();
     this.kick();
@@ -101,6 +106,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const leaseUntil = now + 2 * this.config.get('WEBHOOK_TIMEOUT_MS') + 5000;
     const enabled = d.bool(true);
     const lock = d.kind === 'postgres' ? 'FOR UPDATE OF w SKIP LOCKED' : '';
+    // Delivery rows are made by the relay, so an event that no relay has handled yet (claimed by an instance that
+    // then died, until its lease runs out) has none: sending a later event now would overtake it. Nothing after
+    // the oldest such event is sent.
+    const horizon = (await this.relay.oldestUnrelayedId()) ?? Number.MAX_SAFE_INTEGER;
     return this.uow.run(async (m) => {
       const result: unknown = await m.query(
         `UPDATE webhook_deliveries SET claimed_by = ${d.p(1)}, claimed_until = ${d.p(2)}
@@ -110,12 +119,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
            WHERE w.status = 'pending' AND w.next_attempt_at <= ${d.p(3)}
              AND (w.claimed_until IS NULL OR w.claimed_until < ${d.p(4)})
              AND s.enabled = ${enabled}
+             AND w.event_id <= ${d.p(6)}
              AND NOT EXISTS (
                SELECT 1 FROM webhook_deliveries e
                WHERE e.subscription_id = w.subscription_id AND e.status = 'pending' AND e.event_id < w.event_id)
            ORDER BY w.next_attempt_at LIMIT ${d.p(5)} ${lock})
          RETURNING id, subscription_id, payload, attempts`,
-        [this.instanceId, leaseUntil, now, now, limit],
+        [this.instanceId, leaseUntil, now, now, limit, horizon],
       );
       return d.returnedRows<ClaimedDelivery>(result);
     });
