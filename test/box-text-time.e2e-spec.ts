@@ -1,3 +1,4 @@
+import { createApiKey } from './helpers/api-client';
 import { CALLBACK_PATH, readFixture, startTestApp, TestApp } from './helpers/test-app';
 import { describeDb, queryRows } from './helpers/test-database';
 import { toLegacy } from './box-edge-legacy';
@@ -205,6 +206,28 @@ describeDb('box edge: unstorable text and out-of-range times', () => {
       const stored = await onlyRecordAt(ts);
       expect([Number(stored.entered_at), Number(stored.left_at)]).toEqual([YEAR_9999, YEAR_1900]);
       expect(defectsOf(stored).filter((d) => d.code === 'timestamp_out_of_range').map((d) => d.field)).toEqual(['in_timestamp', 'out_timestamp']);
+    });
+  });
+
+  describe('REST API: operator input no database can store is refused with 400, never 500', () => {
+    it('in a query filter, a body field or a path parameter', async () => {
+      const admin = (await createApiKey(t, 'admin')).key;
+      const boxes = await t.http().get('/boxes').set('x-api-key', admin).expect(200);
+      const boxId = boxes.body[0].id as string;
+      const identities = await t.http().get('/identities').set('x-api-key', admin).expect(200);
+      const identityId = identities.body.items[0].id as string;
+      const cases = [
+        [t.http().get('/identities?q=a%00b'), 'q'],
+        [t.http().get('/records?identityExternalId=x%00'), 'identityExternalId'],
+        [t.http().patch(`/boxes/${boxId}`).send({ name: `gate${NUL}` }), 'name'],
+        [t.http().patch(`/identities/${identityId}`).set('content-type', 'application/json').send('{"name":"Ann\\ud800"}'), 'name'],
+        [t.http().get(`/boxes/${boxId}%00`), 'id'],
+      ] as const;
+      for (const [req, field] of cases) {
+        const res = await req.set('x-api-key', admin);
+        expect([res.status, res.body.field]).toEqual([400, field]);
+        expect(res.body.message).toContain('NUL');
+      }
     });
   });
 });

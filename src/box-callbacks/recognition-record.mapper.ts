@@ -9,7 +9,7 @@ import {
 import type { ReceivedRecord } from './box-callback-body.pipe';
 import { FEATURE_DIMENSIONS } from './legacy-format';
 import { parseEpochMillis } from './dto/async-recognition-record.dto';
-import { NUL_SYMBOL, storableText } from './storable-text';
+import { NUL_SYMBOL, storableText } from '../common/storable-text';
 
 export { FEATURE_DIMENSIONS };
 export const KNOWN_USER_TYPES = new Set(['employee', 'visitor', 'blacklist', 'stranger', 'vip', 'car']);

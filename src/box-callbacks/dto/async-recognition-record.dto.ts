@@ -11,7 +11,7 @@ import {
   ValidatorConstraintInterface,
   Validate,
 } from 'class-validator';
-import { hasUnstorableText } from '../storable-text';
+import { hasUnstorableText } from '../../common/storable-text';
 
 /**
  * 13-digit epoch milliseconds; some firmware sends it as a numeric string. Any integer is taken (a box with a
