@@ -63,7 +63,9 @@ describeDb('box edge: unstorable text and out-of-range times', () => {
       ['media_device_info.media_device_url', (r) => (device(r).media_device_url = `rtsp://x${NUL}/y`), (s) => expect(s.m_url).toBe('rtsp://x/y')],
       ['recognize_face_attr.gender', (r) => (attr(r).gender = `male${NUL}`), (s) => expect(parse(s.attributes).gender).toBe('male')],
       ['firmware_note', (r) => (r.firmware_note = { note: `a${NUL}b`, list: [`c${NUL}`] }), (s) => expect(parse(s.extra).firmware_note).toEqual({ note: 'ab', list: ['c'] })],
-      ['odd_key', (r) => (r[`odd${NUL}_key`] = 1), (s) => expect(parse(s.extra)).toEqual({ odd_key: 1 })],
+      // In keys NUL shows as U+2400: removing it could merge two keys or spell "__proto__".
+      ['odd\u2400_key', (r) => Object.assign(r, { [`odd${NUL}_key`]: 1, odd_key: 2 }), (s) => expect(parse(s.extra)).toEqual({ 'odd\u2400_key': 1, odd_key: 2 })],
+      ['sneaky', (r) => (r.sneaky = JSON.parse(`{"__pro\\u0000to__": {"polluted": true}}`)), (s) => expect(parse(s.extra).sneaky).toEqual({ '__pro\u2400to__': { polluted: true } })],
       ['media_device_info.vendor', (r) => (device(r).vendor = `v${NUL}`), (s) => expect(parse(s.extra).media_device_info).toEqual({ vendor: 'v' })],
       // Identifying: NUL shows as U+2400, so "cam<NUL>1" cannot merge with a device really called "cam1".
       ['identity_id', (r) => (r.identity_id = `0120${NUL}0003`), (s) => expect([s.identity_external_id, s.i_external_id]).toEqual(['0120\u24000003', '0120\u24000003'])],

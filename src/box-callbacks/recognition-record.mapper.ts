@@ -197,18 +197,21 @@ function keepExtras(source: Record<string, unknown>, known: Set<string>, prefix:
     if (known.has(key)) continue;
     out ??= {};
     const seen = { dirty: false };
-    const name = scrubText(key, seen);
+    const name = scrubKey(key, seen);
     out[name] = scrubLargeStrings(source[key], 0, seen);
-    if (seen.dirty) defects.add(`${prefix}${name}`, UNSTORABLE, `${prefix}${name} (an unknown field) contained ${UNSTORABLE_WHAT}: NUL removed, surrogates replaced by U+FFFD`);
+    if (seen.dirty) defects.add(`${prefix}${name}`, UNSTORABLE, `${prefix}${name} (an unknown field) contained ${UNSTORABLE_WHAT}: NUL removed (U+2400 in keys), surrogates replaced by U+FFFD`);
   }
   return out;
 }
 
-function scrubText(s: string, seen: { dirty: boolean }): string {
-  const clean = storableText(s);
+function scrubText(s: string, seen: { dirty: boolean }, nul = ''): string {
+  const clean = storableText(s, nul);
   if (clean !== s) seen.dirty = true;
   return clean;
 }
+
+/** In keys NUL becomes U+2400: removing it could merge two keys, or turn "__pro\u0000to__" into "__proto__". */
+const scrubKey = (k: string, seen: { dirty: boolean }) => scrubText(k, seen, NUL_SYMBOL);
 
 /** Keys and strings made storable too: the JSON is stored as text today, but jsonb would refuse them. */
 function scrubLargeStrings(value: unknown, depth: number, seen: { dirty: boolean }): unknown {
@@ -216,7 +219,7 @@ function scrubLargeStrings(value: unknown, depth: number, seen: { dirty: boolean
   if (depth > 32 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => scrubLargeStrings(v, depth + 1, seen));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[scrubText(k, seen)] = scrubLargeStrings(v, depth + 1, seen);
+  for (const [k, v] of Object.entries(value)) out[scrubKey(k, seen)] = scrubLargeStrings(v, depth + 1, seen);
   return out;
 }
 
