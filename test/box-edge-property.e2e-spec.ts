@@ -51,6 +51,13 @@ function nest(levels: number): unknown {
   return v;
 }
 
+/** Text PostgreSQL cannot hold (NUL) or no database can encode (unpaired surrogates), amid ordinary text. */
+const UNSTORABLE = ['\u0000', '\ud800', '\udbff', '\udc00', '\udfff'];
+const hostileText = (pick: number, aux: number, around: string): string => {
+  const at = around.length ? aux % (around.length + 1) : 0;
+  return `${around.slice(0, at)}${UNSTORABLE[pick % UNSTORABLE.length]}${around.slice(at)}`;
+};
+
 type Mutation = (r: Row, pick: number, aux: number, value: unknown) => void;
 
 const MUTATIONS: Mutation[] = [
@@ -89,6 +96,26 @@ const MUTATIONS: Mutation[] = [
   (r, pick) => {
     const field = ['timestamp', 'score', 'in_timestamp', 'out_timestamp', 'identity_id', 'person_type', 'want_action'][pick % 7];
     r[field] = [1e308, -1, 1.5, 9007199254740993, '00017', '1e3', 0, -0][Math.floor(pick / 7) % 8];
+  },
+  // NUL or an unpaired surrogate in any string (image data aside, where it is just bad base64) or any key
+  (r, pick, aux) => {
+    const s = slots(r).filter(([p, k]) => typeof (p as Row)[k as string] === 'string' && ((p as Row)[k as string] as string).length < 1024);
+    if (s.length && pick % 4) {
+      const [parent, key] = s[pick % s.length];
+      (parent as Row)[key as string] = hostileText(aux, pick, (parent as Row)[key as string] as string);
+      return;
+    }
+    const keyed = slots(r).filter(([p]) => !Array.isArray(p));
+    if (keyed.length) {
+      const [parent, key] = keyed[aux % keyed.length] as [Row, string];
+      parent[hostileText(pick, aux, key)] = parent[key];
+      delete parent[key];
+    }
+  },
+  // a box clock far outside the accepted window (year 9999, year 1900, 1970, two days ahead)
+  (r, pick) => {
+    const field = ['timestamp', 'in_timestamp', 'out_timestamp'][pick % 3];
+    r[field] = [253402300799000, -2208988800000, '-2208988800000', 1, Date.now() + 2 * 86_400_000][Math.floor(pick / 3) % 5];
   },
   // a wrong feature: short list, out-of-range list, NaN bytes
   (r, pick) => {
@@ -151,6 +178,19 @@ describeDb('box edge properties', () => {
     expect(tally.get(400)).toBeGreaterThan(FUZZ_RUNS / 10);
     const withDefects = await t.dataSource.query(`SELECT COUNT(*) AS n FROM recognition_records WHERE defects <> '[]'`);
     expect(Number(withDefects[0].n)).toBeGreaterThan(0);
+    // Unstorable text and wrong clocks were generated, and stored cleaned (PostgreSQL would have answered 500).
+    for (const code of ['unstorable_characters', 'timestamp_out_of_range']) {
+      const n = await t.dataSource.query(`SELECT COUNT(*) AS n FROM recognition_records WHERE defects LIKE '%"${code}"%'`);
+      expect(Number(n[0].n)).toBeGreaterThan(0);
+    }
+    // SQLite would hold NUL: none reached a text column there either, so both databases store the same.
+    if (testDbKind() === 'sqlite') {
+      const columns = ['device_external_id', 'identity_external_id', 'identity_name', 'user_type', 'post_action', 'api_version'];
+      const nul = await t.dataSource.query(
+        `SELECT COUNT(*) AS n FROM recognition_records WHERE ${columns.map((c) => `instr(${c}, char(0)) > 0`).join(' OR ')}`,
+      );
+      expect(Number(nul[0].n)).toBe(0);
+    }
     // Still serving, and nothing was stored half-way: every record has its box and media device.
     expect((await post(JSON.stringify({ ...bases[0], timestamp: 1730000000000 }))).status).toBe(200);
     const orphans = await t.dataSource.query(

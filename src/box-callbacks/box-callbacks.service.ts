@@ -23,7 +23,7 @@ export class BoxCallbacksService {
       })),
       ctx,
     );
-    const maxImageBytes = this.config.get('IMAGE_MAX_BYTES');
-    return this.ingestion.ingest(records.map((r) => toIngestCommand(r, ctx.sourceAddress, { maxImageBytes })));
+    const opts = { maxImageBytes: this.config.get('IMAGE_MAX_BYTES'), receivedAt: Date.now() };
+    return this.ingestion.ingest(records.map((r) => toIngestCommand(r, ctx.sourceAddress, opts)));
   }
 }

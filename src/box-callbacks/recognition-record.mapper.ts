@@ -9,6 +9,7 @@ import {
 import type { ReceivedRecord } from './box-callback-body.pipe';
 import { FEATURE_DIMENSIONS } from './legacy-format';
 import { parseEpochMillis } from './dto/async-recognition-record.dto';
+import { NUL_SYMBOL, storableText } from '../common/storable-text';
 
 export { FEATURE_DIMENSIONS };
 export const KNOWN_USER_TYPES = new Set(['employee', 'visitor', 'blacklist', 'stranger', 'vip', 'car']);
@@ -33,9 +34,19 @@ const ATTRIBUTE_NAMES = ['mask', 'gender', 'hat', 'age', 'glasses', 'expression'
 /** Unknown fields are kept, but a long string there is most likely an image or a feature: not stored. */
 const EXTRA_STRING_LIMIT = 1024;
 
+/** Box times before this are a wrong clock (the platform did not exist): 2000-01-01T00:00:00Z. */
+export const EARLIEST_EVENT_TIME = Date.UTC(2000, 0, 1);
+/** Box times more than this ahead of the receive time are a wrong clock too. */
+export const MAX_EVENT_TIME_AHEAD_MS = 24 * 60 * 60 * 1000;
+
 export interface MapperOptions {
   maxImageBytes: number;
+  /** Receive time (epoch ms): the record's time when the box's timestamp is outside the window. */
+  receivedAt: number;
 }
+
+const UNSTORABLE = 'unstorable_characters';
+const UNSTORABLE_WHAT = 'NUL characters or unpaired UTF-16 surrogates, which no database stores as text';
 
 /**
  * Collects lesser defects while mapping; the record is stored with them. Fields are named as the box
@@ -53,6 +64,29 @@ export class Defects {
     const wire = this.wireName(field);
     this.list.push({ field: wire, code, message: wire === field ? message : message.split(field).join(wire) });
   }
+  /** Messages quote values the box sent; they are stored as text too. */
+  storable(): RecordDefect[] {
+    return this.list.map((d) => ({ field: storableText(d.field), code: d.code, message: storableText(d.message) }));
+  }
+}
+
+/** A non-identifying text, with NUL removed and unpaired surrogates replaced (a defect says so). */
+function cleanText(text: string, field: string, defects: Defects): string {
+  const clean = storableText(text);
+  if (clean !== text) defects.add(field, UNSTORABLE, `${field} contained ${UNSTORABLE_WHAT}: NUL removed, surrogates replaced by U+FFFD`);
+  return clean;
+}
+
+/**
+ * An identifying text (part of the event's natural key): NUL becomes the visible U+2400 instead of vanishing,
+ * so "cam\u00001" stays apart from "cam1", and the value as sent is quoted in the defect.
+ */
+function cleanIdentifier(text: string, field: string, defects: Defects): string {
+  const clean = storableText(text, NUL_SYMBOL);
+  if (clean !== text) {
+    defects.add(field, UNSTORABLE, `${field} contained ${UNSTORABLE_WHAT}: stored as ${JSON.stringify(clean)}, sent as ${JSON.stringify(text)}`);
+  }
+  return clean;
 }
 
 function isPlainObject(v: unknown): v is Record<string, unknown> {
@@ -74,13 +108,38 @@ function optionalText(value: unknown, field: string, maxLength: number, defects:
     defects.add(field, 'truncated', `${field} longer than ${maxLength} characters; truncated`);
     text = text.slice(0, maxLength);
   }
-  return text;
+  return cleanText(text, field, defects);
 }
 
-function optionalEpoch(value: unknown, field: string, defects: Defects): number | null {
+function isoOrRaw(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? String(ms) : `${ms} (${d.toISOString()})`;
+}
+
+function outsideWindow(ms: number, receivedAt: number): boolean {
+  return ms < EARLIEST_EVENT_TIME || ms > receivedAt + MAX_EVENT_TIME_AHEAD_MS;
+}
+
+const WINDOW_TEXT = `${new Date(EARLIEST_EVENT_TIME).toISOString()} .. receive time + ${MAX_EVENT_TIME_AHEAD_MS / 3_600_000} h`;
+
+/**
+ * The record's time. A box timestamp outside the window (wrong clock) would put the record where queries and
+ * retention never look, so the record takes the receive time; the box's value stays in box_timestamp (the
+ * dedup key) and in the defect.
+ */
+function eventTime(boxTimestamp: number, receivedAt: number, defects: Defects): number {
+  if (!outsideWindow(boxTimestamp, receivedAt)) return boxTimestamp;
+  defects.add('timestamp', 'timestamp_out_of_range', `timestamp ${isoOrRaw(boxTimestamp)} is outside ${WINDOW_TEXT}; the record's time is its receive time`);
+  return receivedAt;
+}
+
+function optionalEpoch(value: unknown, field: string, receivedAt: number, defects: Defects): number | null {
   if (value === undefined || value === null || value === '') return null;
   const ms = parseEpochMillis(value);
   if (ms === null) defects.add(field, 'invalid_timestamp', `${field} is not epoch milliseconds; ignored`);
+  else if (outsideWindow(ms, receivedAt)) {
+    defects.add(field, 'timestamp_out_of_range', `${field} ${isoOrRaw(ms)} is outside ${WINDOW_TEXT}; kept as sent`);
+  }
   return ms;
 }
 
@@ -132,22 +191,35 @@ export function decodeFeature(value: unknown, field: string, defects: Defects): 
   return bytes;
 }
 
-function keepExtras(source: Record<string, unknown>, known: Set<string>): Record<string, unknown> | null {
+function keepExtras(source: Record<string, unknown>, known: Set<string>, prefix: string, defects: Defects): Record<string, unknown> | null {
   let out: Record<string, unknown> | null = null;
   for (const key of Object.keys(source)) {
     if (known.has(key)) continue;
     out ??= {};
-    out[key] = scrubLargeStrings(source[key], 0);
+    const seen = { dirty: false };
+    const name = scrubKey(key, seen);
+    out[name] = scrubLargeStrings(source[key], 0, seen);
+    if (seen.dirty) defects.add(`${prefix}${name}`, UNSTORABLE, `${prefix}${name} (an unknown field) contained ${UNSTORABLE_WHAT}: NUL removed (U+2400 in keys), surrogates replaced by U+FFFD`);
   }
   return out;
 }
 
-function scrubLargeStrings(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.length > EXTRA_STRING_LIMIT ? `[omitted: ${value.length} characters]` : value;
+function scrubText(s: string, seen: { dirty: boolean }, nul = ''): string {
+  const clean = storableText(s, nul);
+  if (clean !== s) seen.dirty = true;
+  return clean;
+}
+
+/** In keys NUL becomes U+2400: removing it could merge two keys, or turn "__pro\u0000to__" into "__proto__". */
+const scrubKey = (k: string, seen: { dirty: boolean }) => scrubText(k, seen, NUL_SYMBOL);
+
+/** Keys and strings made storable too: the JSON is stored as text today, but jsonb would refuse them. */
+function scrubLargeStrings(value: unknown, depth: number, seen: { dirty: boolean }): unknown {
+  if (typeof value === 'string') return value.length > EXTRA_STRING_LIMIT ? `[omitted: ${value.length} characters]` : scrubText(value, seen);
   if (depth > 32 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => scrubLargeStrings(v, depth + 1));
+  if (Array.isArray(value)) return value.map((v) => scrubLargeStrings(v, depth + 1, seen));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrubLargeStrings(v, depth + 1);
+  for (const [k, v] of Object.entries(value)) out[scrubKey(k, seen)] = scrubLargeStrings(v, depth + 1, seen);
   return out;
 }
 
@@ -172,7 +244,12 @@ export function toIngestCommand(received: ReceivedRecord, sourceAddress: string 
   if (postAction && !KNOWN_POST_ACTIONS.has(postAction)) {
     defects.add('post_action', 'unknown_value', `unknown post_action "${postAction}"`);
   }
-  const identityId = typeof dto.identity_id === 'number' ? String(dto.identity_id) : optionalText(dto.identity_id, 'identity_id', 128, defects);
+  const identityText = typeof dto.identity_id === 'string' ? dto.identity_id : null;
+  // Identifying: cleaned before the usual handling, which would remove NUL from it.
+  const identityId =
+    typeof dto.identity_id === 'number'
+      ? String(dto.identity_id)
+      : optionalText(identityText !== null ? cleanIdentifier(identityText, 'identity_id', defects) : dto.identity_id, 'identity_id', 128, defects);
   const score = normaliseScore(dto.score, defects);
 
   const images: Partial<Record<ImageRole, DecodedImage>> = {};
@@ -201,18 +278,24 @@ export function toIngestCommand(received: ReceivedRecord, sourceAddress: string 
     feature = decodeFeature(attr[featureField], `recognize_face_attr.${featureField}`, defects);
   }
 
-  let extra: Record<string, unknown> | null = keepExtras(raw, TOP_LEVEL_FIELDS);
-  const deviceExtra = keepExtras(device, DEVICE_FIELDS);
-  const attrExtra = attr ? keepExtras(attr, ATTR_FIELDS) : null;
+  let extra: Record<string, unknown> | null = keepExtras(raw, TOP_LEVEL_FIELDS, '', defects);
+  const deviceExtra = keepExtras(device, DEVICE_FIELDS, 'media_device_info.', defects);
+  const attrExtra = attr ? keepExtras(attr, ATTR_FIELDS, 'recognize_face_attr.', defects) : null;
   if (deviceExtra) extra = { ...extra, media_device_info: deviceExtra };
   if (attrExtra) extra = { ...extra, recognize_face_attr: attrExtra };
+
+  const boxTimestamp = parseEpochMillis(dto.timestamp)!;
+  const occurredAt = eventTime(boxTimestamp, opts.receivedAt, defects);
+  const deviceId = cleanIdentifier(dto.media_device_info.media_device_id, 'media_device_info.media_device_id', defects);
+  const enteredAt = optionalEpoch(dto.in_timestamp, 'in_timestamp', opts.receivedAt, defects);
+  const leftAt = optionalEpoch(dto.out_timestamp, 'out_timestamp', opts.receivedAt, defects);
 
   return {
     licenseKey: dto.mq_license_key,
     apiVersion: optionalText(dto.api_version, 'api_version', 16, defects),
     sourceAddress,
     mediaDevice: {
-      deviceId: dto.media_device_info.media_device_id,
+      deviceId,
       type: mediaDeviceType,
       ip: optionalText(device.media_device_ip, 'media_device_info.media_device_ip', 64, defects),
       name: optionalText(device.media_device_name, 'media_device_info.media_device_name', 200, defects),
@@ -221,9 +304,10 @@ export function toIngestCommand(received: ReceivedRecord, sourceAddress: string 
     identityExternalId: identityId ?? '',
     identityName: optionalText(dto.identity_name, 'identity_name', 200, defects),
     userType,
-    occurredAt: parseEpochMillis(dto.timestamp)!,
-    enteredAt: optionalEpoch(dto.in_timestamp, 'in_timestamp', defects),
-    leftAt: optionalEpoch(dto.out_timestamp, 'out_timestamp', defects),
+    occurredAt,
+    boxTimestamp,
+    enteredAt,
+    leftAt,
     scoreRaw: score.raw,
     score: score.normalised,
     postAction,
@@ -232,7 +316,7 @@ export function toIngestCommand(received: ReceivedRecord, sourceAddress: string 
     faceBox: attr ? numberList(attr.box, 'recognize_face_attr.box', 4, defects) : null,
     feature,
     images,
-    defects: defects.list,
+    defects: defects.storable(),
     extra,
   };
 }

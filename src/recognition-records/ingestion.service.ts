@@ -143,6 +143,7 @@ export class IngestionService {
       c.identityName,
       c.userType,
       c.occurredAt,
+      c.boxTimestamp,
       c.enteredAt,
       c.leftAt,
       c.scoreRaw,
@@ -165,11 +166,11 @@ export class IngestionService {
     ];
     const inserted: { id: string }[] = await manager.query(
       `INSERT INTO recognition_records (id, box_id, media_device_id, device_external_id, identity_id,
-         identity_external_id, identity_name, user_type, occurred_at, entered_at, left_at, score_raw, score,
+         identity_external_id, identity_name, user_type, occurred_at, box_timestamp, entered_at, left_at, score_raw, score,
          post_action, api_version, attributes, landmarks, face_box, feature, reg_image_sha256, spot_image_sha256,
          ir_image_sha256, face_image_sha256, defects, has_defects, extra, source_address, received_at)
        VALUES (${d.params(1, values.length)})
-       ON CONFLICT (box_id, device_external_id, identity_external_id, occurred_at) DO NOTHING
+       ON CONFLICT (box_id, device_external_id, identity_external_id, box_timestamp) DO NOTHING
        RETURNING id`,
       values,
     );

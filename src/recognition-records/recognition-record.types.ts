@@ -42,7 +42,10 @@ export interface IngestRecognitionCommand {
   identityExternalId: string;
   identityName: string | null;
   userType: string | null;
+  /** The event's time: the box's timestamp, or the receive time when that was outside the accepted window. */
   occurredAt: number;
+  /** The box's timestamp exactly as sent: with box, media device and identity, the event's natural key. */
+  boxTimestamp: number;
   enteredAt: number | null;
   leftAt: number | null;
   scoreRaw: number | null;

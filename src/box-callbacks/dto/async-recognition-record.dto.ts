@@ -11,8 +11,12 @@ import {
   ValidatorConstraintInterface,
   Validate,
 } from 'class-validator';
+import { hasUnstorableText } from '../../common/storable-text';
 
-/** 13-digit epoch milliseconds; some firmware sends it as a numeric string. */
+/**
+ * 13-digit epoch milliseconds; some firmware sends it as a numeric string. Any integer is taken (a box with a
+ * wrong clock still identifies its event); times outside the accepted window are a defect (see the mapper).
+ */
 @ValidatorConstraint({ name: 'epochMillis' })
 export class EpochMillisConstraint implements ValidatorConstraintInterface {
   validate(value: unknown): boolean {
@@ -24,8 +28,23 @@ export class EpochMillisConstraint implements ValidatorConstraintInterface {
 }
 
 export function parseEpochMillis(value: unknown): number | null {
-  const n = typeof value === 'number' ? value : typeof value === 'string' && /^\d{1,16}$/.test(value.trim()) ? Number(value) : NaN;
-  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  const n = typeof value === 'number' ? value : typeof value === 'string' && /^-?\d{1,16}$/.test(value.trim()) ? Number(value) : NaN;
+  // -0 would be stored as 0 but dedup compares what was parsed: one zero.
+  return Number.isSafeInteger(n) ? n + 0 : null;
+}
+
+/**
+ * The license key authenticates the box and names its row: a key with NUL or an unpaired surrogate is refused
+ * rather than cleaned, because a cleaned key could be another box's key.
+ */
+@ValidatorConstraint({ name: 'storableKey' })
+export class StorableKeyConstraint implements ValidatorConstraintInterface {
+  validate(value: unknown): boolean {
+    return typeof value !== 'string' || !hasUnstorableText(value);
+  }
+  defaultMessage(args: ValidationArguments): string {
+    return `${args.property} must not contain NUL characters or unpaired UTF-16 surrogates`;
+  }
 }
 
 export class MediaDeviceInfoDto {
@@ -52,6 +71,7 @@ export class AsyncRecognitionRecordDto {
   @IsString({ message: 'mq_license_key must be a string' })
   @IsNotEmpty({ message: 'mq_license_key must not be empty' })
   @MaxLength(128, { message: 'mq_license_key must be at most 128 characters' })
+  @Validate(StorableKeyConstraint)
   mq_license_key: string;
 
   @IsDefined({ message: 'timestamp is required' })

@@ -8,8 +8,8 @@ import type { FaceAttributes, RecordDefect } from '../recognition-record.types';
 
 /** One recognition event reported by a box: who was seen, where, when, with which images. */
 @Entity('recognition_records')
-// The box's natural key for an event; retries of the same event collide here and are ignored.
-@Index('uq_records_event', ['boxId', 'deviceExternalId', 'identityExternalId', 'occurredAt'], { unique: true })
+// The box's natural key for an event (its timestamp as sent); retries of the same event collide here and are ignored.
+@Index('uq_records_box_event', ['boxId', 'deviceExternalId', 'identityExternalId', 'boxTimestamp'], { unique: true })
 @Index('ix_records_occurred', ['occurredAt', 'id'])
 @Index('ix_records_device_occurred', ['mediaDeviceId', 'occurredAt'])
 @Index('ix_records_identity_occurred', ['identityId', 'occurredAt'])
@@ -61,9 +61,14 @@ export class RecognitionRecord {
   @Column({ name: 'user_type', type: 'varchar', length: 32, nullable: true })
   userType: string | null;
 
-  /** Event time from the box (timestamp, epoch ms). */
+  /** Event time (epoch ms): the box's timestamp, or the receive time when that was outside the accepted window. */
   @Column({ name: 'occurred_at', type: 'bigint', transformer: bigintMs })
   occurredAt: number;
+
+  /** timestamp exactly as the box sent it (part of the natural key). Nullable only so it could be added to
+   * existing tables; the migration fills it from occurred_at and every insert sets it. */
+  @Column({ name: 'box_timestamp', type: 'bigint', nullable: true, transformer: bigintMs })
+  boxTimestamp: number | null;
 
   @Column({ name: 'entered_at', type: 'bigint', nullable: true, transformer: bigintMs })
   enteredAt: number | null;
