@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataSource } from 'typeorm';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { mountSmallFilesystem, SmallFilesystem } from '../../test/helpers/small-filesystem';
+import { isStorageFull } from '../common/storage-full';
 import { UnitOfWork } from './unit-of-work';
 
 describe('UnitOfWork on SQLite', () => {
@@ -15,7 +17,7 @@ describe('UnitOfWork on SQLite', () => {
     await ds.query('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');
   });
   afterEach(async () => {
-    await ds.destroy();
+    if (ds.isInitialized) await ds.destroy();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -125,4 +127,68 @@ describe('UnitOfWork on SQLite', () => {
       spy.mockRestore();
     }
   });
+
+  describe('when the disk fills up', () => {
+    let small: SmallFilesystem;
+    beforeEach(() => (small = mountSmallFilesystem(2 << 20)));
+    afterEach(async () => {
+      if (ds.isInitialized) await ds.destroy();
+      small.unmount();
+    });
+
+    // Before the fix, the first COMMIT that failed for lack of space left TypeORM counting an open transaction
+    // that SQLite had already rolled back: every later group ran inside a transaction never committed, was
+    // answered, and was gone after the restart.
+    it('keeps every unit it answered, refuses the others as storage-full, and recovers once space returns', async () => {
+      await ds.destroy();
+      // The production settings that matter here: WAL, synchronous=NORMAL (UnitOfWork fsyncs the WAL).
+      const options: DataSourceOptions = {
+        type: 'better-sqlite3',
+        database: path.join(small.dir, 'db.sqlite'),
+        enableWAL: true,
+        prepareDatabase: (conn: { pragma: (s: string) => unknown }) => {
+          conn.pragma('synchronous = NORMAL');
+          conn.pragma('temp_store = MEMORY');
+        },
+      };
+      ds = new DataSource(options);
+      await ds.initialize();
+      await ds.query('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');
+      const uow = new UnitOfWork(ds);
+      const answered: number[] = [];
+      const refused: unknown[] = [];
+      let next = 0;
+      const wave = () =>
+        Promise.all(
+          Array.from({ length: 8 }, () => {
+            const k = next++;
+            return uow.run((m) => m.query('INSERT INTO t (k, v) VALUES (?, ?)', [k, 'x'.repeat(3000)])).then(
+              () => answered.push(k),
+              (e: unknown) => refused.push(e),
+            );
+          }),
+        );
+
+      for (let i = 0; i < 3; i++) await wave();
+      expect(refused).toEqual([]);
+      small.fill();
+      for (let i = 0; i < 200 && refused.length === 0; i++) await wave();
+      expect(refused.length).toBeGreaterThan(0);
+      for (let i = 0; i < 10; i++) await wave(); // keep pushing while the disk is full
+      expect(refused.filter((e) => !isStorageFull(e))).toEqual([]);
+
+      small.free();
+      const before = answered.length;
+      for (let i = 0; i < 5; i++) await wave();
+      expect(answered.length - before).toBe(40); // no restart needed
+
+      await ds.destroy();
+      ds = new DataSource(options);
+      await ds.initialize();
+      const rows: { k: number }[] = await ds.query('SELECT k FROM t');
+      const stored = new Set(rows.map((r) => r.k));
+      expect(answered.filter((k) => !stored.has(k))).toEqual([]);
+    });
+  });
 });
+
