@@ -1,10 +1,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { mountSmallFilesystem, SmallFilesystem } from '../../test/helpers/small-filesystem';
+import { adminDatabaseUrl } from '../../test/helpers/test-database';
 import { isStorageFull } from '../common/storage-full';
-import { UnitOfWork } from './unit-of-work';
+import { TransactionLost, UnitOfWork } from './unit-of-work';
 
 describe('UnitOfWork on SQLite', () => {
   let dir: string;
@@ -192,3 +194,53 @@ describe('UnitOfWork on SQLite', () => {
   });
 });
 
+
+const describePostgres = process.env.TEST_POSTGRES_AVAILABLE === '0' ? describe.skip : describe;
+
+describePostgres('UnitOfWork on PostgreSQL', () => {
+  const name = `rh_uow_${process.pid}_${Date.now()}`;
+  let ds: DataSource;
+
+  beforeAll(async () => {
+    const admin = new Client({ connectionString: adminDatabaseUrl() });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    await admin.end();
+    const url = new URL(adminDatabaseUrl());
+    url.pathname = `/${name}`;
+    ds = new DataSource({ type: 'postgres', url: url.toString(), poolSize: 2 });
+    await ds.initialize();
+    await ds.query('CREATE TABLE parent (id INTEGER PRIMARY KEY)');
+    await ds.query('CREATE TABLE child (id INTEGER PRIMARY KEY, p INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)');
+  });
+  afterAll(async () => {
+    await ds?.destroy();
+    const admin = new Client({ connectionString: adminDatabaseUrl() });
+    await admin.connect();
+    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.end();
+  });
+  beforeEach(() => ds.query('TRUNCATE child, parent'));
+
+  it('rejects when COMMIT fails, and keeps nothing', async () => {
+    const uow = new UnitOfWork(ds);
+    // The deferred foreign key is checked at COMMIT.
+    await expect(uow.run((m) => m.query('INSERT INTO child (id, p) VALUES (1, 99)'))).rejects.toThrow(/foreign key/);
+    expect(await ds.query('SELECT id FROM child')).toEqual([]);
+    await uow.run((m) => m.query('INSERT INTO parent (id) VALUES (1)'));
+    expect(await ds.query('SELECT id FROM parent')).toEqual([{ id: 1 }]);
+  });
+
+  it('rejects a transaction that PostgreSQL rolled back at COMMIT because a statement in it had failed', async () => {
+    const uow = new UnitOfWork(ds);
+    const run = uow.run(async (m) => {
+      await m.query('INSERT INTO parent (id) VALUES (2)');
+      await m.query('INSERT INTO parent (id) VALUES (2)').catch(() => undefined); // failure swallowed: transaction aborted
+    });
+    await expect(run).rejects.toThrow(TransactionLost);
+    expect(await ds.query('SELECT id FROM parent')).toEqual([]);
+    // The pooled connection was handed back in a usable state.
+    await Promise.all([1, 2, 3].map((id) => uow.run((m) => m.query('INSERT INTO parent (id) VALUES ($1)', [id]))));
+    expect(await ds.query('SELECT id FROM parent ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
+  });
+});

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
 import { SqlDialect } from './sql-dialect';
 import { sqliteWalDatabaseFile } from './sqlite-wal';
 
@@ -200,10 +200,29 @@ export class UnitOfWork {
     await (await handle?.catch(() => null))?.close().catch(() => undefined);
   }
 
+  /** dataSource.transaction(work), with a COMMIT whose outcome is checked (see commitOrThrow). */
+  private async transactionOnce<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      let result: T;
+      try {
+        result = await work(runner.manager);
+      } catch (e) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw e;
+      }
+      await commitOrThrow(runner);
+      return result;
+    } finally {
+      await runner.release();
+    }
+  }
+
   private async runWithRetry<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(work);
+        return await this.transactionOnce(work);
       } catch (e) {
         // 40P01 deadlock_detected, 40001 serialization_failure: the transaction was rolled back whole.
         const code = (e as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (e as { code?: string }).code;
@@ -215,6 +234,27 @@ export class UnitOfWork {
 }
 
 const MAX_ATTEMPTS = 5;
+
+type PgClient = { query(sql: string): Promise<{ command?: string }> };
+
+/**
+ * COMMIT on PostgreSQL, failing unless it committed. A transaction in which a statement failed (its error caught
+ * and ignored by the work) is answered "ROLLBACK" by COMMIT, without an error: TypeORM's commitTransaction() would
+ * resolve, and the caller answer 200 for writes that were all rolled back.
+ */
+async function commitOrThrow(runner: QueryRunner): Promise<void> {
+  const client = (runner as unknown as { databaseConnection: PgClient }).databaseConnection;
+  let command: string | undefined;
+  try {
+    ({ command } = await client.query('COMMIT'));
+  } catch (e) {
+    throw new QueryFailedError('COMMIT', [], e as Error);
+  } finally {
+    // Committed or not, the transaction is over (a failed COMMIT rolls back): keep TypeORM's runner in step.
+    Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
+  }
+  if (command !== 'COMMIT') throw new TransactionLost(`COMMIT was answered ${command}: the transaction had failed and was rolled back`);
+}
 
 async function openIfExists(file: string): Promise<FileHandle | null> {
   try {
