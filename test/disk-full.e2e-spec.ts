@@ -51,7 +51,7 @@ class Box {
 
 describeDb('a full disk never costs a record answered 200', () => {
   let db: TestDatabase;
-  let small: SmallFilesystem;
+  let small: SmallFilesystem | undefined;
   let ds: DataSource | undefined;
   let server: ServerProcess | undefined;
 
@@ -65,8 +65,9 @@ describeDb('a full disk never costs a record answered 200', () => {
     server = undefined;
     await ds?.destroy();
     ds = undefined;
-    small.unmount();
-    await db.drop();
+    small?.unmount();
+    small = undefined;
+    await db?.drop();
   });
 
   const start = async (env: Record<string, string>) => {
@@ -103,14 +104,14 @@ describeDb('a full disk never costs a record answered 200', () => {
     await pushAll((b) => b.answered.length >= 2, 'two records stored before the disk filled');
     expect(boxes.flatMap((b) => b.refusals)).toEqual([]);
 
-    small.fill();
+    small!.fill();
     const refused = () => boxes.reduce((n, b) => n + b.refusals.length, 0);
     await pushAll(() => refused() > 0, 'a refusal while the disk is full');
     // The boxes keep pushing while the disk stays full.
     const pushes = boxes.map((b) => b.answered.length + b.refusals.length);
     await pushAll((b) => b.answered.length + b.refusals.length >= pushes[boxes.indexOf(b)] + 10, 'ten more pushes');
 
-    small.free();
+    small!.free();
     // No restart: each box gets its pending event and three more stored.
     const storedBefore = boxes.map((b) => b.answered.length);
     await pushAll((b) => b.answered.length >= storedBefore[boxes.indexOf(b)] + 4, 'records stored once space returned');
@@ -139,7 +140,7 @@ describeDb('a full disk never costs a record answered 200', () => {
   }
 
   it('image store full: pushes are refused with 503, the hub recovers by itself, and no answered record or image is lost', async () => {
-    const imageDir = path.join(small.dir, 'images');
+    const imageDir = path.join(small!.dir, 'images');
     const typical = readFixture('typical/000000.json');
     const event = (box: number, n: number): Row => {
       const tag = `${box}-${n}`;
@@ -173,7 +174,7 @@ describeDb('a full disk never costs a record answered 200', () => {
   // PostgreSQL's own disk cannot be filled from here; its storage-full code (53100) is mapped like SQLite's.
   if (testDbKind() === 'sqlite') {
     it('SQLite database full: pushes are refused with 503, the hub recovers by itself, and no answered record is lost', async () => {
-      const sqlitePath = path.join(small.dir, 'hub.sqlite');
+      const sqlitePath = path.join(small!.dir, 'hub.sqlite');
       const plain = readFixture('small/000000.json');
       const event = (box: number, n: number): Row => ({
         ...plain,

@@ -13,6 +13,7 @@ import { sqliteWalDatabaseFile } from './sqlite-wal';
  * transaction joins whichever transaction is open. So on SQLite every write goes through run(), which
  * queues writers; use run((m) => m.getRepository(X).save(...)) rather than an injected repository's save().
  * PostgreSQL uses its pool and row locks; deadlocks and serialisation failures are retried.
+ * On either database a caller is answered only once its COMMIT really committed (TransactionLost otherwise).
  */
 @Injectable()
 export class UnitOfWork {
@@ -267,7 +268,7 @@ async function openIfExists(file: string): Promise<FileHandle | null> {
 /** Bound on units per SQLite commit, so one group never holds the writer for long. */
 const MAX_GROUP = 64;
 
-/** A group whose transaction SQLite ended (or kept open) behind TypeORM's back: none of it is committed. */
+/** A transaction the database rolled back (or SQLite kept open) behind TypeORM's back: none of it is committed. */
 export class TransactionLost extends Error {}
 
 interface QueuedWork {
