@@ -130,6 +130,32 @@ describe('UnitOfWork on SQLite', () => {
     }
   });
 
+  it('with the database at max_page_count (SQLITE_FULL from a statement), keeps every unit it answered and recovers', async () => {
+    const uow = new UnitOfWork(ds);
+    const answered: number[] = [];
+    const refused: unknown[] = [];
+    const wave = (from: number) =>
+      Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          uow.run((m) => m.query('INSERT INTO t (k, v) VALUES (?, ?)', [from + i, 'x'.repeat(3000)])).then(
+            () => answered.push(from + i),
+            (e: unknown) => refused.push(e),
+          ),
+        ),
+      );
+    const [{ page_count: pages }] = await ds.query('PRAGMA page_count');
+    await ds.query(`PRAGMA max_page_count = ${pages + 20}`);
+    for (let w = 0; w < 10; w++) await wave(w * 8);
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.filter((e) => !isStorageFull(e))).toEqual([]);
+    await ds.query('PRAGMA max_page_count = 1073741823');
+    const before = answered.length;
+    for (let w = 10; w < 13; w++) await wave(w * 8);
+    expect(answered.length - before).toBe(24);
+    const rows: { k: number }[] = await ds.query('SELECT k FROM t');
+    expect(rows.map((r) => r.k).sort((a, b) => a - b)).toEqual(answered.sort((a, b) => a - b));
+  });
+
   describe('when the disk fills up', () => {
     let small: SmallFilesystem;
     beforeEach(() => (small = mountSmallFilesystem(2 << 20)));
