@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { isStorageFull, STORAGE_FULL_RETRY_AFTER_SECONDS } from './storage-full';
 
 interface BodyParserError {
   type?: string;
@@ -28,8 +29,30 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
+    if (isStorageFull(exception)) return this.storageFull(exception, res);
     const { status, body } = this.describe(exception);
     res.status(status).json(body);
+  }
+
+  private storageFullSince = 0;
+  private storageFullCount = 0;
+
+  /** Nothing was stored and the same write can succeed once space returns: 503, and the box retries. */
+  private storageFull(exception: unknown, res: Response): void {
+    // Every push fails while the disk is full: one log line a minute, with the count, rather than one per push.
+    this.storageFullCount++;
+    if (Date.now() - this.storageFullSince >= 60_000) {
+      this.logger.error(`storage full, ${this.storageFullCount} write(s) refused with 503: ${(exception as Error)?.message ?? exception}`);
+      this.storageFullSince = Date.now();
+      this.storageFullCount = 0;
+    }
+    res.setHeader('Retry-After', String(STORAGE_FULL_RETRY_AFTER_SECONDS));
+    res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
+      statusCode: 503,
+      error: 'Service Unavailable',
+      message: 'storage is full: nothing was stored; retry later',
+      reason: 'storage_full',
+    });
   }
 
   private describe(exception: unknown): { status: number; body: Record<string, unknown> } {

@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
 import { SqlDialect } from './sql-dialect';
 import { sqliteWalDatabaseFile } from './sqlite-wal';
 
@@ -13,6 +13,7 @@ import { sqliteWalDatabaseFile } from './sqlite-wal';
  * transaction joins whichever transaction is open. So on SQLite every write goes through run(), which
  * queues writers; use run((m) => m.getRepository(X).save(...)) rather than an injected repository's save().
  * PostgreSQL uses its pool and row locks; deadlocks and serialisation failures are retried.
+ * On either database a caller is answered only once its COMMIT really committed (TransactionLost otherwise).
  */
 @Injectable()
 export class UnitOfWork {
@@ -26,6 +27,7 @@ export class UnitOfWork {
   private runningSync: Promise<void> | null = null;
   private nextSync: Promise<void> | null = null;
   private walHandle?: Promise<FileHandle | null>;
+  private readonly logger = new Logger(UnitOfWork.name);
 
   constructor(@InjectDataSource() readonly dataSource: DataSource) {
     this.dialect = new SqlDialect(dataSource);
@@ -71,6 +73,8 @@ export class UnitOfWork {
     try {
       this.walSync ??= this.detectWalSync();
       await this.walSync;
+      this.resetIfOutOfStep();
+      const db = this.sqlite();
       await this.dataSource.transaction(async (manager) => {
         const runner = manager.queryRunner!;
         for (const unit of group) {
@@ -80,13 +84,24 @@ export class UnitOfWork {
             await runner.commitTransaction(); // RELEASE SAVEPOINT
             outcomes.push({ ok: true, value });
           } catch (error) {
-            await runner.rollbackTransaction(); // ROLLBACK TO SAVEPOINT; if that fails, the whole group fails
             outcomes.push({ ok: false, error });
+            // SQLITE_FULL (or an I/O error) may have rolled back the whole transaction, savepoints included.
+            if (!db.inTransaction) throw new TransactionLost('SQLite rolled the transaction back', { cause: error });
+            await runner.rollbackTransaction(); // ROLLBACK TO SAVEPOINT; if that fails, the whole group fails
           }
+          // Also when a unit swallowed the failure: its later statements ran (and committed) outside the group.
+          if (!db.inTransaction) throw new TransactionLost('SQLite rolled the transaction back');
         }
       });
+      // TypeORM's COMMIT resolved: SQLite must agree that the transaction ended, or nothing is committed.
+      if (db.inTransaction) throw new TransactionLost('COMMIT left the transaction open');
     } catch (error) {
       // Nothing of the group is durable: every unit fails (with its own error if it had one).
+      try {
+        this.resetIfOutOfStep();
+      } catch (resetError) {
+        this.logger.error(`could not roll back SQLite after a failed group commit: ${(resetError as Error).message}`);
+      }
       group.forEach((unit, i) => unit.reject(outcomes[i]?.ok === false ? outcomes[i].error : error));
       return;
     }
@@ -101,6 +116,30 @@ export class UnitOfWork {
     const walFile = await this.walSync;
     if (!walFile) return answer();
     this.syncWal(walFile).then(answer, (error: unknown) => group.forEach((unit) => unit.reject(error)));
+  }
+
+  /** The better-sqlite3 connection under TypeORM's single query runner. */
+  private sqlite(): { inTransaction: boolean; exec(sql: string): unknown } {
+    return (this.dataSource.driver as unknown as { databaseConnection: { inTransaction: boolean; exec(sql: string): unknown } })
+      .databaseConnection;
+  }
+
+  /**
+   * Puts SQLite and TypeORM back in step, idle. When COMMIT fails (SQLITE_FULL: no space for the WAL) SQLite has
+   * already rolled back, so TypeORM's ROLLBACK fails too and its query runner keeps counting one transaction level
+   * open: the next "transaction" would then start as a SAVEPOINT and every group after it run inside a transaction
+   * that is never committed, answered after a WAL fsync and lost at shutdown. SQLite's own flag is the truth here.
+   */
+  private resetIfOutOfStep(): void {
+    const db = this.sqlite();
+    const runner = this.dataSource.createQueryRunner() as unknown as { isTransactionActive: boolean; transactionDepth: number };
+    if (!db.inTransaction && !runner.isTransactionActive && runner.transactionDepth === 0) return;
+    try {
+      if (db.inTransaction) db.exec('ROLLBACK');
+    } finally {
+      runner.isTransactionActive = false;
+      runner.transactionDepth = 0;
+    }
   }
 
   /** The WAL file to fsync after each commit, or null when COMMIT already does (synchronous=FULL) or there is none. */
@@ -162,10 +201,29 @@ export class UnitOfWork {
     await (await handle?.catch(() => null))?.close().catch(() => undefined);
   }
 
+  /** dataSource.transaction(work), with a COMMIT whose outcome is checked (see commitOrThrow). */
+  private async transactionOnce<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      await runner.startTransaction();
+      let result: T;
+      try {
+        result = await work(runner.manager);
+      } catch (e) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw e;
+      }
+      await commitOrThrow(runner);
+      return result;
+    } finally {
+      await runner.release();
+    }
+  }
+
   private async runWithRetry<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(work);
+        return await this.transactionOnce(work);
       } catch (e) {
         // 40P01 deadlock_detected, 40001 serialization_failure: the transaction was rolled back whole.
         const code = (e as { driverError?: { code?: string }; code?: string }).driverError?.code ?? (e as { code?: string }).code;
@@ -178,6 +236,27 @@ export class UnitOfWork {
 
 const MAX_ATTEMPTS = 5;
 
+type PgClient = { query(sql: string): Promise<{ command?: string }> };
+
+/**
+ * COMMIT on PostgreSQL, failing unless it committed. A transaction in which a statement failed (its error caught
+ * and ignored by the work) is answered "ROLLBACK" by COMMIT, without an error: TypeORM's commitTransaction() would
+ * resolve, and the caller answer 200 for writes that were all rolled back.
+ */
+async function commitOrThrow(runner: QueryRunner): Promise<void> {
+  const client = (runner as unknown as { databaseConnection: PgClient }).databaseConnection;
+  let command: string | undefined;
+  try {
+    ({ command } = await client.query('COMMIT'));
+  } catch (e) {
+    throw new QueryFailedError('COMMIT', [], e as Error);
+  } finally {
+    // Committed or not, the transaction is over (a failed COMMIT rolls back): keep TypeORM's runner in step.
+    Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
+  }
+  if (command !== 'COMMIT') throw new TransactionLost(`COMMIT was answered ${command}: the transaction had failed and was rolled back`);
+}
+
 async function openIfExists(file: string): Promise<FileHandle | null> {
   try {
     return await fsp.open(file, 'r+');
@@ -188,6 +267,9 @@ async function openIfExists(file: string): Promise<FileHandle | null> {
 }
 /** Bound on units per SQLite commit, so one group never holds the writer for long. */
 const MAX_GROUP = 64;
+
+/** A transaction the database rolled back (or SQLite kept open) behind TypeORM's back: none of it is committed. */
+export class TransactionLost extends Error {}
 
 interface QueuedWork {
   work: (manager: EntityManager) => Promise<unknown>;

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { FilesystemImageStore } from './filesystem-image-store';
+import { mountSmallFilesystem } from '../../test/helpers/small-filesystem';
+import { FilesystemImageStore, STALE_TEMP_AGE_MS } from './filesystem-image-store';
 
 describe('FilesystemImageStore', () => {
   let root: string;
@@ -13,7 +14,10 @@ describe('FilesystemImageStore', () => {
     store = new FilesystemImageStore(root);
     await store.init();
   });
-  afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
+  afterEach(() => {
+    store.onApplicationShutdown();
+    fs.rmSync(root, { recursive: true, force: true });
+  });
 
   it('names files by the sha256 of their bytes and reads them back identical', async () => {
     const bytes = Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x01, 0xff, 0xd9]);
@@ -44,4 +48,39 @@ describe('FilesystemImageStore', () => {
     await store.delete(sha256);
     expect(await store.exists(sha256)).toBe(false);
   });
+
+  it('removes temporary files left by a crash at start, but not ones young enough to be a live write', async () => {
+    const tmp = path.join(root, '.tmp');
+    const old = new Date(Date.now() - STALE_TEMP_AGE_MS - 60_000);
+    for (const name of ['a'.repeat(64) + '.4242.0a0b0c', 'probe.4242']) {
+      fs.writeFileSync(path.join(tmp, name), 'partial');
+      fs.utimesSync(path.join(tmp, name), old, old);
+    }
+    const live = 'b'.repeat(64) + '.1.0d0e0f'; // another instance (pid 1 in its container) writing right now
+    fs.writeFileSync(path.join(tmp, live), 'partial');
+
+    const restarted = new FilesystemImageStore(root);
+    await restarted.init();
+    restarted.onApplicationShutdown();
+    expect(fs.readdirSync(tmp)).toEqual([live]);
+  });
+
+  it('refuses a write on a full disk with ENOSPC, keeps no partial file, and writes again once space returns', async () => {
+    const small = mountSmallFilesystem(1 << 20);
+    try {
+      const full = new FilesystemImageStore(small.dir);
+      await full.init();
+      small.fill();
+      const bytes = Buffer.alloc(200_000, 3);
+      await expect(full.put(bytes)).rejects.toMatchObject({ code: 'ENOSPC' });
+      expect(fs.readdirSync(path.join(small.dir, '.tmp'))).toEqual([]);
+      small.free();
+      const { sha256 } = await full.put(bytes);
+      expect((await full.read(sha256))!.equals(bytes)).toBe(true);
+      full.onApplicationShutdown();
+    } finally {
+      small.unmount();
+    }
+  });
 });
+

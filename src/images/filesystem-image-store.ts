@@ -6,6 +6,13 @@ import { Readable } from 'node:stream';
 import { ImageStore, PutResult, SHA256_HEX } from './image-store';
 
 /**
+ * A temporary file this old is left over (an instance was killed, or its write failed and could not clean up):
+ * a live write fsyncs and renames its file within seconds. Instances sharing the directory may be on other hosts
+ * or in containers that all run as pid 1, so age is the one owner-free test.
+ */
+export const STALE_TEMP_AGE_MS = 15 * 60_000;
+
+/**
  * Files under <root>/ab/cd/<sha256>. Writes go to a temporary file that is fsynced and renamed into
  * place, then the directory is fsynced, so a reader (or another instance sharing the directory)
  * sees either nothing or the whole file, and an acknowledged image survives a crash.
@@ -13,15 +20,44 @@ import { ImageStore, PutResult, SHA256_HEX } from './image-store';
 export class FilesystemImageStore extends ImageStore {
   private readonly tmpDir: string;
   private readonly knownDirs = new Set<string>();
+  private sweeper?: NodeJS.Timeout;
 
-  constructor(private readonly root: string) {
+  constructor(
+    private readonly root: string,
+    private readonly staleTempAgeMs = STALE_TEMP_AGE_MS,
+  ) {
     super();
     this.tmpDir = path.join(root, '.tmp');
   }
 
+  /** Creates the directories and removes stale temporary files, at start and then every staleTempAgeMs. */
   async init(): Promise<void> {
     await fs.mkdir(this.tmpDir, { recursive: true });
     await fs.mkdir(this.quarantineDir, { recursive: true });
+    await this.removeStaleTemp();
+    this.sweeper ??= setInterval(() => void this.removeStaleTemp().catch(() => undefined), this.staleTempAgeMs).unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  /**
+   * Removes temporary files older than staleTempAgeMs; younger ones may be another instance's write in progress.
+   * Were one removed anyway, that write's rename fails and its push is refused: never a 200 without the image.
+   */
+  async removeStaleTemp(): Promise<number> {
+    const cutoff = Date.now() - this.staleTempAgeMs;
+    let removed = 0;
+    for (const name of await fs.readdir(this.tmpDir)) {
+      const file = path.join(this.tmpDir, name);
+      const stat = await fs.lstat(file).catch(() => null); // renamed meanwhile: not stale
+      if (!stat || !stat.isFile() || stat.mtimeMs >= cutoff) continue;
+      await fs.rm(file, { force: true });
+      removed++;
+    }
+    return removed;
   }
 
   pathFor(sha256: string): string {
@@ -40,15 +76,21 @@ export class FilesystemImageStore extends ImageStore {
       this.knownDirs.add(dir);
     }
     const tmp = path.join(this.tmpDir, `${sha256}.${process.pid}.${randomBytes(6).toString('hex')}`);
-    const handle = await fs.open(tmp, 'wx');
     try {
-      await handle.writeFile(bytes);
-      await handle.sync();
-    } finally {
-      await handle.close();
+      const handle = await fs.open(tmp, 'wx');
+      try {
+        await handle.writeFile(bytes);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      // rename is atomic; a concurrent writer of the same bytes just replaces an identical file.
+      await fs.rename(tmp, target);
+    } catch (e) {
+      // A full disk must not keep the partial file: it would hold on to the space once the disk has room again.
+      await fs.rm(tmp, { force: true }).catch(() => undefined);
+      throw e;
     }
-    // rename is atomic; a concurrent writer of the same bytes just replaces an identical file.
-    await fs.rename(tmp, target);
     await this.syncDir(dir);
     return { sha256, byteSize: bytes.length, created: true };
   }
@@ -120,8 +162,11 @@ export class FilesystemImageStore extends ImageStore {
 
   async checkWritable(): Promise<void> {
     const probe = path.join(this.tmpDir, `probe.${process.pid}`);
-    await fs.writeFile(probe, 'ok');
-    await fs.rm(probe, { force: true });
+    try {
+      await fs.writeFile(probe, 'ok');
+    } finally {
+      await fs.rm(probe, { force: true });
+    }
   }
 
   private async syncDir(dir: string): Promise<void> {
