@@ -15,6 +15,7 @@ const LICENSE_KEY = 'LEAKCHECK0001202601011200';
 const NAME = 'Zelda Quickfox';
 
 const pgOnly = testDbKind() === 'postgres' ? it : it.skip;
+const sqliteOnly = testDbKind() === 'sqlite' ? it : it.skip;
 
 describeDb('operations: database outages and personal data in logs', () => {
   let db: TestDatabase;
@@ -36,6 +37,7 @@ describeDb('operations: database outages and personal data in logs', () => {
       ...env,
       LOG_LEVEL: 'info',
       OUTBOX_RELAY_ENABLED: 'false',
+      WEBHOOK_DISPATCH_ENABLED: 'false', // background writers would wait on the same locks; the tests look at requests
       HEALTH_CHECK_TIMEOUT_MS: String(TIMEOUT_MS),
       DB_CONNECT_TIMEOUT_MS: String(TIMEOUT_MS),
       DB_STATEMENT_TIMEOUT_MS: String(TIMEOUT_MS),
@@ -129,6 +131,22 @@ describeDb('operations: database outages and personal data in logs', () => {
     expect(JSON.parse(line).req.url).toBe('/records?api_key=…&box=…');
     expect(server.output()).not.toContain('SECRETAPIKEY0123456789');
     expect(server.output()).not.toContain(LICENSE_KEY);
+  });
+
+  sqliteOnly('when another process holds the SQLite write lock: pushes 503 with Retry-After after busy_timeout, then 200 again', async () => {
+    const lock = new Database(path.join(db.dataDir, 'recognition-hub.sqlite'));
+    const body = record();
+    try {
+      lock.exec('BEGIN IMMEDIATE');
+      const p = await push(body);
+      expect(p.value.status).toBe(503);
+      expect(p.value.headers.get('retry-after')).toMatch(/^\d+$/);
+      expect(p.ms).toBeLessThan(5000 + BOUND_MS); // busy_timeout, then the answer
+    } finally {
+      if (lock.inTransaction) lock.exec('ROLLBACK');
+      lock.close();
+    }
+    expect((await push(body)).value.status).toBe(200);
   });
 
   pgOnly('when PostgreSQL refuses connections: readiness 503 naming the database, pushes 503 with Retry-After, then 200 again', async () => {
