@@ -164,6 +164,9 @@ describeDb('operations: database outages and personal data in logs', () => {
       expect(p.value.headers.get('retry-after')).toMatch(/^\d+$/);
       expect(await p.value.json()).toMatchObject({ statusCode: 503, message: expect.stringContaining('database') });
       expect(p.ms).toBeLessThan(BOUND_MS);
+      // The REST API too: checking the key needs the database.
+      const api = await fetch(`${server.url}/records`, { headers: { 'x-api-key': `rhk_${'k'.repeat(40)}` } });
+      expect(api.status).toBe(503);
 
       await proxy!.restore();
       await eventually(async () => (await push(body)).value.status === 200, 'pushes accepted again');
