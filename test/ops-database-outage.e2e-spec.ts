@@ -1,6 +1,9 @@
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { DataSource } from 'typeorm';
+import { databaseSettings } from '../src/config/app-config.service';
+import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { boxRecord } from './helpers/api-client';
 import { eventually } from './helpers/eventually';
 import { spawnServer, ServerProcess } from './helpers/spawn-server';
@@ -205,5 +208,32 @@ describeDb('operations: database outages and personal data in logs', () => {
       await c.end();
     }
     expect(server.output()).not.toContain('BOX-OUTAGE'); // the box's key stays out of the logs of the outage too
+  });
+
+  pgOnly('never lets a later transaction commit the statements of one abandoned on a timeout', async () => {
+    // One pooled connection through the proxy, configured as the app configures it.
+    const url = new URL(db.env.DATABASE_URL);
+    url.host = `127.0.0.1:${proxy!.port}`;
+    const ds = new DataSource(
+      buildDataSourceOptions(databaseSettings(url.toString(), db.dataDir, undefined, 1, { connectMs: TIMEOUT_MS, statementMs: TIMEOUT_MS })),
+    );
+    await ds.initialize();
+    try {
+      await ds.query('CREATE TABLE abandoned_test (n int)');
+      await expect(
+        ds.transaction(async (m) => {
+          await m.query('INSERT INTO abandoned_test VALUES (1)');
+          proxy!.silence(); // the next statement leaves but gets no answer before the client gives up
+          await m.query('INSERT INTO abandoned_test VALUES (2)');
+        }),
+      ).rejects.toThrow();
+      await proxy!.restore(); // the held statement reaches the server now
+      await eventually(async () => ds.transaction((m) => m.query('INSERT INTO abandoned_test VALUES (3)')).then(() => true, () => false), 'a later transaction committed');
+      const rows: { n: number }[] = await ds.query('SELECT n FROM abandoned_test ORDER BY n');
+      expect(rows.map((r) => r.n)).toEqual([3]);
+    } finally {
+      await proxy!.restore();
+      await ds.destroy();
+    }
   });
 });

@@ -93,7 +93,7 @@ function postgresTimeouts(t: DatabaseTimeouts): Pick<DataSourceOptions & { type:
  * opens a fresh one.
  */
 class BoundedClient extends Client {
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one override for all of pg's query() overloads
   override query(...args: any[]): any {
     const result: unknown = (super.query as (...a: unknown[]) => unknown).apply(this, args);
     if (result instanceof Promise) {
