@@ -1,12 +1,16 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { isStorageFull, STORAGE_FULL_RETRY_AFTER_SECONDS } from './storage-full';
+import { isDatabaseUnavailable, summarizeDatabaseError } from '../database/database-errors';
 
 interface BodyParserError {
   type?: string;
   status?: number;
   expose?: boolean;
 }
+
+/** Seconds a caller is told to wait while the database is unreachable or busy; boxes retry every few seconds anyway. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 const BODY_PARSER_ERRORS: Record<string, { status: number; message: string }> = {
   'entity.parse.failed': { status: 400, message: 'body is not valid JSON' },
@@ -31,6 +35,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (res.headersSent) return;
     if (isStorageFull(exception)) return this.storageFull(exception, res);
     const { status, body } = this.describe(exception);
+    if (status === HttpStatus.SERVICE_UNAVAILABLE && body.reason === 'database') res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
     res.status(status).json(body);
   }
 
@@ -68,7 +73,19 @@ export class HttpErrorFilter implements ExceptionFilter {
       const body = typeof r === 'string' ? { message: r } : { ...(r as Record<string, unknown>) };
       return { status, body: { statusCode: status, error: errorName(status), ...body } };
     }
-    this.logger.error((exception as Error)?.stack ?? String(exception));
+    if (isDatabaseUnavailable(exception)) {
+      // Down, silent or locked: the request may succeed later, so 503 (a box keeps the event and retries).
+      this.logger.warn({ msg: 'database unavailable', ...summarizeDatabaseError(exception) });
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: { statusCode: 503, error: 'Service Unavailable', message: 'database unavailable; retry later', reason: 'database' },
+      };
+    }
+    if (exception && typeof exception === 'object' && 'driverError' in exception) {
+      // A failed query's message may quote the values it was given: log its code and SQL, and the stack frames.
+      const frames = ((exception as { stack?: string }).stack ?? '').split('\n').slice(1).join('\n');
+      this.logger.error({ msg: 'query failed', ...summarizeDatabaseError(exception), stack: frames });
+    } else this.logger.error((exception as Error)?.stack ?? String(exception));
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
       body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' },

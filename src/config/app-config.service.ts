@@ -5,7 +5,13 @@ import { Environment } from './environment';
 
 export type DatabaseSettings =
   | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string; poolSize: number };
+  | { kind: 'postgres'; url: string; poolSize: number; timeouts?: DatabaseTimeouts };
+
+/** PostgreSQL waits that must end, so a silent or refusing server makes requests fail fast (0 = no statement limit). */
+export interface DatabaseTimeouts {
+  connectMs: number;
+  statementMs: number;
+}
 
 /** Typed view of the validated environment, with derived paths resolved. */
 @Injectable()
@@ -25,7 +31,10 @@ export class AppConfig {
   }
 
   get database(): DatabaseSettings {
-    return databaseSettings(this.config.get('DATABASE_URL'), this.dataDir, this.config.get('SQLITE_PATH'), this.get('DB_POOL_SIZE'));
+    return databaseSettings(this.config.get('DATABASE_URL'), this.dataDir, this.config.get('SQLITE_PATH'), this.get('DB_POOL_SIZE'), {
+      connectMs: this.get('DB_CONNECT_TIMEOUT_MS'),
+      statementMs: this.get('DB_STATEMENT_TIMEOUT_MS'),
+    });
   }
 }
 
@@ -34,7 +43,8 @@ export function databaseSettings(
   dataDir: string,
   sqlitePath: string | undefined,
   poolSize: number,
+  timeouts?: DatabaseTimeouts,
 ): DatabaseSettings {
-  if (url) return { kind: 'postgres', url, poolSize };
+  if (url) return { kind: 'postgres', url, poolSize, ...(timeouts && { timeouts }) };
   return { kind: 'sqlite', path: path.resolve(sqlitePath ?? path.join(dataDir, 'recognition-hub.sqlite')) };
 }

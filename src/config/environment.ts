@@ -64,6 +64,12 @@ export class Environment {
   @Min(1000)
   HEALTH_OUTBOX_MAX_LAG_MS = 300_000;
 
+  /** Each /health/ready check (database, image store, outbox) is reported down when it takes longer than this. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  HEALTH_CHECK_TIMEOUT_MS = 3000;
+
   /** Longest a graceful shutdown waits for in-flight requests and the outbox drain. */
   @Transform(toInt)
   @IsInt()
@@ -97,6 +103,18 @@ export class Environment {
   @Min(1)
   @Max(200)
   DB_POOL_SIZE = 10;
+
+  /** Longest wait for a PostgreSQL connection (a new one, or a free one from the pool). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  DB_CONNECT_TIMEOUT_MS = 5000;
+
+  /** Longest a PostgreSQL statement of the running app may take (server- and client-side); 0 = no limit. Migrations are exempt. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  DB_STATEMENT_TIMEOUT_MS = 15_000;
 
   /** Image store directory; defaults to DATA_DIR/images. Share it between instances. */
   @IsOptional()

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { Client } from 'pg';
 import { DataSourceOptions } from 'typeorm';
-import type { DatabaseSettings } from '../config/app-config.service';
+import type { DatabaseSettings, DatabaseTimeouts } from '../config/app-config.service';
+import { DatabaseLogger } from './typeorm-logger';
 import { usePortableColumnTypesFor } from './portable-columns';
 import { Box } from '../devices/entities/box.entity';
 import { MediaDevice } from '../devices/entities/media-device.entity';
@@ -29,6 +31,8 @@ export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrat
     migrationsRun: overrides.migrationsRun ?? false,
     synchronize: false,
     logging: ['error', 'warn', 'migration'] as ('error' | 'warn' | 'migration')[],
+    // JSON lines without query parameters (src/database/typeorm-logger.ts).
+    logger: new DatabaseLogger(),
   };
   if (db.kind === 'postgres') {
     return {
@@ -37,6 +41,7 @@ export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrat
       url: db.url,
       poolSize: db.poolSize,
       migrationsTransactionMode: 'each',
+      ...(db.timeouts && postgresTimeouts(db.timeouts)),
     };
   }
   fs.mkdirSync(path.dirname(db.path), { recursive: true });
@@ -57,4 +62,45 @@ export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrat
       conn.pragma('temp_store = MEMORY');
     },
   };
+}
+
+/** Extra time the client waits past statement_timeout, so a live server's own cancel (57014) comes first. */
+const QUERY_TIMEOUT_MARGIN_MS = 1000;
+
+/**
+ * Bounds every wait on PostgreSQL: a connection (new, or free in the pool), a statement (statement_timeout on
+ * the server; query_timeout in the client for a server that went silent and will never cancel it), and a
+ * transaction left idle (its locks would hold up every push touching the same rows).
+ */
+function postgresTimeouts(t: DatabaseTimeouts): Pick<DataSourceOptions & { type: 'postgres' }, 'connectTimeoutMS' | 'extra'> {
+  return {
+    connectTimeoutMS: t.connectMs,
+    extra: {
+      Client: BoundedClient,
+      ...(t.statementMs > 0 && {
+        statement_timeout: t.statementMs,
+        query_timeout: t.statementMs + QUERY_TIMEOUT_MARGIN_MS,
+        idle_in_transaction_session_timeout: Math.max(t.statementMs, 60_000),
+      }),
+    },
+  };
+}
+
+/**
+ * node-postgres answers a query that hit query_timeout with an error but keeps the connection waiting for the
+ * answer; back in the pool, the next transaction on it would queue behind that answer, or (once it arrives)
+ * run inside a half-done transaction of the abandoned request. The connection is closed instead, and the pool
+ * opens a fresh one.
+ */
+class BoundedClient extends Client {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- one override for all of pg's query() overloads
+  override query(...args: any[]): any {
+    const result: unknown = (super.query as (...a: unknown[]) => unknown).apply(this, args);
+    if (result instanceof Promise) {
+      result.catch((e: unknown) => {
+        if ((e as Error)?.message === 'Query read timeout') (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+      });
+    }
+    return result;
+  }
 }

@@ -1,9 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.service';
 import { buildDataSourceOptions } from './data-source-options';
-import { openDataSource } from './migrate';
+import { migrateDatabase } from './migrate';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
 import { UnitOfWork } from './unit-of-work';
 
@@ -12,10 +11,12 @@ import { UnitOfWork } from './unit-of-work';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [AppConfig],
-      useFactory: (config: AppConfig) =>
-        buildDataSourceOptions(config.database, { migrationsRun: config.get('DB_MIGRATIONS_RUN') }),
-      // Migrations run here, under a lock (src/database/migrate.ts), rather than by TypeORM's own migrationsRun.
-      dataSourceFactory: async (options) => openDataSource(new DataSource({ ...options!, migrationsRun: false }), options!.migrationsRun === true),
+      useFactory: async (config: AppConfig) => {
+        // Migrations run first, on their own connection, under a lock and without the statement timeout
+        // (src/database/migrate.ts); then the app's data source opens on the migrated schema.
+        if (config.get('DB_MIGRATIONS_RUN')) await migrateDatabase(config.database);
+        return buildDataSourceOptions(config.database);
+      },
     }),
   ],
   providers: [UnitOfWork, SqliteCheckpointer],

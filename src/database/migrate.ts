@@ -1,4 +1,6 @@
 import { DataSource, MigrationExecutor } from 'typeorm';
+import type { DatabaseSettings } from '../config/app-config.service';
+import { buildDataSourceOptions } from './data-source-options';
 
 /** PostgreSQL advisory lock key of schema migrations (any constant; this one is "rhmg" in ASCII). */
 const MIGRATION_LOCK_KEY = 0x72686d67;
@@ -41,4 +43,15 @@ export async function openDataSource(ds: DataSource, migrate: boolean): Promise<
     throw e;
   }
   return ds;
+}
+
+/**
+ * Applies pending migrations on a connection of their own, then closes it. A migration may rightly take longer than
+ * DB_STATEMENT_TIMEOUT_MS (an index on a large table), so that connection has no statement timeout.
+ */
+export async function migrateDatabase(db: DatabaseSettings): Promise<void> {
+  const settings: DatabaseSettings =
+    db.kind === 'postgres' ? { ...db, poolSize: 1, ...(db.timeouts && { timeouts: { ...db.timeouts, statementMs: 0 } }) } : db;
+  const ds = await openDataSource(new DataSource(buildDataSourceOptions(settings)), true);
+  await ds.destroy();
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
 import { AppConfig } from '../config/app-config.service';
+import { redactUrl } from './redact';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -18,7 +19,8 @@ const QUIET_PATHS = /^\/(metrics|health)(\/|\?|$)/;
 
 /**
  * JSON logs through pino with a request id on every line of a request. Bodies and headers are never
- * logged (bodies carry images, features and license keys; headers carry API keys).
+ * logged (bodies carry images, features and license keys; headers carry API keys), nor query values or a
+ * callback secret in the URL (redactUrl). TypeORM logs through here too (src/database/typeorm-logger.ts).
  */
 @Module({
   imports: [
@@ -35,7 +37,7 @@ const QUIET_PATHS = /^\/(metrics|health)(\/|\?|$)/;
             req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
               id: req.id,
               method: req.method,
-              url: req.url,
+              url: redactUrl(req.url),
               remoteAddress: req.remoteAddress,
             }),
             res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
