@@ -1,5 +1,6 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ApiKeysService } from '../src/auth/api-keys.service';
 import { boxRecord, createApiKey, Json, longBase64Strings, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { describeDb } from './helpers/test-database';
@@ -181,6 +182,53 @@ describeDb('integrations: live event stream (SSE)', () => {
       ['alert.vip-seen', 'f-3'],
     ]);
     expect(summary(byId)).toEqual(summary(byKey).slice(0, 2));
+  });
+
+  it('opens a stream with a short-lived token instead of a key header, with the filters and role bound to it', async () => {
+    const issued = await t.http().post('/events/stream-tokens').set('x-api-key', reader).send({ type: ['alert.vip-seen'], ttlSeconds: 60 }).expect(201);
+    expect(issued.body.token).toMatch(/^rhst_/);
+    expect(issued.body.expiresAt).toBeGreaterThan(Date.now() + 50_000);
+    expect(issued.body.streamUrl).toBe(`/events/stream?token=${issued.body.token}`);
+    // The token is stored hashed only.
+    expect(JSON.stringify(await t.dataSource.query('SELECT * FROM event_stream_tokens'))).not.toContain(issued.body.token);
+
+    const c = await SseClient.open(base, issued.body.streamUrl, {});
+    clients.push(c);
+    expect(c.status).toBe(200);
+    await push(t, boxRecord({ box: 'BOX-TOK', userType: 'employee', identity: 'tok-1', timestamp: nextTime() }));
+    await push(t, boxRecord({ box: 'BOX-TOK', userType: 'vip', identity: 'tok-2', timestamp: nextTime() }));
+    await eventually(() => c.events.length >= 1, 'the vip alert through the token stream');
+    expect(c.events.map((e) => e.event)).toEqual(['alert.vip-seen']);
+
+    const status = async (path: string, headers: Record<string, string> = {}) => {
+      const r = await SseClient.open(base, path, headers);
+      r.close();
+      return r.status;
+    };
+    // Filters come from the token; a key and a token together, or a bad token, are refused.
+    expect((await t.http().get(`${issued.body.streamUrl}&type=recognition.recorded`).expect(400)).body.field).toBe('token');
+    expect((await t.http().get(issued.body.streamUrl).set('x-api-key', reader).expect(400)).body.field).toBe('token');
+    expect((await t.http().get('/events/stream?token=rhst_not-a-token').expect(401)).body.field).toBe('token');
+    expect((await t.http().post('/events/stream-tokens').send({}).expect(401)).body.field).toBe('X-API-Key');
+    expect((await t.http().post('/events/stream-tokens').set('x-api-key', reader).send({ ttlSeconds: 99999 }).expect(400)).body.field).toBe('ttlSeconds');
+
+    // Revoking the key ends its tokens; an expired token opens nothing.
+    const temp = await createApiKey(t, 'reader', 'temporary');
+    const short = (await t.http().post('/events/stream-tokens').set('x-api-key', temp.key).send({ ttlSeconds: 10 }).expect(201)).body.token as string;
+    expect(await status(`/events/stream?token=${short}`)).toBe(200);
+    await t.app.get(ApiKeysService).revoke(temp.id);
+    expect(await status(`/events/stream?token=${short}`)).toBe(401);
+    await t.dataSource.query(`UPDATE event_stream_tokens SET expires_at = 1`);
+    expect(await status(issued.body.streamUrl)).toBe(401);
+  });
+
+  it('refuses a Last-Event-ID beyond the newest event instead of waiting silently', async () => {
+    const newest = Math.max(...(await outboxIdsSince(0)));
+    const res = await t.http().get('/events/stream').set('x-api-key', reader).set('Last-Event-ID', String(newest + 1000)).expect(400);
+    expect(res.body.field).toBe('Last-Event-ID');
+    expect(res.body.message).toContain(String(newest));
+    const resumed = await open('/events/stream', { 'Last-Event-ID': String(newest) });
+    expect(resumed.status).toBe(200);
   });
 
   it('delivers events committed by another instance sharing the database, and ends streams on shutdown', async () => {

@@ -61,6 +61,12 @@ export class ApiKeysService {
     return key;
   }
 
+  /** Whether a key (by id) exists and is not revoked: credentials derived from a key end with it. */
+  async isActive(id: string): Promise<boolean> {
+    const key = await this.dataSource.getRepository(ApiKey).findOneBy({ id });
+    return key !== null && key.revokedAt === null;
+  }
+
   /** The principal for a presented key, or null when it is unknown or revoked. */
   async verify(presented: string): Promise<ApiPrincipal | null> {
     if (!presented.startsWith(API_KEY_PREFIX) || presented.length > 128) return null;

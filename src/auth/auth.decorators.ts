@@ -11,7 +11,7 @@ export const API_KEY_SECURITY = 'api-key';
  * Protects a controller with API keys (and the per-key rate limit); endpoints need `reader` unless they say
  * otherwise with RequireRole.
  */
-export function ApiKeyProtected(): ClassDecorator {
+export function ApiKeyProtected(): ClassDecorator & MethodDecorator {
   return applyDecorators(
     UseGuards(ConsumerThrottlerGuard, ApiKeyGuard),
     ApiTooManyRequestsResponse({ description: 'Rate limit (API_RATE_LIMIT_PER_MINUTE) exceeded; see Retry-After.', type: ErrorResponseDto }),

@@ -19,8 +19,9 @@ import { migrations } from './migrations';
 import { WebhookSubscription } from '../integrations/webhooks/entities/webhook-subscription.entity';
 import { WebhookDelivery } from '../integrations/webhooks/entities/webhook-delivery.entity';
 import { WebhookDeliveryAttempt } from '../integrations/webhooks/entities/webhook-delivery-attempt.entity';
+import { EventStreamToken } from '../integrations/event-stream/entities/event-stream-token.entity';
 
-export const entities = [Box, MediaDevice, Identity, Face, RecognitionRecord, StoredImage, OutboxEvent, ApiKey, AuditEntry, Alert, WebhookSubscription, WebhookDelivery, WebhookDeliveryAttempt];
+export const entities = [Box, MediaDevice, Identity, Face, RecognitionRecord, StoredImage, OutboxEvent, ApiKey, AuditEntry, Alert, WebhookSubscription, WebhookDelivery, WebhookDeliveryAttempt, EventStreamToken];
 
 /** One place that turns settings into TypeORM options, used by the app, ormconfig.ts and tests. */
 export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrationsRun?: boolean } = {}): DataSourceOptions {

@@ -3,6 +3,8 @@ import { EventFeedService } from './event-feed.service';
 import { EventStreamController } from './event-stream/event-stream.controller';
 import { EventStreamHub } from './event-stream/event-stream.hub';
 import { EventStreamService } from './event-stream/event-stream.service';
+import { StreamAuthGuard } from './event-stream/stream-auth.guard';
+import { StreamTokensService } from './event-stream/stream-tokens.service';
 import { IntegrationsListener } from './integrations.listener';
 import { IntegrationsMetrics } from './integrations.metrics';
 import { WebhookDeliveriesService } from './webhooks/webhook-deliveries.service';
@@ -17,6 +19,8 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     EventFeedService,
     EventStreamHub,
     EventStreamService,
+    StreamAuthGuard,
+    StreamTokensService,
     IntegrationsListener,
     IntegrationsMetrics,
     WebhookDeliveriesService,

@@ -1,13 +1,17 @@
-import { BadRequestException, Controller, Get, Query, Req, Res, UsePipes } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
-import type { Request, Response } from 'express';
-import { ApiKeyProtected } from '../../auth/auth.decorators';
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import type { Response } from 'express';
+import { API_KEY_SECURITY, ApiKeyProtected, Principal } from '../../auth/auth.decorators';
+import { ConsumerThrottlerGuard } from '../../auth/consumer-throttler.guard';
+import type { ApiPrincipal } from '../../auth/roles';
 import { apiValidationPipe } from '../../common/api-validation.pipe';
 import { ErrorResponseDto } from '../../common/error-response.dto';
 import { AppConfig } from '../../config/app-config.service';
-import type { FeedEvent } from '../event-feed.service';
-import { EventStreamQueryDto } from './dto/event-stream-query.dto';
+import type { FeedEvent, FeedFilter } from '../event-feed.service';
+import { EventStreamQueryDto, StreamTokenDto, StreamTokenRequestDto } from './dto/event-stream-query.dto';
 import { EventStreamService, StreamHandle } from './event-stream.service';
+import { StreamAuthGuard, StreamRequest } from './stream-auth.guard';
+import { StreamTokensService } from './stream-tokens.service';
 
 /** A client this far behind (bytes queued in the socket) is cut off; it resumes with Last-Event-ID. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
@@ -17,16 +21,36 @@ function sseFrame(e: FeedEvent): string {
 }
 
 @ApiTags('events')
-@ApiKeyProtected()
 @UsePipes(apiValidationPipe())
 @Controller('events')
 export class EventStreamController {
   constructor(
     private readonly streams: EventStreamService,
+    private readonly tokens: StreamTokensService,
     private readonly config: AppConfig,
   ) {}
 
+  @Post('stream-tokens')
+  @ApiKeyProtected()
+  @HttpCode(201)
+  @ApiOperation({
+    summary:
+      'A short-lived token for GET /events/stream?token=…, for clients that cannot send headers (a browser EventSource), ' +
+      "so no long-lived API key goes into URLs. It carries the caller's role and these filters.",
+  })
+  @ApiCreatedResponse({ type: StreamTokenDto })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'A filter or ttlSeconds is invalid; field names it.' })
+  async issueToken(@Body() body: StreamTokenRequestDto, @Principal() principal: ApiPrincipal): Promise<StreamTokenDto> {
+    const issued = await this.tokens.issue(principal, { types: body.type, box: body.box, userTypes: body.user_type }, body.ttlSeconds ?? 300);
+    return { ...issued, streamUrl: `/events/stream?token=${encodeURIComponent(issued.token)}` };
+  }
+
   @Get('stream')
+  @UseGuards(ConsumerThrottlerGuard, StreamAuthGuard)
+  @ApiSecurity(API_KEY_SECURITY)
+  @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'Missing, unknown or revoked API key, or an unknown or expired stream token.' })
+  @ApiResponse({ status: 403, type: ErrorResponseDto, description: "The key's role is not allowed here." })
+  @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Rate limit (API_RATE_LIMIT_PER_MINUTE) exceeded; see Retry-After.' })
   @ApiOperation({
     summary:
       'Server-sent events: domain events as they are committed (SSE event name = event type, id = event id). ' +
@@ -36,8 +60,26 @@ export class EventStreamController {
   @ApiProduces('text/event-stream')
   @ApiResponse({ status: 200, description: 'text/event-stream; heartbeat comments keep proxies open.' })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
-  async stream(@Query() query: EventStreamQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async stream(@Query() query: EventStreamQueryDto, @Req() req: StreamRequest, @Res() res: Response): Promise<void> {
     const lastEventId = parseLastEventId(req.headers['last-event-id'], query.last_event_id);
+    let filter: FeedFilter = { types: query.type, box: query.box, userTypes: query.user_type };
+    if (req.streamTokenFilter) {
+      if (query.type || query.box || query.user_type) {
+        throw new BadRequestException({ message: 'a stream token carries its filters: leave type, box and user_type out', field: 'token' });
+      }
+      filter = req.streamTokenFilter;
+    }
+    if (lastEventId !== null) {
+      // Otherwise such a client would wait, silently, for ids this hub may never reach (its history was reset,
+      // or the id is another hub's).
+      const newest = await this.streams.newestEventId();
+      if (newest > 0 && lastEventId > newest) {
+        throw new BadRequestException({
+          message: `Last-Event-ID ${lastEventId} is beyond the newest event (${newest}): reconnect without it to receive new events`,
+          field: 'Last-Event-ID',
+        });
+      }
+    }
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache, no-transform',
@@ -58,7 +100,7 @@ export class EventStreamController {
     req.on('close', end);
     res.on('error', end);
     try {
-      handle = await this.streams.open({ types: query.type, box: query.box, userTypes: query.user_type }, lastEventId, {
+      handle = await this.streams.open(filter, lastEventId, {
         send: (e) => {
           res.write(sseFrame(e));
           return res.writableLength <= MAX_QUEUED_BYTES;

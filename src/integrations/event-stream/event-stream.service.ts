@@ -61,6 +61,11 @@ export class EventStreamService implements OnModuleDestroy {
     };
   }
 
+  /** The newest event id the outbox holds (0 when it is empty). */
+  newestEventId(): Promise<number> {
+    return this.feed.maxId();
+  }
+
   async open(filter: FeedFilter, lastEventId: number | null, sink: StreamSink): Promise<StreamHandle> {
     let closed = false;
     let replaying = lastEventId !== null;
