@@ -71,6 +71,7 @@ describeDb('box edge: slow uploads and connections per address (spawned server)'
     server = await spawnServer({
       ...db.env,
       INGEST_BODY_GRACE_MS: String(GRACE_MS),
+      INGEST_BODY_MIN_BYTES_PER_SECOND: '1024',
       INGEST_MAX_UPLOADS_PER_ADDRESS: '20',
       HTTP_MAX_CONNECTIONS_PER_ADDRESS: '60',
     });
@@ -110,6 +111,32 @@ describeDb('box edge: slow uploads and connections per address (spawned server)'
     expect(cut.filter((o) => o.status === 408).length).toBeGreaterThan(0);
 
     expect(await push(server.port, '127.0.0.2')).toBe(200);
+  });
+
+  it('stores a push from a slow but steady link (1.5 KB/s, longer than the grace period)', async () => {
+    const body = Buffer.from(JSON.stringify({ ...readFixture('small/000000.json'), mq_license_key: 'SLOW-LINK-BOX', timestamp: 1760000000000 + seq++ }));
+    const started = Date.now();
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port: server.port, method: 'POST', path: CALLBACK_PATH, agent: false, headers: { 'content-length': String(body.length) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      let at = 0;
+      const timer = setInterval(() => {
+        req.write(body.subarray(at, at + 150));
+        at += 150;
+        if (at >= body.length) {
+          clearInterval(timer);
+          req.end();
+        }
+      }, 100);
+    });
+    expect(status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThan(GRACE_MS);
   });
 
   it('closes connections beyond HTTP_MAX_CONNECTIONS_PER_ADDRESS from one address, and serves the others', async () => {
