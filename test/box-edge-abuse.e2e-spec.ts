@@ -209,6 +209,8 @@ describeDb('failed authentications are limited per client address', () => {
     expect(statuses.slice(30)).toEqual(Array(1470).fill(429));
     // During the block a valid key is refused too: answering it would tell a guesser it had hit.
     expect((await get(A, valid.key)).status).toBe(429);
+    // One count for the whole API, not per controller.
+    expect((await t.http().get('/identities').set('X-Forwarded-For', A).set('X-API-Key', valid.key)).status).toBe(429);
     expect((await get(B, valid.key)).status).toBe(200);
     expect((await get(B, 'rhk_wrong')).status).toBe(401);
     agent.destroy();
