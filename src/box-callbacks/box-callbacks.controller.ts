@@ -1,17 +1,13 @@
 import { Body, Controller, ForbiddenException, HttpCode, Param, Post, Req, UnauthorizedException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { clientAddress } from '../common/client-address';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { BoxAccessDenied, PushContext } from './box-access.service';
 import { BoxCallbackBodyPipe, ReceivedRecord } from './box-callback-body.pipe';
 import { BoxCallbacksService } from './box-callbacks.service';
 
 export const BOX_ACK = { code: 0, message: 'ok' } as const;
-
-function sourceAddress(req: Request): string | null {
-  const ip = req.ip ?? req.socket.remoteAddress ?? null;
-  return ip?.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
 
 /**
  * The URL configured on the boxes. 200 means "stored durably": the box then moves its cursor.
@@ -45,7 +41,7 @@ export class BoxCallbacksController {
   @HttpCode(200)
   @BoxPushDocs('Receive recognition records pushed by a box')
   receive(@Body(BoxCallbackBodyPipe) records: ReceivedRecord[], @Req() req: Request): Promise<typeof BOX_ACK> {
-    return this.store(records, { sourceAddress: sourceAddress(req), token: undefined });
+    return this.store(records, { sourceAddress: clientAddress(req), token: undefined });
   }
 
   @Post(':token/recognition-records')
@@ -56,7 +52,7 @@ export class BoxCallbacksController {
     @Body(BoxCallbackBodyPipe) records: ReceivedRecord[],
     @Req() req: Request,
   ): Promise<typeof BOX_ACK> {
-    return this.store(records, { sourceAddress: sourceAddress(req), token });
+    return this.store(records, { sourceAddress: clientAddress(req), token });
   }
 
   private async store(records: ReceivedRecord[], ctx: PushContext): Promise<typeof BOX_ACK> {
