@@ -113,8 +113,9 @@ describeDb('box edge: slow uploads and connections per address (spawned server)'
     expect(await push(server.port, '127.0.0.2')).toBe(200);
   });
 
-  it('stores a push from a slow but steady link (1.5 KB/s, longer than the grace period)', async () => {
-    const body = Buffer.from(JSON.stringify({ ...readFixture('small/000000.json'), mq_license_key: 'SLOW-LINK-BOX', timestamp: 1760000000000 + seq++ }));
+  it('stores a push from a slow but steady link (3 KB/s, longer than the grace period)', async () => {
+    const record = { ...readFixture('small/000000.json'), mq_license_key: 'SLOW-LINK-BOX', timestamp: 1760000000000 + seq++ };
+    const body = Buffer.from(JSON.stringify({ ...record, padding: 'x'.repeat(5500) })); // about 9 KB: 3 s at 3 KB/s
     const started = Date.now();
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(
@@ -125,15 +126,17 @@ describeDb('box edge: slow uploads and connections per address (spawned server)'
         },
       );
       req.on('error', reject);
-      let at = 0;
+      // Paced by the clock, so a busy test machine slows the ticks but not the rate.
+      let sent = 0;
       const timer = setInterval(() => {
-        req.write(body.subarray(at, at + 150));
-        at += 150;
-        if (at >= body.length) {
+        const due = Math.min(body.length, Math.floor((3 * 1024 * (Date.now() - started)) / 1000));
+        if (due > sent) req.write(body.subarray(sent, due));
+        sent = Math.max(sent, due);
+        if (sent >= body.length) {
           clearInterval(timer);
           req.end();
         }
-      }, 100);
+      }, 50);
     });
     expect(status).toBe(200);
     expect(Date.now() - started).toBeGreaterThan(GRACE_MS);
