@@ -172,6 +172,7 @@ describeDb('failed authentications are limited per client address', () => {
     });
   });
   afterAll(async () => {
+    agent?.destroy();
     await t?.close();
   });
 
@@ -216,7 +217,6 @@ describeDb('failed authentications are limited per client address', () => {
     expect((await t.http().get('/identities').set('X-Forwarded-For', A).set('X-API-Key', valid.key)).status).toBe(429);
     expect((await get(B, valid.key)).status).toBe(200);
     expect((await get(B, 'rhk_wrong')).status).toBe(401);
-    agent.destroy();
   });
 
   it('answers 429 to an address after 5 failed box authentications, before reading its body; other addresses push on', async () => {

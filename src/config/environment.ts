@@ -117,7 +117,7 @@ export class Environment {
   @IsIn(['open', 'registered'])
   BOX_AUTH_MODE: 'open' | 'registered' = 'open';
 
-  /** Box pushes read and stored at once; beyond it 503 with Retry-After (bounds memory to about this × BODY_LIMIT). */
+  /** Box pushes parsed and stored at once, counted once their body has arrived; beyond it 503 with Retry-After. */
   @Transform(toInt)
   @IsInt()
   @Min(1)
