@@ -8,6 +8,7 @@ import { setupOpenApi } from './common/openapi';
 import { jsonBody } from './common/json-body';
 import { contentLengthGuard, jsonShapeGuard, parseByteLimit } from './box-callbacks/hostile-input';
 import { IngestGate } from './box-callbacks/ingest-gate';
+import { limitConnectionsPerAddress } from './common/connection-limit';
 import { Logger as PinoNestLogger } from 'nestjs-pino';
 import { MetricsService } from './metrics/metrics.service';
 
@@ -27,6 +28,9 @@ export function configureApp(app: NestExpressApplication): void {
   const config = app.get(AppConfig);
   const trustProxy = config.get('TRUST_PROXY');
   if (trustProxy) app.set('trust proxy', /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy);
+  // Behind a proxy every client arrives from the proxy's address: then only the per-client limits below apply.
+  const connectionsPerAddress = config.get('HTTP_MAX_CONNECTIONS_PER_ADDRESS');
+  if (!trustProxy && connectionsPerAddress > 0) limitConnectionsPerAddress(app.getHttpServer(), connectionsPerAddress);
   // Standard security headers for the REST API and /docs (Swagger UI loads only same-origin scripts). Boxes read
   // nothing but the status code, so their route skips the dozen browser-only headers.
   const securityHeaders = helmet();
@@ -34,14 +38,17 @@ export function configureApp(app: NestExpressApplication): void {
   // First, so refusals by any later layer (gate, size checks, parser, guards) are counted and timed.
   app.use('/box-callbacks', app.get(MetricsService).boxEdgeMiddleware());
   app.use(app.get(MetricsService).httpMiddleware());
-  // Hostile-input defences around the JSON parser (src/box-callbacks/hostile-input.ts): the in-flight cap and
-  // the declared-size check run before a body is read; compressed bodies get 415 (inflate: false), so the
+  // Hostile-input defences around the JSON parser (src/box-callbacks/hostile-input.ts): the upload caps, the
+  // minimum body rate and the declared-size check apply before a body is read, the in-flight cap once it has
+  // arrived (src/box-callbacks/ingest-gate.ts); compressed bodies get 415 (inflate: false), so the
   // limit bounds what is held in memory; over-deep or prototype-poisoning JSON gets 400 before any code walks it.
-  app.use('/box-callbacks', new IngestGate(config.get('INGEST_MAX_IN_FLIGHT')).middleware());
+  const gate = IngestGate.fromConfig(config);
+  app.use('/box-callbacks', gate.beforeBody());
   app.use(contentLengthGuard(parseByteLimit(config.get('BODY_LIMIT'))));
   // Boxes do not always send a JSON content type, so every body is read as JSON: body-parser reads the bytes (size
   // limit, no inflation) and jsonBody() parses them, decoding base64 images without a full-body string.
   app.useBodyParser('raw', { limit: config.get('BODY_LIMIT'), type: () => true, inflate: false });
+  app.use('/box-callbacks', gate.afterBody());
   app.use(jsonBody());
   app.use(jsonShapeGuard());
   setupOpenApi(app);

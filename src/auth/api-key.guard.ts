@@ -1,7 +1,9 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { CanActivate, ExecutionContext, ForbiddenException, HttpException, Injectable, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { AddressFailureLimiter } from '../common/address-failure-limiter';
+import { clientAddress } from '../common/client-address';
 import { AppConfig } from '../config/app-config.service';
 import { ApiKeysService } from './api-keys.service';
 import { ApiPrincipal, ApiRole, REQUIRED_ROLE, roleSatisfies } from './roles';
@@ -10,7 +12,19 @@ export type AuthenticatedRequest = Request & { principal?: ApiPrincipal };
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
-/** 401 without a valid key (X-API-Key or Authorization: Bearer), 403 when its role is too low. */
+/** Wrong API keys per client address (API_AUTH_FAILURES_PER_MINUTE); one instance shared by every guard. */
+@Injectable()
+export class ApiAuthFailures extends AddressFailureLimiter {
+  constructor(config: AppConfig) {
+    super(config.get('API_AUTH_FAILURES_PER_MINUTE'));
+  }
+}
+
+/**
+ * 401 without a valid key (X-API-Key or Authorization: Bearer), 403 when its role is too low. An address that
+ * presented too many wrong keys gets 429 for the rest of the minute, without its key being checked: answering a
+ * valid key would tell a guesser that it had hit.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly bootstrapAdminHash: Buffer | null;
@@ -18,6 +32,7 @@ export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly keys: ApiKeysService,
     private readonly reflector: Reflector,
+    private readonly failures: ApiAuthFailures,
     config: AppConfig,
   ) {
     const adminKey = config.get('ADMIN_API_KEY');
@@ -30,8 +45,17 @@ export class ApiKeyGuard implements CanActivate {
       this.reflector.getAllAndOverride<ApiRole | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ?? 'reader';
     const presented = presentedKey(req);
     if (!presented) throw new UnauthorizedException({ message: 'an API key is required (X-API-Key header)', field: 'X-API-Key' });
+    const address = clientAddress(req);
+    const wait = this.failures.retryAfterSeconds(address);
+    if (wait > 0) {
+      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
+      throw new HttpException({ message: 'too many wrong API keys from this address; retry later', field: 'X-API-Key' }, 429);
+    }
     const principal = this.bootstrapAdmin(presented) ?? (await this.keys.verify(presented));
-    if (!principal) throw new UnauthorizedException({ message: 'invalid or revoked API key', field: 'X-API-Key' });
+    if (!principal) {
+      this.failures.recordFailure(address);
+      throw new UnauthorizedException({ message: 'invalid or revoked API key', field: 'X-API-Key' });
+    }
     if (!roleSatisfies(principal.role, required)) {
       throw new ForbiddenException({ message: `this endpoint requires the ${required} role`, field: 'X-API-Key' });
     }

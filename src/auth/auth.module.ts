@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config.service';
-import { ApiKeyGuard } from './api-key.guard';
+import { ApiAuthFailures, ApiKeyGuard } from './api-key.guard';
 import { ConsumerThrottlerGuard } from './consumer-throttler.guard';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
@@ -19,7 +19,7 @@ import { ApiKeysService } from './api-keys.service';
     }),
   ],
   controllers: [ApiKeysController],
-  providers: [ApiKeysService, ApiKeyGuard, ConsumerThrottlerGuard],
-  exports: [ApiKeysService, ApiKeyGuard, ConsumerThrottlerGuard],
+  providers: [ApiKeysService, ApiAuthFailures, ApiKeyGuard, ConsumerThrottlerGuard],
+  exports: [ApiKeysService, ApiAuthFailures, ApiKeyGuard, ConsumerThrottlerGuard],
 })
 export class AuthModule {}

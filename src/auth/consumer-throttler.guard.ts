@@ -6,8 +6,9 @@ import { hashApiKey } from './api-keys.service';
 
 /**
  * Rate limit for REST consumers, counted per API key (so one busy integration cannot starve the others),
- * or per source address for requests without a key (slows key guessing). Boxes are not limited here:
- * their endpoint has its own in-flight cap, and refusing a box only makes it retry.
+ * or per source address for requests without a key. Guessing keys is limited per address by ApiKeyGuard (each guess
+ * presents a different key, so it is never counted twice here). Boxes are not limited here: their endpoint has its
+ * own caps (src/box-callbacks/ingest-gate.ts), and refusing a box only makes it retry.
  */
 @Injectable()
 export class ConsumerThrottlerGuard extends ThrottlerGuard {

@@ -1,6 +1,7 @@
 import { Body, Controller, ForbiddenException, HttpCode, Param, Post, Req, UnauthorizedException } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { clientAddress } from '../common/client-address';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { MetricsService } from '../metrics/metrics.service';
 import { BoxAccessDenied, PushContext } from './box-access.service';
@@ -8,11 +9,6 @@ import { BoxCallbackBodyPipe, ReceivedRecord } from './box-callback-body.pipe';
 import { BoxCallbacksService } from './box-callbacks.service';
 
 export const BOX_ACK = { code: 0, message: 'ok' } as const;
-
-function sourceAddress(req: Request): string | null {
-  const ip = req.ip ?? req.socket.remoteAddress ?? null;
-  return ip?.startsWith('::ffff:') ? ip.slice(7) : ip;
-}
 
 /**
  * The URL configured on the boxes. 200 means "stored durably": the box then moves its cursor.
@@ -65,7 +61,7 @@ export class BoxCallbacksController {
 
   private async store(records: ReceivedRecord[], req: Request, token: string | undefined): Promise<typeof BOX_ACK> {
     const ctx: PushContext = {
-      sourceAddress: sourceAddress(req),
+      sourceAddress: clientAddress(req),
       token,
       onRecognised: (licenseKey) => this.metrics.attributePush(req, licenseKey),
     };

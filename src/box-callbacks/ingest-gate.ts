@@ -1,52 +1,169 @@
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { HttpException } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { AddressFailureLimiter } from '../common/address-failure-limiter';
+import { addressKey, clientAddress } from '../common/client-address';
+import type { AppConfig } from '../config/app-config.service';
 
 /** Seconds a refused box is told to wait; boxes retry every few seconds anyway. */
 export const RETRY_AFTER_SECONDS = 1;
 
+export interface IngestLimits {
+  /** Pushes parsed and stored at once, counted from the moment their body has arrived. */
+  maxInFlight: number;
+  /** Bodies being received at once, in all and from one client address. */
+  maxUploads: number;
+  maxUploadsPerAddress: number;
+  /** After this long a body must have averaged at least minBytesPerSecond, or it gets 408; a rate of 0 turns it off. */
+  bodyGraceMs: number;
+  minBytesPerSecond: number;
+  /** Failed box authentications (401) per client address and minute before its pushes get 429; 0 turns it off. */
+  authFailuresPerMinute: number;
+}
+
 /**
- * Caps the box pushes being read, parsed and stored at once. It runs before the body is read, so
- * memory stays bounded by about maxInFlight × BODY_LIMIT; beyond the cap a push gets 503 with
- * Retry-After, which the box treats like any failure: it keeps the event and retries in order.
+ * Admission for box pushes, in two steps around the body parser. beforeBody() admits a body to be received: at most
+ * maxUploads at once, maxUploadsPerAddress from one address, none from an address with too many failed
+ * authentications, and each must keep up a minimum average rate after a grace period. afterBody() then takes one of
+ * the maxInFlight slots for parsing and storing. So a slow or stalled upload never holds a slot that real pushes need,
+ * and memory for bodies stays bounded by about (maxUploads + maxInFlight) × BODY_LIMIT. Every refusal carries
+ * Retry-After; the box treats it like any failure: it keeps the event and retries in order.
  */
 export class IngestGate {
   private inFlight = 0;
+  private uploads = 0;
+  private readonly uploadsByAddress = new Map<string, number>();
+  /** Ends the upload phase of a request whose body is being received. */
+  private readonly receiving = new WeakMap<Request, () => void>();
+  readonly authFailures: AddressFailureLimiter;
 
-  constructor(readonly maxInFlight: number) {}
-
-  get current(): number {
-    return this.inFlight;
+  constructor(readonly limits: IngestLimits) {
+    this.authFailures = new AddressFailureLimiter(limits.authFailuresPerMinute);
   }
 
-  /** Takes a slot, or returns null when all are taken; the returned function frees it (once). */
+  static fromConfig(config: AppConfig): IngestGate {
+    return new IngestGate({
+      maxInFlight: config.get('INGEST_MAX_IN_FLIGHT'),
+      maxUploads: config.get('INGEST_MAX_UPLOADS'),
+      maxUploadsPerAddress: config.get('INGEST_MAX_UPLOADS_PER_ADDRESS'),
+      bodyGraceMs: config.get('INGEST_BODY_GRACE_MS'),
+      minBytesPerSecond: config.get('INGEST_BODY_MIN_BYTES_PER_SECOND'),
+      authFailuresPerMinute: config.get('BOX_AUTH_FAILURES_PER_MINUTE'),
+    });
+  }
+
+  get current(): { inFlight: number; uploads: number } {
+    return { inFlight: this.inFlight, uploads: this.uploads };
+  }
+
+  /** Takes an in-flight slot, or returns null when all are taken; the returned function frees it (once). */
   tryEnter(): (() => void) | null {
-    if (this.inFlight >= this.maxInFlight) return null;
+    if (this.inFlight >= this.limits.maxInFlight) return null;
     this.inFlight++;
-    let released = false;
-    return () => {
-      if (released) return;
-      released = true;
-      this.inFlight--;
+    return once(() => this.inFlight--);
+  }
+
+  /** Takes an upload place for this address, or says which limit refused it; the returned function frees it (once). */
+  tryUpload(address: string | null): (() => void) | 'total' | 'address' {
+    if (this.uploads >= this.limits.maxUploads) return 'total';
+    const key = addressKey(address);
+    const n = this.uploadsByAddress.get(key) ?? 0;
+    if (n >= this.limits.maxUploadsPerAddress) return 'address';
+    this.uploads++;
+    this.uploadsByAddress.set(key, n + 1);
+    return once(() => {
+      this.uploads--;
+      const left = (this.uploadsByAddress.get(key) ?? 1) - 1;
+      if (left > 0) this.uploadsByAddress.set(key, left);
+      else this.uploadsByAddress.delete(key);
+    });
+  }
+
+  /** Before the body is read. Refusals close the connection, since the unread body is not drained. */
+  beforeBody(): RequestHandler {
+    return (req: Request, res: Response, next: NextFunction) => {
+      if (req.method !== 'POST') return next();
+      const address = clientAddress(req);
+      const wait = this.authFailures.retryAfterSeconds(address);
+      if (wait > 0) return next(refusal(res, 429, 'too many failed box authentications from this address; retry later', wait));
+      // A 401 on this route is always a refused box credential (unknown box, wrong or missing token).
+      res.once('finish', () => res.statusCode === 401 && this.authFailures.recordFailure(address));
+      const upload = this.tryUpload(address);
+      if (upload === 'total') return next(refusal(res, 503, 'too many uploads in progress; retry shortly'));
+      if (upload === 'address') return next(refusal(res, 429, 'too many uploads in progress from this address; retry shortly'));
+      const stopWatch = this.watchRate(req, res);
+      const done = once(() => {
+        stopWatch();
+        upload();
+      });
+      this.receiving.set(req, done);
+      res.once('finish', done);
+      res.once('close', done); // also when the box hangs up mid-upload, so nothing is leaked
+      next();
     };
   }
 
-  middleware(): RequestHandler {
+  /** After the body parser: the body has arrived, so it stops counting as an upload and takes an in-flight slot. */
+  afterBody(): RequestHandler {
     return (req: Request, res: Response, next: NextFunction) => {
       if (req.method !== 'POST') return next();
+      this.receiving.get(req)?.();
+      this.receiving.delete(req);
       const release = this.tryEnter();
       if (!release) {
         res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-        return next(
-          new HttpException(
-            { statusCode: 503, error: 'Service Unavailable', message: 'too many pushes in progress; retry shortly' },
-            HttpStatus.SERVICE_UNAVAILABLE,
-          ),
-        );
+        return next(new HttpException({ message: 'too many pushes in progress; retry shortly' }, 503));
       }
-      // 'close' also fires when the box hangs up mid-upload, so a slot is never leaked.
       res.once('finish', release);
       res.once('close', release);
       next();
     };
   }
+
+  /**
+   * Answers 408 and closes the connection once, after the grace period, the body has averaged less than the minimum
+   * rate since the request began. Checks only when the average could first fall short, given the bytes so far.
+   */
+  private watchRate(req: Request, res: Response): () => void {
+    const { bodyGraceMs, minBytesPerSecond: rate } = this.limits;
+    if (rate === 0) return () => undefined;
+    const socket = req.socket;
+    const started = Date.now();
+    const bytesBefore = socket.bytesRead; // the body is all that arrives on this socket from now on
+    const check = () => {
+      const elapsed = Date.now() - started;
+      const received = socket.bytesRead - bytesBefore;
+      if (received * 1000 >= rate * elapsed) {
+        timer = setTimeout(check, Math.max((received * 1000) / rate - elapsed, 50));
+        return;
+      }
+      if (res.headersSent) return void socket.destroy();
+      res.once('finish', () => socket.destroy());
+      res
+        .status(408)
+        .set({ Connection: 'close', 'Retry-After': String(RETRY_AFTER_SECONDS) })
+        .json({
+          statusCode: 408,
+          error: 'Request Timeout',
+          message: `the body arrived at less than ${rate} bytes/s; retry`,
+          field: 'body',
+        });
+    };
+    let timer = setTimeout(check, bodyGraceMs);
+    return () => clearTimeout(timer);
+  }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
+function refusal(res: Response, status: 429 | 503, message: string, retryAfter = RETRY_AFTER_SECONDS): HttpException {
+  res.setHeader('Retry-After', String(retryAfter));
+  res.setHeader('Connection', 'close');
+  return new HttpException({ message }, status);
 }

@@ -135,7 +135,7 @@ export class Environment {
   @IsIn(['open', 'registered'])
   BOX_AUTH_MODE: 'open' | 'registered' = 'open';
 
-  /** Box pushes read and stored at once; beyond it 503 with Retry-After (bounds memory to about this × BODY_LIMIT). */
+  /** Box pushes parsed and stored at once, counted once their body has arrived; beyond it 503 with Retry-After. */
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -146,6 +146,42 @@ export class Environment {
   @IsInt()
   @Min(1)
   METRICS_MAX_BOX_LABELS = 1000;
+
+  /** Box bodies being received at once; beyond it 503 (a body takes an in-flight place only once it has arrived). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  INGEST_MAX_UPLOADS = 128;
+
+  /** Box bodies being received at once from one client address; beyond it 429. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  INGEST_MAX_UPLOADS_PER_ADDRESS = 32;
+
+  /** How long a box body may take before the minimum rate applies. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  INGEST_BODY_GRACE_MS = 10_000;
+
+  /** After the grace period a body must have averaged at least this since its request began, or it gets 408; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  INGEST_BODY_MIN_BYTES_PER_SECOND = 1024;
+
+  /** Failed box authentications (401) per client address and minute before its pushes get 429; 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  BOX_AUTH_FAILURES_PER_MINUTE = 60;
+
+  /** Open connections per client address (only without TRUST_PROXY); more are closed at once. 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS = 128;
 
   /** Express "trust proxy" setting, so box source addresses are right behind a load balancer. */
   @IsOptional()
@@ -192,6 +228,12 @@ export class Environment {
   @IsInt()
   @Min(0)
   API_RATE_LIMIT_PER_MINUTE = 1200;
+
+  /** Wrong API keys per client address and minute before its requests get 429 (valid key or not); 0 turns it off. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  API_AUTH_FAILURES_PER_MINUTE = 30;
   // --- Integrations (src/integrations): live event stream and outbound webhooks ---
 
   /** Absolute base URL consumers reach the hub at, for image links in events (e.g. https://hub.example.com). */
