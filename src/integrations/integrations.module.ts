@@ -6,6 +6,7 @@ import { EventStreamService } from './event-stream/event-stream.service';
 import { IntegrationsListener } from './integrations.listener';
 import { WebhookDeliveriesService } from './webhooks/webhook-deliveries.service';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.service';
+import { WebhookTargetGuard } from './webhooks/webhook-target-guard';
 import { WebhookSubscriptionsService } from './webhooks/webhook-subscriptions.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
@@ -20,6 +21,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     WebhookDeliveriesService,
     WebhookDispatcher,
     WebhookSubscriptionsService,
+    WebhookTargetGuard,
   ],
 })
 export class IntegrationsModule {}
