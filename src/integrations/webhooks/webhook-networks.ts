@@ -78,8 +78,14 @@ export function guardedLookup(rules: readonly NetworkRule[]) {
   };
 }
 
-/** Every address of a host (an IP literal is its own), or null when the name does not resolve now. */
-export function resolveAll(host: string): Promise<string[] | null> {
+/** Every address of a host (an IP literal is its own), or null when the name does not resolve within timeoutMs. */
+export function resolveAll(host: string, timeoutMs = 5000): Promise<string[] | null> {
   if (isIP(host)) return Promise.resolve([host]);
-  return new Promise((resolve) => dnsLookup(host, { all: true }, (err, addresses) => resolve(err ? null : addresses.map((a) => a.address))));
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(null), timeoutMs);
+    dnsLookup(host, { all: true }, (err, addresses) => {
+      clearTimeout(timer);
+      resolve(err ? null : addresses.map((a) => a.address));
+    });
+  });
 }
