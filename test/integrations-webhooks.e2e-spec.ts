@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { boxRecord, createApiKey, Json, longBase64Strings, push } from './helpers/api-client';
@@ -6,6 +6,7 @@ import { startTestApp, TestApp } from './helpers/test-app';
 import { describeDb } from './helpers/test-database';
 import { eventually } from './helpers/eventually';
 import { sample } from './helpers/prometheus';
+import { WebhookSubscription } from '../src/integrations/webhooks/entities/webhook-subscription.entity';
 
 const T = 1_710_000_000_000;
 
@@ -100,6 +101,7 @@ describeDb('integrations: signed outbound webhooks', () => {
       ((await t.http().get(`/webhooks/subscriptions/${subId}/deliveries?limit=500`).set('x-api-key', admin).expect(200)).body.items as Json[]).reverse(),
     delivery: async (id: string) => (await t.http().get(`/webhooks/deliveries/${id}`).set('x-api-key', admin).expect(200)).body as Json,
     remove: async (subId: string) => t.http().delete(`/webhooks/subscriptions/${subId}`).set('x-api-key', admin).expect(204),
+    get: async (subId: string) => (await t.http().get(`/webhooks/subscriptions/${subId}`).set('x-api-key', admin).expect(200)).body as Json,
   };
   const webhookIds = (path: string) => rx.at(path).map((r) => r.headers['webhook-id'] as string);
   const eventIds = (path: string) => rx.at(path).map((r) => Number(JSON.parse(r.body).id));
@@ -128,6 +130,14 @@ describeDb('integrations: signed outbound webhooks', () => {
     expect((await bad({ url: 'http://127.0.0.1/x', eventTypes: ['no.such-type'] })).body.field).toBe('eventTypes');
     expect((await bad({ url: 'http://127.0.0.1/x', eventTypes: [] })).body.field).toBe('eventTypes');
     expect((await bad({ url: 'http://127.0.0.1/x', eventTypes: ['*'], secret: 'plain' })).body.field).toBe('secret');
+    // Link-local and cloud metadata addresses are refused by default, also IPv4-mapped or on update.
+    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]:8080/', 'http://[::ffff:169.254.169.254]/', 'http://100.100.100.200/']) {
+      const refused = await bad({ url, eventTypes: ['*'] });
+      expect(refused.body).toMatchObject({ field: 'url', message: expect.stringMatching(/outside WEBHOOK_ALLOWED_NETWORKS/) });
+    }
+    const update = await t.http().patch(`/webhooks/subscriptions/${created.id}`).set('x-api-key', admin).send({ url: 'http://169.254.169.254/' }).expect(400);
+    expect(update.body.field).toBe('url');
+    expect((await api.get(created.id as string)).url).toBe(created.url);
     await t.http().post('/webhooks/subscriptions').set('x-api-key', reader).send({ url: 'http://127.0.0.1/x', eventTypes: ['*'] }).expect(403);
     await t.http().get('/webhooks/subscriptions').expect(401);
     await t.http().get('/webhooks/subscriptions/00000000-0000-4000-8000-000000000000').set('x-api-key', admin).expect(404);
@@ -253,5 +263,73 @@ describeDb('integrations: signed outbound webhooks', () => {
     expect(sample(metrics, 'rh_webhook_failed_deliveries', { subscription: sub.id as string })).toBe(2);
     expect(sample(metrics, 'rh_webhook_pending_deliveries', { subscription: sub.id as string })).toBe(0);
     await api.remove(sub.id as string);
+  });
+});
+
+describeDb('integrations: webhooks stay inside WEBHOOK_ALLOWED_NETWORKS', () => {
+  let t: TestApp;
+  let admin: string;
+  const rx = new Receiver();
+
+  beforeAll(async () => {
+    await rx.start();
+    t = await startTestApp({
+      env: {
+        // Loopback refused here, so the receiver on 127.0.0.1 plays an address the operator has closed.
+        WEBHOOK_ALLOWED_NETWORKS: '!127.0.0.0/8,!::1,0.0.0.0/0,::/0',
+        WEBHOOK_DISPATCH_ENABLED: 'true',
+        WEBHOOK_POLL_INTERVAL_MS: '50',
+        WEBHOOK_BACKOFF_BASE_MS: '40',
+        WEBHOOK_MAX_BACKOFF_MS: '100',
+        WEBHOOK_MAX_ATTEMPTS: '2',
+      },
+    });
+    admin = (await createApiKey(t, 'admin')).key;
+  });
+  afterAll(async () => {
+    await t?.close();
+    await rx.stop();
+  });
+
+  it('refuses a configured network on create, and at delivery a name that resolves into it or an address that is in it', async () => {
+    const port = new URL(rx.url).port;
+    for (const url of [`http://127.0.0.1:${port}/x`, `http://localhost:${port}/x`]) {
+      const res = await t.http().post('/webhooks/subscriptions').set('x-api-key', admin).send({ url, eventTypes: ['*'] }).expect(400);
+      expect(res.body).toMatchObject({ field: 'url', message: expect.stringMatching(/outside WEBHOOK_ALLOWED_NETWORKS/) });
+    }
+    // Subscriptions made before the name (or the setting) changed: the check at connection time stops them.
+    const now = Date.now();
+    const subs = [`http://localhost:${port}/by-name`, `http://127.0.0.1:${port}/by-address`].map((url) => ({
+      id: randomUUID(),
+      url,
+      eventTypes: ['*'],
+      secret: 'whsec_' + Buffer.alloc(32, 1).toString('base64'),
+      description: null,
+      enabled: true,
+      startAfterEventId: 0,
+      createdAt: now,
+      updatedAt: now,
+    }));
+    // One by one: a multi-row insert lets TypeORM write generated values back onto the wrong objects on SQLite.
+    for (const sub of subs) await t.dataSource.getRepository(WebhookSubscription).insert({ ...sub });
+    await push(t, boxRecord({ box: 'BOX-N', timestamp: T }));
+
+    for (const [sub, error] of [
+      [subs[0], /^localhost \(.*127\.0\.0\.1.*\) is outside WEBHOOK_ALLOWED_NETWORKS$/],
+      [subs[1], /^127\.0\.0\.1 is outside WEBHOOK_ALLOWED_NETWORKS$/],
+    ] as const) {
+      const [d] = await eventually(async () => {
+        const res = await t.http().get(`/webhooks/subscriptions/${sub.id}/deliveries`).set('x-api-key', admin).expect(200);
+        const items = res.body.items as Json[];
+        return items.length > 0 && items.every((i) => i.status === 'failed') && items;
+      }, `deliveries to ${sub.url} to be abandoned`);
+      expect(d.lastError).toMatch(error);
+      const detail = (await t.http().get(`/webhooks/deliveries/${d.id}`).set('x-api-key', admin).expect(200)).body as Json;
+      expect((detail.attemptLog as Json[]).map((a) => [a.statusCode, a.succeeded])).toEqual([
+        [null, false],
+        [null, false],
+      ]);
+    }
+    expect(rx.requests).toEqual([]);
   });
 });

@@ -1,8 +1,12 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { CALLBACK_PATH, startTestApp } from './helpers/test-app';
 import { describeDb, queryRows } from './helpers/test-database';
+import { eventually } from './helpers/eventually';
+import { EventFeedService } from '../src/integrations/event-feed.service';
 import { ImageStore } from '../src/images/image-store';
 import { RetentionService } from '../src/retention/retention.service';
 import { WebhookSubscriptionsService } from '../src/integrations/webhooks/webhook-subscriptions.service';
@@ -213,5 +217,118 @@ describeDb('operations: erasure of one identity', () => {
     // Erasing again finds nothing left to remove.
     const again = await s.t.http().post(`/identities/${identityId}/erasure`).set('x-api-key', ADMIN).expect(200);
     expect(again.body).toMatchObject({ recordsCleared: 0, facesDeleted: 0, imagesDeleted: 0 });
+  });
+});
+
+/** Where erased bytes could still sit: raw SQLite files, or every tuple (live or dead) of PostgreSQL relations. */
+async function storedBytes(t: Awaited<ReturnType<typeof setup>>['t']): Promise<Buffer[]> {
+  if (t.db.kind === 'sqlite') {
+    const file = t.dataSource.options.database as string;
+    return [file, `${file}-wal`].filter((f) => fs.existsSync(f)).map((f) => fs.readFileSync(f));
+  }
+  // pageinspect shows every tuple of a page, including dead row versions a plain query no longer sees.
+  const q = (sql: string, params: unknown[] = []) => queryRows(t.dataSource, sql, params);
+  await q('CREATE EXTENSION IF NOT EXISTS pageinspect');
+  const out: Buffer[] = [];
+  for (const table of ['recognition_records', 'faces', 'stored_images', 'outbox_events', 'webhook_deliveries']) {
+    const rels = await q(
+      `SELECT c.oid::regclass::text AS rel, c.relkind, pg_relation_size(c.oid) / current_setting('block_size')::int AS blocks
+       FROM pg_class c WHERE c.oid = ?::regclass OR c.oid = (SELECT reltoastrelid FROM pg_class WHERE oid = ?::regclass)
+         OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid = ?::regclass)`,
+      [table, table, table],
+    );
+    for (const r of rels) {
+      const blocks = Number(r.blocks);
+      if (r.relkind === 'i') {
+        for (let b = 1; b < blocks; b++) {
+          const items = await q('SELECT data FROM bt_page_items(get_raw_page(?, ?))', [r.rel, b]);
+          for (const i of items) out.push(Buffer.from(String(i.data ?? '').replace(/ /g, ''), 'hex'));
+        }
+      } else if (blocks > 0) {
+        const items = await q('SELECT t_data FROM generate_series(0, ? - 1) b, heap_page_items(get_raw_page(?, b::int)) WHERE t_data IS NOT NULL', [
+          blocks,
+          r.rel,
+        ]);
+        for (const i of items) out.push(i.t_data as Buffer);
+      }
+    }
+  }
+  return out;
+}
+
+describeDb('operations: erasure leaves no physical copies', () => {
+  let s: Awaited<ReturnType<typeof setup>>;
+  let receiver: http.Server;
+  const received: string[] = [];
+
+  beforeAll(async () => {
+    receiver = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        received.push(Buffer.concat(chunks).toString('utf8'));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    // Explicit: settings of an earlier app in this file stay in process.env (ConfigModule copies them there).
+    s = await setup({ WEBHOOK_DISPATCH_ENABLED: 'true', WEBHOOK_POLL_INTERVAL_MS: '50', PUBLIC_BASE_URL: 'https://hub.example.com' });
+  });
+  afterAll(async () => {
+    await s?.t.close();
+    receiver?.closeAllConnections();
+    await new Promise((resolve) => receiver?.close(resolve));
+  });
+
+  it('scrubs outbox and webhook delivery copies and purges the old row versions from the database files', async () => {
+    const { port } = receiver.address() as AddressInfo;
+    await s.t.app.get(WebhookSubscriptionsService).create({ url: `http://127.0.0.1:${port}/hook`, eventTypes: ['*'] });
+    const box = makeBox(4, 15, { identities: 1 });
+    const base = Date.now() - 60_000;
+    const mine = [0, 1, 2, 3].map((i) => ({ ...makeRecord(box, base + i, { sceneWidth: 64 }), identity_id: 'scan-me', user_type: 'blacklist' }) as Row);
+    mine[0].post_action = '1001'; // a face library entry (with the feature) and a stranger event carrying the image hash
+    for (const r of mine) await s.post(r);
+    await s.t.drainOutbox();
+    const deliveries = async () => s.q('SELECT status, payload FROM webhook_deliveries');
+    await eventually(async () => {
+      const rows = await deliveries();
+      return rows.length >= mine.length && rows.every((r) => r.status === 'succeeded');
+    }, 'every webhook delivered');
+
+    const [identity] = await s.q("SELECT id FROM identities WHERE external_id = 'scan-me'");
+    const identityId = identity.id as string;
+    const records = await s.q('SELECT * FROM recognition_records WHERE identity_id = ?', [identityId]);
+    const shas = records.flatMap((r) => IMAGE_COLUMNS.map((c) => r[c] as string | null)).filter((x): x is string => !!x);
+    const links = records.map((r) => `/records/${r.id}/images/`);
+    // Pieces of every feature vector, also across PostgreSQL's ~2 kB TOAST chunk boundary.
+    const features = mine.map((r) => Buffer.from((r.recognize_face_attr as Row).feature_base64_str as string, 'base64'));
+    const needles = [
+      ...features.flatMap((f) => [0, 700, 1400, 2000].map((at) => ({ what: 'feature vector', bytes: f.subarray(at, at + 40) }))),
+      ...shas.map((sha) => ({ what: `image sha256 ${sha}`, bytes: Buffer.from(sha) })),
+      ...links.map((l) => ({ what: `image link ${l}`, bytes: Buffer.from(l) })),
+    ];
+    const found = async () => {
+      const stored = await storedBytes(s.t);
+      return [...new Set(needles.filter((n) => stored.some((b) => b.includes(n.bytes))).map((n) => n.what))];
+    };
+    // The scan sees what it looks for while it is stored: vectors, hashes, and links in delivery bodies.
+    const before = await found();
+    expect(before).toContain('feature vector');
+    expect(before.filter((w) => w.startsWith('image link')).length).toBe(links.length);
+    expect((await deliveries()).some((d) => links.some((l) => String(d.payload).includes(l)))).toBe(true);
+    expect(received.some((body) => links.some((l) => body.includes(l)))).toBe(true);
+
+    const res = await s.t.http().post(`/identities/${identityId}/erasure`).set('x-api-key', ADMIN).expect(200);
+    expect(res.body).toMatchObject({ recordsCleared: mine.length, storagePurged: true });
+    expect(await found()).toEqual([]);
+    expect(res.body.deliveriesScrubbed).toBeGreaterThanOrEqual(mine.length);
+    expect(res.body.eventsScrubbed).toBeGreaterThan(0); // the stranger event's image hash
+    for (const sha of shas) expect(s.files().has(sha)).toBe(false);
+    // Events and deliveries themselves stay (streams and delivery logs keep every event id).
+    expect((await deliveries()).length).toBeGreaterThanOrEqual(mine.length);
+    const replay = await s.t.app.get(EventFeedService).read({ after: 0, limit: 1000 });
+    expect(replay.length).toBeGreaterThanOrEqual(mine.length);
+    const replayed = JSON.stringify(replay);
+    for (const n of [...shas, ...links]) expect(replayed).not.toContain(n);
   });
 });

@@ -9,7 +9,9 @@ import {
   Max,
   Min,
   validateSync,
+  ValidateBy,
 } from 'class-validator';
+import { DEFAULT_WEBHOOK_ALLOWED_NETWORKS, parseNetworkRules } from '../integrations/webhooks/webhook-networks';
 
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase()) : value;
@@ -295,6 +297,35 @@ export class Environment {
   @Min(1)
   @Max(200)
   WEBHOOK_CONCURRENCY = 16;
+
+  /** Where webhooks may connect: CIDRs, "!" refuses, first match decides (see webhook-networks.ts). */
+  @IsString()
+  @ValidNetworkRules()
+  WEBHOOK_ALLOWED_NETWORKS = DEFAULT_WEBHOOK_ALLOWED_NETWORKS;
+}
+
+function ValidNetworkRules() {
+  return ValidateBy({
+    name: 'validNetworkRules',
+    validator: {
+      validate: (value: unknown) => {
+        try {
+          parseNetworkRules(String(value));
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: (args) => {
+        try {
+          parseNetworkRules(String(args?.value));
+          return '';
+        } catch (e) {
+          return `${(e as Error).message} (comma-separated CIDRs, "!" in front to refuse one)`;
+        }
+      },
+    },
+  });
 }
 
 export function validateEnvironment(raw: Record<string, unknown>): Environment {

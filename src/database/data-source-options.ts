@@ -61,6 +61,9 @@ export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrat
       conn.pragma('foreign_keys = ON');
       // Statement journals of the group commit's savepoints stay in memory instead of temp files.
       conn.pragma('temp_store = MEMORY');
+      // Deleted content (an erased person's feature vectors, image hashes) is zeroed, not left in free space
+      // and freed pages: ON, not FAST, because FAST leaves freed (overflow) pages as they were.
+      conn.pragma('secure_delete = ON');
     },
   };
 }

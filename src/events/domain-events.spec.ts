@@ -1,4 +1,4 @@
-import { DOMAIN_EVENT_CLASSES, eventTypeOf, rehydrateEvent, serialiseEvent } from './domain-events';
+import { DOMAIN_EVENT_CLASSES, eventTypeOf, rehydrateEvent, serialiseEvent, withoutImageReferences } from './domain-events';
 
 describe('domain event (de)serialisation', () => {
   it.each(DOMAIN_EVENT_CLASSES.map((cls) => [cls.type, cls] as const))('%s round-trips through the outbox payload', (type, cls) => {
@@ -15,5 +15,19 @@ describe('domain event (de)serialisation', () => {
 
   it('returns null for a type it does not know', () => {
     expect(rehydrateEvent('no.such-event', { x: 1 }, { eventId: 1, occurredAt: 1 })).toBeNull();
+  });
+});
+
+describe('withoutImageReferences (erasure)', () => {
+  it('drops image hashes and links and keeps ids and times', () => {
+    const face = { face: { recordId: 'r1', identityId: 'i1', imageSha256: 'ab'.repeat(32), occurredAt: 5 } };
+    expect(withoutImageReferences(face)).toEqual({ face: { recordId: 'r1', identityId: 'i1', imageSha256: null, occurredAt: 5 } });
+    const envelope = { id: '7', type: 'recognition.recorded', timestamp: 't', data: { recordId: 'r1', images: { face: '/records/r1/images/face' } } };
+    expect(withoutImageReferences(envelope)).toEqual({ ...envelope, data: { recordId: 'r1', images: {} } });
+  });
+
+  it('returns null when there is nothing to remove', () => {
+    expect(withoutImageReferences({ face: { recordId: 'r1', imageSha256: null } })).toBeNull();
+    expect(withoutImageReferences({ data: { recordId: 'r1', images: {} } })).toBeNull();
   });
 });

@@ -121,3 +121,28 @@ export function rehydrateEvent(type: string, payload: Record<string, unknown>, m
   if (!cls) return null;
   return new cls(eventBody(payload) as never, meta);
 }
+
+/**
+ * A copy of an event payload or consumer envelope without image references (image hashes, image links), for
+ * erasure; ids, names and times stay so streams and delivery logs keep every event. Null when nothing changed.
+ */
+export function withoutImageReferences(value: unknown): unknown {
+  let changed = false;
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (!v || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (/sha256$/i.test(k) && x !== null) {
+        out[k] = null;
+        changed = true;
+      } else if (k === 'images' && x && typeof x === 'object' && Object.keys(x).length > 0) {
+        out[k] = {};
+        changed = true;
+      } else out[k] = walk(x);
+    }
+    return out;
+  };
+  const result = walk(value);
+  return changed ? result : null;
+}

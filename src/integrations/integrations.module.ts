@@ -9,6 +9,7 @@ import { IntegrationsListener } from './integrations.listener';
 import { IntegrationsMetrics } from './integrations.metrics';
 import { WebhookDeliveriesService } from './webhooks/webhook-deliveries.service';
 import { WebhookDispatcher } from './webhooks/webhook-dispatcher.service';
+import { WebhookTargetGuard } from './webhooks/webhook-target-guard';
 import { WebhookSubscriptionsService } from './webhooks/webhook-subscriptions.service';
 import { WebhooksController } from './webhooks/webhooks.controller';
 
@@ -26,6 +27,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     WebhookDeliveriesService,
     WebhookDispatcher,
     WebhookSubscriptionsService,
+    WebhookTargetGuard,
   ],
 })
 export class IntegrationsModule {}

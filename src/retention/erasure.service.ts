@@ -1,23 +1,33 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config.service';
+import { rowJson } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
+import { withoutImageReferences } from '../events/domain-events';
 import { ImageReleaseService } from './image-release.service';
+import { StoragePurgeService } from './storage-purge.service';
 
 const IMAGE_COLUMNS = ['reg_image_sha256', 'spot_image_sha256', 'ir_image_sha256', 'face_image_sha256'] as const;
 const FACE_EVENTS = ['identity.stranger-registered', 'identity.face-library-updated'];
+/** Tables erasure updates or deletes from: their old row versions hold what was erased. */
+const TOUCHED_TABLES = ['recognition_records', 'faces', 'stored_images', 'outbox_events', 'webhook_deliveries'] as const;
 
 export interface ErasureReport {
   identityId: string;
   recordsCleared: number;
   facesDeleted: number;
   imagesDeleted: number;
+  eventsScrubbed: number;
+  deliveriesScrubbed: number;
+  storagePurged: boolean;
 }
 
 /**
  * Erases one identity's biometric data: images and feature vectors (and face landmarks) on its
  * records, its face library, and pending face-library events that would rebuild it. Images another
  * identity's record or face still uses are kept. The records themselves (who, where, when) stay.
+ * Copies go too: image hashes in its records' outbox events (the stream replay source) and image links
+ * and hashes in their webhook delivery bodies. Then the old row versions are purged from the database files.
  */
 @Injectable()
 export class ErasureService {
@@ -26,6 +36,7 @@ export class ErasureService {
     private readonly images: ImageReleaseService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly storage: StoragePurgeService,
   ) {}
 
   /** Null when there is no such identity. */
@@ -36,7 +47,15 @@ export class ErasureService {
       [identityId],
     );
     if (found.length === 0) return null;
-    const report: ErasureReport = { identityId, recordsCleared: 0, facesDeleted: 0, imagesDeleted: 0 };
+    const report: ErasureReport = {
+      identityId,
+      recordsCleared: 0,
+      facesDeleted: 0,
+      imagesDeleted: 0,
+      eventsScrubbed: 0,
+      deliveriesScrubbed: 0,
+      storagePurged: false,
+    };
     const batch = this.config.get('RETENTION_BATCH_SIZE');
     const biometric = [...IMAGE_COLUMNS, 'feature', 'landmarks'].map((c) => `${c} IS NOT NULL`).join(' OR ');
 
@@ -77,6 +96,8 @@ export class ErasureService {
       return faces.map((f) => f.image_sha256);
     });
     report.imagesDeleted += await this.images.release(faceImages);
+    await this.scrubCopies(identityId, report);
+    report.storagePurged = await this.storage.purge(TOUCHED_TABLES);
 
     await this.audit.record({
       actor,
@@ -86,5 +107,50 @@ export class ErasureService {
       details: { externalId: found[0].external_id, ...report },
     });
     return report;
+  }
+
+  /** Image hashes and links in the outbox events and webhook delivery bodies of the identity's records. */
+  private async scrubCopies(identityId: string, report: ErasureReport): Promise<void> {
+    const d = this.uow.dialect;
+    const batch = this.config.get('RETENTION_BATCH_SIZE');
+    let after = '';
+    for (;;) {
+      const { ids, events, deliveries } = await this.uow.run(async (m) => {
+        const scrubbed = { ids: [] as string[], events: 0, deliveries: 0 };
+        const ids = ((await m.query(
+          `SELECT id FROM recognition_records WHERE identity_id = ${d.p(1)} AND id > ${d.p(2)} ORDER BY id LIMIT ${batch}`,
+          [identityId, after],
+        )) as { id: string }[]).map((r) => r.id);
+        scrubbed.ids = ids;
+        if (ids.length === 0) return scrubbed;
+        const list = d.params(1, ids.length);
+        const eventRows: { id: string | number; payload: unknown }[] = await m.query(
+          `SELECT id, payload FROM outbox_events WHERE aggregate_id IN (${list})`,
+          ids,
+        );
+        for (const e of eventRows) {
+          const payload = withoutImageReferences(rowJson(e.payload));
+          if (!payload) continue;
+          await m.query(`UPDATE outbox_events SET payload = ${d.p(1)} WHERE id = ${d.p(2)}`, [JSON.stringify(payload), e.id]);
+          scrubbed.events++;
+        }
+        // A delivery still pending goes out with the scrubbed body (same webhook-id, so receivers still dedupe).
+        const deliveryRows: { id: string; payload: string }[] = await m.query(
+          `SELECT id, payload FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE aggregate_id IN (${list}))`,
+          ids,
+        );
+        for (const w of deliveryRows) {
+          const payload = withoutImageReferences(rowJson(w.payload));
+          if (!payload) continue;
+          await m.query(`UPDATE webhook_deliveries SET payload = ${d.p(1)} WHERE id = ${d.p(2)}`, [JSON.stringify(payload), w.id]);
+          scrubbed.deliveries++;
+        }
+        return scrubbed;
+      });
+      report.eventsScrubbed += events;
+      report.deliveriesScrubbed += deliveries;
+      if (ids.length < batch) break;
+      after = ids[ids.length - 1];
+    }
   }
 }

@@ -6,11 +6,12 @@ import { ErasureService } from './erasure.service';
 import { ImageReleaseService } from './image-release.service';
 import { RetentionScheduler } from './retention.scheduler';
 import { RetentionService } from './retention.service';
+import { StoragePurgeService } from './storage-purge.service';
 
 @Module({
   imports: [ScheduleModule.forRoot(), ImagesModule],
   controllers: [ErasureController],
-  providers: [ImageReleaseService, RetentionService, ErasureService, RetentionScheduler],
+  providers: [ImageReleaseService, RetentionService, ErasureService, RetentionScheduler, StoragePurgeService],
   exports: [RetentionService, ErasureService],
 })
 export class RetentionModule {}

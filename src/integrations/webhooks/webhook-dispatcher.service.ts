@@ -1,11 +1,15 @@
 import { BeforeApplicationShutdown, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as os from 'node:os';
 import { AppConfig } from '../../config/app-config.service';
 import { UnitOfWork } from '../../database/unit-of-work';
 import { OutboxRelay } from '../../events/outbox-relay.service';
-import { webhookHeaders } from './webhook-signature';
 import { backgroundScope } from '../../logging/background-scope';
+import { WebhookAddressRefused } from './webhook-networks';
+import { webhookHeaders } from './webhook-signature';
+import { WebhookTargetGuard } from './webhook-target-guard';
 
 interface ClaimedDelivery {
   id: string;
@@ -46,6 +50,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     private readonly uow: UnitOfWork,
     private readonly config: AppConfig,
     private readonly relay: OutboxRelay,
+    private readonly guard: WebhookTargetGuard,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -146,10 +151,15 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     await this.record(c, outcome);
   }
 
-  /** One POST with Node's fetch: no redirects followed (only the configured URL), bounded by WEBHOOK_TIMEOUT_MS. */
+  /**
+   * One POST: no redirects followed (only the configured URL), bounded by WEBHOOK_TIMEOUT_MS, and connected only
+   * to addresses WEBHOOK_ALLOWED_NETWORKS allows (node:http rather than fetch, for the lookup hook that checks
+   * the very address the socket connects to).
+   */
   private async post(c: ClaimedDelivery, url: string, secret: string): Promise<Outcome> {
     const startedAt = Date.now();
     const timestamp = Math.floor(startedAt / 1000);
+    const timeoutMs = this.config.get('WEBHOOK_TIMEOUT_MS');
     const done = (statusCode: number | null, error: string | null): Outcome => ({
       statusCode,
       error,
@@ -158,27 +168,25 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       durationMs: Date.now() - startedAt,
     });
     try {
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'RecognitionHub-Webhooks/1',
-          ...webhookHeaders(secret, c.id, timestamp, c.payload),
-        },
-        body: c.payload,
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.config.get('WEBHOOK_TIMEOUT_MS')),
-      });
-      // The answer's body is not needed; discard it so the connection is freed.
-      await res.body?.cancel().catch(() => undefined);
-      if (res.status >= 200 && res.status < 300) return done(res.status, null);
-      return done(res.status, `receiver answered HTTP ${res.status}`);
+      const target = new URL(url);
+      const refused = this.guard.refusedLiteral(target);
+      if (refused) return done(null, refused.message);
+      const headers = {
+        'content-type': 'application/json',
+        'user-agent': 'RecognitionHub-Webhooks/1',
+        ...webhookHeaders(secret, c.id, timestamp, c.payload),
+      };
+      const status = await postOnce(target, headers, c.payload, this.guard.lookup, timeoutMs);
+      if (status >= 200 && status < 300) return done(status, null);
+      return done(status, `receiver answered HTTP ${status}`);
     } catch (e) {
-      const err = e as Error & { cause?: { code?: string; message?: string } };
+      const err = e as NodeJS.ErrnoException;
       const message =
         err.name === 'TimeoutError'
-          ? `no answer within ${this.config.get('WEBHOOK_TIMEOUT_MS')} ms`
-          : [err.message, err.cause?.code ?? err.cause?.message].filter(Boolean).join(': ');
+          ? `no answer within ${timeoutMs} ms`
+          : err instanceof WebhookAddressRefused
+            ? err.message
+            : [err.message, err.code && !err.message.includes(err.code) ? err.code : null].filter(Boolean).join(': ');
       return done(null, message.slice(0, 1000));
     }
   }
@@ -207,4 +215,22 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
       );
     });
   }
+}
+
+/** Resolves with the status code once the answer's headers arrive; its body is drained and dropped. */
+function postOnce(url: URL, headers: Record<string, string>, body: string, lookup: http.RequestOptions['lookup'], timeoutMs: number): Promise<number> {
+  const signal = AbortSignal.timeout(timeoutMs);
+  return new Promise((resolve, reject) => {
+    const req = (url.protocol === 'https:' ? https : http).request(
+      url,
+      { method: 'POST', headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) }, lookup, signal },
+      (res) => {
+        res.on('error', () => undefined); // cut off by the timeout while draining: the status is already known
+        res.resume(); // frees the connection for the next delivery
+        resolve(res.statusCode ?? 0);
+      },
+    );
+    req.on('error', (e) => reject(signal.aborted ? (signal.reason as Error) : e));
+    req.end(body);
+  });
 }

@@ -16,6 +16,7 @@ import { WebhookDeliveryAttempt } from './entities/webhook-delivery-attempt.enti
 import { WebhookDelivery, WebhookDeliveryStatus } from './entities/webhook-delivery.entity';
 import { WebhookSubscription } from './entities/webhook-subscription.entity';
 import { generateSecret } from './webhook-signature';
+import { WebhookTargetGuard } from './webhook-target-guard';
 
 /** Subscriptions and the delivery log, as the admin REST API shows them (the secret only at creation). */
 @Injectable()
@@ -23,6 +24,7 @@ export class WebhookSubscriptionsService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly feed: EventFeedService,
+    private readonly guard: WebhookTargetGuard,
   ) {}
 
   private get subscriptions() {
@@ -30,6 +32,7 @@ export class WebhookSubscriptionsService {
   }
 
   async create(input: CreateWebhookSubscriptionDto): Promise<CreatedWebhookSubscriptionDto> {
+    await this.guard.checkUrl(input.url);
     const now = Date.now();
     const sub: WebhookSubscription = {
       id: randomUUID(),
@@ -57,6 +60,7 @@ export class WebhookSubscriptionsService {
 
   async update(id: string, input: UpdateWebhookSubscriptionDto): Promise<WebhookSubscriptionDto> {
     const sub = await this.find(id);
+    if (input.url !== undefined) await this.guard.checkUrl(input.url);
     if (input.url !== undefined) sub.url = input.url;
     if (input.eventTypes !== undefined) sub.eventTypes = [...new Set(input.eventTypes)];
     if (input.description !== undefined) sub.description = input.description;

@@ -23,7 +23,7 @@ const eventTypeChoices = () => ['*', ...domainEventTypes()];
 const URL_OPTIONS = { protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true };
 
 export class CreateWebhookSubscriptionDto {
-  @ApiProperty({ example: 'https://siem.example.com/hooks/recognition-hub', description: 'http(s) URL the events are POSTed to.' })
+  @ApiProperty({ example: 'https://siem.example.com/hooks/recognition-hub', description: 'http(s) URL the events are POSTed to. Its host must be (or resolve to) an address WEBHOOK_ALLOWED_NETWORKS allows (by default anything but link-local and cloud metadata addresses), else 400.' })
   @IsUrl(URL_OPTIONS, { message: 'url must be an http(s) URL' })
   @MaxLength(2000)
   url: string;
@@ -53,7 +53,7 @@ export class CreateWebhookSubscriptionDto {
 }
 
 export class UpdateWebhookSubscriptionDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'As on create: checked against WEBHOOK_ALLOWED_NETWORKS.' })
   @IsOptional()
   @IsUrl(URL_OPTIONS, { message: 'url must be an http(s) URL' })
   @MaxLength(2000)
