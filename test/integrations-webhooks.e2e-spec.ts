@@ -167,8 +167,11 @@ describeDb('integrations: signed outbound webhooks', () => {
     const images = data.images as Record<string, string>;
     expect(Object.keys(images).length).toBeGreaterThan(0);
     for (const [role, url] of Object.entries(images)) expect(url).toBe(`https://hub.example.com/records/${data.recordId}/images/${role}`);
-    // The delivery log says the same.
-    const log = await api.deliveries(sub.id as string);
+    // The delivery log says the same, once the dispatcher has recorded the answers it got.
+    const log = await eventually(async () => {
+      const items = await api.deliveries(sub.id as string);
+      return items.every((d) => d.status === 'succeeded') && items;
+    }, 'both deliveries recorded');
     expect(log.map((d) => [d.eventType, d.status, d.attempts, d.lastStatusCode])).toEqual([
       ['recognition.recorded', 'succeeded', 1, 200],
       ['alert.blacklist-seen', 'succeeded', 1, 200],

@@ -8,7 +8,8 @@ describeDb('operations: health, metrics, request ids', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { OUTBOX_RELAY_ENABLED: 'false' } });
+    // Auth-failure limiting off: one test sends 500 refused pushes from one address on purpose.
+    t = await startTestApp({ env: { OUTBOX_RELAY_ENABLED: 'false', BOX_AUTH_FAILURES_PER_MINUTE: '0' } });
   });
   afterAll(async () => {
     await t?.close();
