@@ -9,7 +9,7 @@ import { jsonBody } from './common/json-body';
 import { contentLengthGuard, jsonShapeGuard, parseByteLimit } from './box-callbacks/hostile-input';
 import { IngestGate } from './box-callbacks/ingest-gate';
 import { limitConnectionsPerAddress } from './common/connection-limit';
-import { Logger as PinoNestLogger } from 'nestjs-pino';
+import { JsonLogger } from './logging/json-logger';
 import { MetricsService } from './metrics/metrics.service';
 
 /** Builds the application exactly as production runs it; tests use it too. */
@@ -19,7 +19,7 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestExp
     // Start-up logs wait for the JSON logger (src/logging), which honours LOG_LEVEL.
     bufferLogs: true,
   });
-  app.useLogger(app.get(PinoNestLogger));
+  app.useLogger(app.get(JsonLogger));
   configureApp(app);
   return app;
 }

@@ -111,8 +111,8 @@ describeDb('box callback ingestion', () => {
     expect(await count('recognition_records')).toBe(files.length);
   });
 
-  it("stores the vendor's own example with its undecodable images and feature flagged as defects", async () => {
-    const p = readFixture('vendor-doc-example.json');
+  it("stores a record shaped like the vendor's documented example, with its cut-short images and feature flagged as defects", async () => {
+    const p = readFixture('truncated-images.json');
     const res = await post(p);
     expect(res.status).toBe(200);
     const r = await recordFor(p);
@@ -123,7 +123,7 @@ describeDb('box callback ingestion', () => {
     expect(r.has_defects === true || r.has_defects === 1).toBe(true);
     expect(r.reg_image_sha256).toBeNull();
     expect(r.feature).toBeNull();
-    expect(r.m_url).toBeNull(); // documented as required, missing in the vendor's example
+    expect(r.m_url).toBeNull(); // documented as required, missing in the vendor's example too
     expect(Number(r.score)).toBeCloseTo(0.948, 10);
   });
 

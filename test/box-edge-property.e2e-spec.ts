@@ -12,7 +12,7 @@ const OK_STATUSES = [200, 400, 401, 403, 413, 415];
 const smalls = fixtureFiles('small').map((f) => readFixture(f));
 const typical = readFixture('typical/000000.json');
 const faceCrop = typical.recognize_face_image as string;
-const bases: Row[] = [...smalls, readFixture('vendor-doc-example.json'), ...smalls.slice(0, 5).map(toLegacy)];
+const bases: Row[] = [...smalls, readFixture('truncated-images.json'), ...smalls.slice(0, 5).map(toLegacy)];
 
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 

@@ -73,6 +73,21 @@ describeDb('box edge hardening', () => {
       expect(defectsOf(r)).toEqual([]);
     });
 
+    it('keeps one media device for a camera whose box is upgraded (ep_info.device_id is v2.0 media_device_id)', async () => {
+      const v2: Row = { ...readFixture('small/000008.json'), mq_license_key: 'UPGRADED-BOX', timestamp: 1710000900002 };
+      const uuid = (v2.media_device_info as Row).media_device_id as string;
+      const legacy = toLegacy({ ...v2, timestamp: 1710000900001 });
+      legacy.ep_info = { ...(legacy.ep_info as Row), ep_id: '3', device_id: uuid };
+      expect((await post(legacy)).status).toBe(200);
+      expect((await post(v2)).status).toBe(200);
+      const before = await recordAt(1710000900001);
+      const after = await recordAt(1710000900002);
+      expect(before.media_device_id).toBe(after.media_device_id);
+      expect(before.device_external_id).toBe(uuid);
+      expect(parse(before.extra)).toMatchObject({ media_device_info: { ep_id: '3' } });
+      expect(await count('media_devices', `box_id = '${String(before.box_id)}'`)).toBe(1);
+    });
+
     it('stores an unknown person_type, a short or out-of-range feature and a bad picture as defects named as sent', async () => {
       const base = toLegacy(readFixture('small/000002.json'));
       const attr = base.recognize_face_attr as Row;

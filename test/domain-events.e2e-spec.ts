@@ -121,8 +121,8 @@ describeDb('domain events through the outbox', () => {
 
   it('a 1002 record with no usable image or feature adds no face and leaves the current one', async () => {
     const before = await facesOf('E-1002');
-    // The vendor's example has truncated images and feature: stored with defects, nothing to register.
-    const p = event(readFixture('vendor-doc-example.json'), { identity_id: 'E-1002', post_action: '1002', timestamp: 1_710_000_009_000 });
+    // Cut-short images and feature (as in the vendor's documented example): stored with defects, nothing to register.
+    const p = event(readFixture('truncated-images.json'), { identity_id: 'E-1002', post_action: '1002', timestamp: 1_710_000_009_000 });
     await post(p);
     await t.drainOutbox();
     expect(await facesOf('E-1002')).toEqual(before);

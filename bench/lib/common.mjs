@@ -15,10 +15,19 @@ export const MAIN_JS = path.join(REPO, 'dist/src/main.js');
 export const REPO_DEPS = path.join(REPO, 'bench/lib/repo-deps.mjs');
 export const HUB_PATH = '/box-callbacks/recognition-records';
 
+/** Stops with one clear line (no stack trace) when the build or the shared load tools are missing. */
 export function requireBuild() {
-  if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npm run build (npm run bench does)`);
-  for (const f of ['gen-payloads.mjs', 'baseline-receiver.mjs', 'load.mjs']) {
-    if (!fs.existsSync(path.join(TOOLS, f))) throw new Error(`${path.join(TOOLS, f)} not found (set BENCH_TOOLS_DIR)`);
+  const fail = (message) => {
+    console.error(message);
+    process.exit(1);
+  };
+  if (!fs.existsSync(MAIN_JS)) fail(`${MAIN_JS} is missing: run npm run build (npm run bench does)`);
+  const missing = ['gen-payloads.mjs', 'baseline-receiver.mjs', 'load.mjs'].filter((f) => !fs.existsSync(path.join(TOOLS, f)));
+  if (missing.length > 0) {
+    fail(
+      `The benchmarks need the shared load tools (${missing.join(', ')}) in ${TOOLS}, which is not part of this ` +
+        'repository: put the shared bench folder there, or set BENCH_TOOLS_DIR to where it is. npm test does not need them.',
+    );
   }
 }
 

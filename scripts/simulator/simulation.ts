@@ -34,27 +34,28 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 export async function runSimulation(o: SimulationOptions): Promise<BoxReport[]> {
   const boxes = Array.from({ length: o.boxes }, (_, i) => makeBox(i, o.seed));
+  // One clock for every box: each generates exactly rate x duration records, due at the same moments,
+  // however long another box took to render its first images.
   const started = Date.now();
-  const generateUntil = started + o.duration * 1000;
-  const giveUpAt = generateUntil + o.drain * 1000;
-  return Promise.all(boxes.map((box) => runBox(box, o, generateUntil, giveUpAt)));
+  const giveUpAt = started + (o.duration + o.drain) * 1000;
+  return Promise.all(boxes.map((box) => runBox(box, o, started, giveUpAt)));
 }
 
-async function runBox(box: SimulatedBox, o: SimulationOptions, generateUntil: number, giveUpAt: number): Promise<BoxReport> {
+async function runBox(box: SimulatedBox, o: SimulationOptions, started: number, giveUpAt: number): Promise<BoxReport> {
   const queue: Record<string, unknown>[] = [];
   const report: BoxReport = { box: box.licenseKey, generated: 0, acknowledged: 0, pending: 0, attempts: 0, failures: {} };
   const interval = 1000 / o.rate;
-  let next = Date.now();
+  const total = Math.max(1, Math.ceil(o.duration * o.rate - 1e-9));
+  const dueAt = (n: number) => started + n * interval;
   let lastTimestamp = 0;
   let backoff = 0;
 
   const generateDue = () => {
-    while (next <= Math.min(Date.now(), generateUntil)) {
+    while (report.generated < total && dueAt(report.generated) <= Date.now()) {
       // Distinct, increasing event times per box, like the box's own database.
-      lastTimestamp = Math.max(lastTimestamp + 1, Math.floor(next));
+      lastTimestamp = Math.max(lastTimestamp + 1, Math.floor(dueAt(report.generated)));
       queue.push(makeRecord(box, lastTimestamp, { sceneWidth: o.sceneWidth }));
       report.generated++;
-      next += interval;
     }
   };
 
@@ -62,8 +63,8 @@ async function runBox(box: SimulatedBox, o: SimulationOptions, generateUntil: nu
     generateDue();
     const now = Date.now();
     if (queue.length === 0) {
-      if (now >= generateUntil) break;
-      await sleep(Math.max(1, Math.min(next, generateUntil) - now));
+      if (report.generated >= total) break;
+      await sleep(Math.max(1, dueAt(report.generated) - now));
       continue;
     }
     if (now >= giveUpAt) break;

@@ -36,7 +36,7 @@ describe('older firmware format', () => {
       mq_license_key: 'BOX-1',
       post_action: '1001',
       user_type: 'stranger',
-      media_device_info: { media_device_id: 'cam-1', media_device_type: 'rtsp', media_device_ip: '10.0.0.2', media_device_name: 'Gate', device_id: 'd-9' },
+      media_device_info: { media_device_id: 'd-9', ep_id: 'cam-1', media_device_type: 'rtsp', media_device_ip: '10.0.0.2', media_device_name: 'Gate' },
       reg_image: 'AAAA',
       recognize_face_image: 'BBBB',
       firmware_note: 'kept',
@@ -49,11 +49,25 @@ describe('older firmware format', () => {
     expect(bytes.readFloatLE(4 * 100)).toBe(Math.fround(100 / 512));
   });
 
+  it("identifies the camera by its uuid (ep_info.device_id, v2.0's media_device_id) and keeps ep_id as its address", () => {
+    const withUuid = normaliseRecord(legacy()).record.media_device_info as Record<string, unknown>;
+    expect(withUuid).not.toHaveProperty('device_id');
+    expect(withUuid).toMatchObject({ media_device_id: 'd-9', ep_id: 'cam-1' });
+    for (const device_id of [undefined, '', '  ', 42, null]) {
+      const input = legacy();
+      input.ep_info = { ...input.ep_info, device_id: device_id as string };
+      if (device_id === undefined) delete (input.ep_info as Record<string, unknown>).device_id;
+      const n = normaliseRecord(input);
+      expect((n.record.media_device_info as Record<string, unknown>).media_device_id).toBe('cam-1');
+      expect(n.wireName('media_device_info.media_device_id')).toBe('ep_info.ep_id');
+    }
+  });
+
   it('names fields as the box sent them', () => {
     const { wireName } = normaliseRecord(legacy());
     expect(wireName('mq_license_key')).toBe('dev_sno');
     expect(wireName('media_device_info')).toBe('ep_info');
-    expect(wireName('media_device_info.media_device_id')).toBe('ep_info.ep_id');
+    expect(wireName('media_device_info.media_device_id')).toBe('ep_info.device_id');
     expect(wireName('media_device_info.media_device_url')).toBe('ep_info.media_device_url');
     expect(wireName('spot_image')).toBe('spot_pic');
     expect(wireName('recognize_face_attr.feature_base64_str')).toBe('recognize_face_attr.feature');

@@ -26,6 +26,12 @@ const LEGACY_DEVICE: Record<string, string> = {
   ep_name: 'media_device_name',
 };
 
+/** ep_info.device_id when usable (a non-empty string): the camera's uuid. */
+function cameraUuid(ep: Record<string, unknown>): string | null {
+  const id = ep.device_id;
+  return typeof id === 'string' && id.trim() !== '' ? id : null;
+}
+
 /** person_type 1..5, in the order the firmware documents them. */
 const PERSON_TYPES = ['employee', 'visitor', 'blacklist', 'stranger', 'vip'];
 
@@ -79,10 +85,17 @@ export function normaliseRecord(input: Record<string, unknown>): NormalisedRecor
   if (isPlainObject(record.media_device_info) && 'ep_info' in input) {
     const ep = record.media_device_info;
     const device: Record<string, unknown> = {};
+    // The camera's uuid (what v2.0 firmware sends as media_device_id) identifies the device, so a camera keeps
+    // one identity when its box is upgraded; ep_id, the camera's address on the box, is then kept in extra.
+    const byUuid = cameraUuid(ep) !== null && !('media_device_id' in ep);
     for (const key of Object.keys(ep)) {
-      const v2 = LEGACY_DEVICE[key];
-      if (v2 && !(v2 in ep)) device[v2] = ep[key];
-      else device[key] = ep[key];
+      if (byUuid && key === 'device_id') device.media_device_id = ep[key];
+      else if (byUuid && key === 'ep_id') device.ep_id = ep[key];
+      else {
+        const v2 = LEGACY_DEVICE[key];
+        if (v2 && !(v2 in ep)) device[v2] = ep[key];
+        else device[key] = ep[key];
+      }
     }
     record.media_device_info = device;
   }
@@ -172,6 +185,7 @@ function legacyWireName(input: Record<string, unknown>): (v2Path: string) => str
     if (!legacyHead || head in input) return v2Path;
     if (!rest) return legacyHead;
     if (head === 'media_device_info') {
+      if (rest === 'media_device_id' && ep && cameraUuid(ep) !== null && !('media_device_id' in ep)) return `${legacyHead}.device_id`;
       const child = V2_TO_LEGACY_DEVICE[rest];
       return `${legacyHead}.${child && !(ep && rest in ep) ? child : rest}`;
     }

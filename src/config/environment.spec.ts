@@ -1,4 +1,4 @@
-import { validateEnvironment } from './environment';
+import { ConfigurationError, environmentProblems, validateEnvironment } from './environment';
 
 describe('validateEnvironment', () => {
   it('fills defaults for an empty environment (the embedded set-up)', () => {
@@ -19,7 +19,7 @@ describe('validateEnvironment', () => {
 
   it('names every invalid variable', () => {
     expect(() => validateEnvironment({ PORT: 'eighty', DATABASE_URL: 'mysql://x', BODY_LIMIT: 'huge' })).toThrow(
-      /PORT[\s\S]*DATABASE_URL must be a postgres:\/\/ URL[\s\S]*BODY_LIMIT must look like 32mb/,
+      /PORT:[\s\S]*DATABASE_URL: must be a postgres:\/\/ URL[\s\S]*BODY_LIMIT: must look like 32mb/,
     );
   });
 
@@ -29,5 +29,23 @@ describe('validateEnvironment', () => {
     expect(() => validateEnvironment({ WEBHOOK_ALLOWED_NETWORKS: '10.0.0.0/8,intranet' })).toThrow(
       /WEBHOOK_ALLOWED_NETWORKS: "intranet" is not an IP address or CIDR network/,
     );
+  });
+
+  it('says one line per bad variable, with the value given unless it is a secret', () => {
+    expect(environmentProblems({ PORT: '70000', ADMIN_API_KEY: 'short-secret', LOG_LEVEL: 'loud', HOST: 'h' })).toEqual([
+      'PORT: must not be greater than 65535 (got "70000")',
+      'LOG_LEVEL: must be one of the following values: silent, error, warn, info, debug (got "loud")',
+      'ADMIN_API_KEY: must be at least 32 characters',
+    ]);
+    expect(environmentProblems({})).toEqual([]);
+    try {
+      validateEnvironment({ PORT: 'x' });
+      throw new Error('not thrown');
+    } catch (e) {
+      expect(e).toBeInstanceOf(ConfigurationError);
+      expect((e as ConfigurationError).problems).toEqual([
+        'PORT: must be an integer number, must not be less than 0, must not be greater than 65535 (got "x")',
+      ]);
+    }
   });
 });

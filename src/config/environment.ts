@@ -328,12 +328,34 @@ function ValidNetworkRules() {
   });
 }
 
-export function validateEnvironment(raw: Record<string, unknown>): Environment {
+/** Variables whose value must never be echoed (a key, a URL that may carry a password). */
+const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'DATABASE_URL']);
+
+/** A configuration that cannot start the hub; `problems` has one line per bad variable. */
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  ${p}`).join('\n')}`);
+  }
+}
+
+/**
+ * One line per bad variable, e.g. `PORT: must be an integer number, must not be greater than 65535 (got "abc")`.
+ * Secret values are never repeated.
+ */
+export function environmentProblems(raw: Record<string, unknown>): string[] {
   const env = plainToInstance(Environment, raw, { exposeDefaultValues: true });
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });
-  if (errors.length > 0) {
-    const lines = errors.map((e) => `  ${e.property}: ${Object.values(e.constraints ?? {}).join(', ')}`);
-    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
-  }
-  return env;
+  return errors.map((e) => {
+    // class-validator reports the decorators bottom-up; reversed, they read in declaration order.
+    const rules = Object.values(e.constraints ?? {}).reverse().map((m) => (m.startsWith(`${e.property} `) ? m.slice(e.property.length + 1) : m));
+    const given = raw[e.property];
+    const shown = SECRET_VARIABLES.has(e.property) || given === undefined ? '' : ` (got ${JSON.stringify(String(given).slice(0, 80))})`;
+    return `${e.property}: ${rules.join(', ')}${shown}`;
+  });
+}
+
+export function validateEnvironment(raw: Record<string, unknown>): Environment {
+  const problems = environmentProblems(raw);
+  if (problems.length > 0) throw new ConfigurationError(problems);
+  return plainToInstance(Environment, raw, { exposeDefaultValues: true });
 }

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { DataSource, DataSourceOptions } from 'typeorm';
-import { mountSmallFilesystem, SmallFilesystem } from '../../test/helpers/small-filesystem';
+import { describeWithMount, mountSmallFilesystem, SmallFilesystem } from '../../test/helpers/small-filesystem';
 import { adminDatabaseUrl } from '../../test/helpers/test-database';
 import { isStorageFull } from '../common/storage-full';
 import { TransactionLost, UnitOfWork } from './unit-of-work';
@@ -156,7 +156,7 @@ describe('UnitOfWork on SQLite', () => {
     expect(rows.map((r) => r.k).sort((a, b) => a - b)).toEqual(answered.sort((a, b) => a - b));
   });
 
-  describe('when the disk fills up', () => {
+  describeWithMount('when the disk fills up', () => {
     let small: SmallFilesystem;
     beforeEach(() => (small = mountSmallFilesystem(2 << 20)));
     afterEach(async () => {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { mountSmallFilesystem } from '../../test/helpers/small-filesystem';
+import { itWithMount, mountSmallFilesystem } from '../../test/helpers/small-filesystem';
 import { FilesystemImageStore, STALE_TEMP_AGE_MS } from './filesystem-image-store';
 
 describe('FilesystemImageStore', () => {
@@ -65,7 +65,7 @@ describe('FilesystemImageStore', () => {
     expect(fs.readdirSync(tmp)).toEqual([live]);
   });
 
-  it('refuses a write on a full disk with ENOSPC, keeps no partial file, and writes again once space returns', async () => {
+  itWithMount('refuses a write on a full disk with ENOSPC, keeps no partial file, and writes again once space returns', async () => {
     const small = mountSmallFilesystem(1 << 20);
     try {
       const full = new FilesystemImageStore(small.dir);

@@ -1,8 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Global, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { LoggerModule } from 'nestjs-pino';
+import type { Level } from 'pino';
+import { pinoHttp, type HttpLogger } from 'pino-http';
 import { AppConfig } from '../config/app-config.service';
+import { JsonLogger, requestLogs } from './json-logger';
 import { redactUrl } from './redact';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
@@ -16,35 +18,46 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
 }
 
 const QUIET_PATHS = /^\/(metrics|health)(\/|\?|$)/;
+const HTTP_LOGGER = Symbol('HTTP_LOGGER');
+
+/** The one pino-http instance: its logger is the root every line derives from. */
+export function createHttpLogger(level: string): HttpLogger {
+  return pinoHttp<IncomingMessage, ServerResponse, never>({
+    level,
+    genReqId: requestId,
+    autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
+    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error): Level =>
+      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+        id: req.id,
+        method: req.method,
+        url: redactUrl(req.url),
+        remoteAddress: req.remoteAddress,
+      }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+  });
+}
 
 /**
- * JSON logs through pino with a request id on every line of a request. Bodies and headers are never
- * logged (bodies carry images, features and license keys; headers carry API keys), nor query values or a
- * callback secret in the URL (redactUrl). TypeORM logs through here too (src/database/typeorm-logger.ts).
+ * JSON logs through pino with a request id on every line of a request (pino-http's request logger, carried
+ * through the request by AsyncLocalStorage). Bodies and headers are never logged (bodies carry images,
+ * features and license keys; headers carry API keys), nor query values or a callback secret in the URL
+ * (redactUrl). TypeORM logs through here too (src/database/typeorm-logger.ts).
  */
+@Global()
 @Module({
-  imports: [
-    LoggerModule.forRootAsync({
-      inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({
-        pinoHttp: {
-          level: config.get('LOG_LEVEL'),
-          genReqId: requestId,
-          autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
-          customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error) =>
-            err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-          serializers: {
-            req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-              id: req.id,
-              method: req.method,
-              url: redactUrl(req.url),
-              remoteAddress: req.remoteAddress,
-            }),
-            res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-          },
-        },
-      }),
-    }),
+  providers: [
+    { provide: HTTP_LOGGER, inject: [AppConfig], useFactory: (config: AppConfig) => createHttpLogger(config.get('LOG_LEVEL')) },
+    { provide: JsonLogger, inject: [HTTP_LOGGER], useFactory: (http: HttpLogger) => new JsonLogger(http.logger) },
   ],
+  exports: [JsonLogger],
 })
-export class LoggingModule {}
+export class LoggingModule implements NestModule {
+  constructor(@Inject(HTTP_LOGGER) private readonly http: HttpLogger) {}
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(this.http, requestLogs).forRoutes({ path: '{/*splat}', method: RequestMethod.ALL });
+  }
+}

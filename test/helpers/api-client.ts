@@ -26,7 +26,7 @@ export interface RecordSpec {
   withImages?: boolean;
 }
 
-/** A box push built from a shared fixture, with the fields the API filters on set as given. */
+/** A box push built from a fixture, with the fields the API filters on set as given. */
 export function boxRecord(spec: RecordSpec): Json {
   const base = readFixture(spec.withImages ? 'typical/000000.json' : 'small/000000.json');
   const device = { ...(base.media_device_info as Json), media_device_id: spec.device ?? 'cam-1', media_device_name: `camera ${spec.device ?? 'cam-1'}` };

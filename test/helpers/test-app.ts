@@ -5,11 +5,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import request from 'supertest';
 import type { DataSource } from 'typeorm';
+import { smallRecords, typicalRecords } from '../../scripts/simulator/fixtures';
 import { createApp } from '../../src/bootstrap';
 import { OutboxRelay } from '../../src/events/outbox-relay.service';
 import { createTestDatabase, TestDatabase } from './test-database';
 
-export const FIXTURES = path.resolve(__dirname, '../../../shared/fixtures');
+/** Fixture files committed with the tests; `typical/` and `small/` records are generated (see readFixture). */
+export const FIXTURES = path.resolve(__dirname, '../fixtures');
 export const CALLBACK_PATH = '/box-callbacks/recognition-records';
 
 export interface TestApp {
@@ -47,14 +49,28 @@ export async function startTestApp(options: { env?: Record<string, string>; db?:
   };
 }
 
+const generated: Partial<Record<'small' | 'typical', Record<string, unknown>[]>> = {};
+const COUNTS = { small: 20, typical: 8 };
+
+function generatedSet(dir: 'small' | 'typical'): Record<string, unknown>[] {
+  return (generated[dir] ??= dir === 'small' ? smallRecords() : typicalRecords());
+}
+
+/**
+ * A fixture as a fresh object: `typical/000000.json`…`000007` (realistic records with images) and
+ * `small/000000.json`…`000019` (no images) are made by the simulator with a fixed seed
+ * (scripts/simulator/fixtures.ts); any other name is a file under test/fixtures.
+ */
 export function readFixture(relative: string): Record<string, unknown> {
+  const m = /^(small|typical)\/(\d{6})\.json$/.exec(relative);
+  if (m) {
+    const record = generatedSet(m[1] as 'small' | 'typical')[Number(m[2])];
+    if (!record) throw new Error(`no fixture ${relative}`);
+    return structuredClone(record);
+  }
   return JSON.parse(fs.readFileSync(path.join(FIXTURES, relative), 'utf8'));
 }
 
 export function fixtureFiles(dir: 'small' | 'typical'): string[] {
-  return fs
-    .readdirSync(path.join(FIXTURES, dir))
-    .filter((f) => f.endsWith('.json'))
-    .sort()
-    .map((f) => `${dir}/${f}`);
+  return Array.from({ length: COUNTS[dir] }, (_, i) => `${dir}/${String(i).padStart(6, '0')}.json`);
 }

@@ -5,8 +5,21 @@ import { FaceLibraryCurrent1764400000000 } from './1764400000000-face-library-cu
 import { Alerts1764400000001 } from './1764400000001-alerts';
 import { RetentionIndexes1764300000000 } from './1764300000000-retention-indexes';
 import { Integrations1764600000000 } from './1764600000000-integrations';
+import { LegacyCameraUuid1764650000000 } from './1764650000000-legacy-camera-uuid';
 import { BoxTimestamp1764700000000 } from './1764700000000-box-timestamp';
 import { EventStreamTokens1764800000000 } from './1764800000000-event-stream-tokens';
 
 /** Every migration, in order. Listed explicitly so the compiled app and the CLI agree without globbing. */
-export const migrations = [InitialSchema1764043200000, ConsumerApi1764100000000, BoxAccess1764200000000, FaceLibraryCurrent1764400000000, Alerts1764400000001, RetentionIndexes1764300000000, Integrations1764600000000, BoxTimestamp1764700000000, EventStreamTokens1764800000000];
+export const migrations = [
+  InitialSchema1764043200000,
+  ConsumerApi1764100000000,
+  BoxAccess1764200000000,
+  FaceLibraryCurrent1764400000000,
+  Alerts1764400000001,
+  RetentionIndexes1764300000000,
+  Integrations1764600000000,
+  // Before BoxTimestamp: it finds already-stored events by the occurred_at key that BoxTimestamp then replaces.
+  LegacyCameraUuid1764650000000,
+  BoxTimestamp1764700000000,
+  EventStreamTokens1764800000000,
+];
