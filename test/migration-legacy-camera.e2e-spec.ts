@@ -8,7 +8,7 @@ const UUID_UPGRADED = '5f1c0a9e2b7d4c3a8e6f1b2c3d4e5f60';
 const UUID_RENAMED = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 
 /**
- * Migration 1764700000000: records stored from older firmware under ep_info.ep_id (the hub's former rule) move to
+ * Migration 1764650000000: records stored from older firmware under ep_info.ep_id (the hub's former rule) move to
  * the camera's uuid, ep_info.device_id. Old-shape rows are made by pushing v2.0 records carrying the uuid in
  * media_device_info.device_id (kept in extra, as the legacy translation kept it) and marking them legacy.
  */
@@ -50,8 +50,9 @@ describeDb('migration: legacy records move to the camera uuid', () => {
     ]);
     const renamedBefore = (await devicesOf('BOX-OLD')).find((d) => d.device_id === '2')!;
 
-    // Run the migration again over these rows (its down leaves data alone).
-    await t.dataSource.undoLastMigration();
+    // Run the migration again over these rows (its down leaves data alone), undoing the later ones first.
+    const applied = async () => (await q('SELECT name FROM migrations')).map((m) => m.name as string);
+    while ((await applied()).includes('LegacyCameraUuid1764650000000')) await t.dataSource.undoLastMigration();
     await t.dataSource.runMigrations();
 
     const up = await devicesOf('BOX-UP');
