@@ -9,6 +9,7 @@ import {
 import type { ReceivedRecord } from './box-callback-body.pipe';
 import { FEATURE_DIMENSIONS } from './legacy-format';
 import { parseEpochMillis } from './dto/async-recognition-record.dto';
+import { UnknownFields } from './unknown-fields';
 
 export { FEATURE_DIMENSIONS };
 export const KNOWN_USER_TYPES = new Set(['employee', 'visitor', 'blacklist', 'stranger', 'vip', 'car']);
@@ -29,9 +30,6 @@ const TOP_LEVEL_FIELDS = new Set([
 const DEVICE_FIELDS = new Set(['media_device_id', 'media_device_type', 'media_device_ip', 'media_device_name', 'media_device_url']);
 const ATTR_FIELDS = new Set(['point', 'box', 'mask', 'gender', 'hat', 'age', 'glasses', 'expression', 'feature_base64_str', 'feature_binary']);
 const ATTRIBUTE_NAMES = ['mask', 'gender', 'hat', 'age', 'glasses', 'expression'] as const;
-
-/** Unknown fields are kept, but a long string there is most likely an image or a feature: not stored. */
-const EXTRA_STRING_LIMIT = 1024;
 
 export interface MapperOptions {
   maxImageBytes: number;
@@ -132,25 +130,6 @@ export function decodeFeature(value: unknown, field: string, defects: Defects): 
   return bytes;
 }
 
-function keepExtras(source: Record<string, unknown>, known: Set<string>): Record<string, unknown> | null {
-  let out: Record<string, unknown> | null = null;
-  for (const key of Object.keys(source)) {
-    if (known.has(key)) continue;
-    out ??= {};
-    out[key] = scrubLargeStrings(source[key], 0);
-  }
-  return out;
-}
-
-function scrubLargeStrings(value: unknown, depth: number): unknown {
-  if (typeof value === 'string') return value.length > EXTRA_STRING_LIMIT ? `[omitted: ${value.length} characters]` : value;
-  if (depth > 32 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => scrubLargeStrings(v, depth + 1));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = scrubLargeStrings(v, depth + 1);
-  return out;
-}
-
 /** Maps a validated wire record into the domain command, listing every lesser defect. */
 export function toIngestCommand(received: ReceivedRecord, sourceAddress: string | null, opts: MapperOptions): IngestRecognitionCommand {
   const { dto, wireName } = received;
@@ -201,11 +180,13 @@ export function toIngestCommand(received: ReceivedRecord, sourceAddress: string 
     feature = decodeFeature(attr[featureField], `recognize_face_attr.${featureField}`, defects);
   }
 
-  let extra: Record<string, unknown> | null = keepExtras(raw, TOP_LEVEL_FIELDS);
-  const deviceExtra = keepExtras(device, DEVICE_FIELDS);
-  const attrExtra = attr ? keepExtras(attr, ATTR_FIELDS) : null;
+  const unknown = new UnknownFields();
+  let extra: Record<string, unknown> | null = unknown.keep(raw, TOP_LEVEL_FIELDS, '');
+  const deviceExtra = unknown.keep(device, DEVICE_FIELDS, 'media_device_info');
+  const attrExtra = attr ? unknown.keep(attr, ATTR_FIELDS, 'recognize_face_attr') : null;
   if (deviceExtra) extra = { ...extra, media_device_info: deviceExtra };
   if (attrExtra) extra = { ...extra, recognize_face_attr: attrExtra };
+  unknown.reportTo(defects);
 
   return {
     licenseKey: dto.mq_license_key,
