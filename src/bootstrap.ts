@@ -1,12 +1,13 @@
 import { NestFactory } from '@nestjs/core';
 import helmet from 'helmet';
-import type { NextFunction, Request, Response } from 'express';
+import { raw } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config.service';
 import { setupOpenApi } from './common/openapi';
 import { jsonBody } from './common/json-body';
-import { contentLengthGuard, jsonShapeGuard, parseByteLimit } from './box-callbacks/hostile-input';
+import { contentLengthGuard, jsonBytesCheck, jsonShapeGuard, parseByteLimit } from './box-callbacks/hostile-input';
 import { IngestGate } from './box-callbacks/ingest-gate';
 import { limitConnectionsPerAddress } from './common/connection-limit';
 import { JsonLogger } from './logging/json-logger';
@@ -22,6 +23,13 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestExp
   app.useLogger(app.get(JsonLogger));
   configureApp(app);
   return app;
+}
+
+/** Matches as Express mounts '/box-callbacks' (case-insensitive), so the route and its limits always agree. */
+const BOX_ROUTE = /^\/box-callbacks(?:\/|$)/i;
+
+function byRoute(box: RequestHandler, api: RequestHandler): RequestHandler {
+  return (req, res, next) => (BOX_ROUTE.test(req.path) ? box : api)(req, res, next);
 }
 
 export function configureApp(app: NestExpressApplication): void {
@@ -44,12 +52,16 @@ export function configureApp(app: NestExpressApplication): void {
   // limit bounds what is held in memory; over-deep or prototype-poisoning JSON gets 400 before any code walks it.
   const gate = IngestGate.fromConfig(config);
   app.use('/box-callbacks', gate.beforeBody());
-  app.use(contentLengthGuard(parseByteLimit(config.get('BODY_LIMIT'))));
+  // Box pushes carry images (BODY_LIMIT); REST requests are small (API_BODY_LIMIT).
+  const [boxLimit, apiLimit] = [config.get('BODY_LIMIT'), config.get('API_BODY_LIMIT')];
+  app.use(byRoute(contentLengthGuard(parseByteLimit(boxLimit)), contentLengthGuard(parseByteLimit(apiLimit))));
   // Boxes do not always send a JSON content type, so every body is read as JSON: body-parser reads the bytes (size
-  // limit, no inflation) and jsonBody() parses them, decoding base64 images without a full-body string.
-  app.useBodyParser('raw', { limit: config.get('BODY_LIMIT'), type: () => true, inflate: false });
+  // limit, no inflation) and jsonBody() parses them, decoding base64 images without a full-body string, once the
+  // bytes are within the JSON limits (keys per object, keys and items per body, key length, depth).
+  const rawBody = (limit: string) => raw({ limit, type: () => true, inflate: false });
+  app.use(byRoute(rawBody(boxLimit), rawBody(apiLimit)));
   app.use('/box-callbacks', gate.afterBody());
-  app.use(jsonBody());
+  app.use(jsonBody(jsonBytesCheck()));
   app.use(jsonShapeGuard());
   setupOpenApi(app);
   // SIGTERM/SIGINT: graceful shutdown (src/health/graceful-shutdown.service.ts), then exit 0.

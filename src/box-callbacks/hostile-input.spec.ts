@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { plainToInstance } from 'class-transformer';
 import { AsyncRecognitionRecordDto } from './dto/async-recognition-record.dto';
-import { checkJsonShape, parseByteLimit } from './hostile-input';
+import { checkJsonBytes, checkJsonShape, JSON_LIMITS, parseByteLimit } from './hostile-input';
 
 describe('checkJsonShape', () => {
   const nested = (levels: number) => JSON.parse('['.repeat(levels) + ']'.repeat(levels));
@@ -47,6 +47,58 @@ describe('checkJsonShape', () => {
     const dto = plainToInstance(AsyncRecognitionRecordDto, JSON.parse('{"__proto__":{"polluted":1},"mq_license_key":"K"}'));
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(dto)).toBe(AsyncRecognitionRecordDto.prototype);
+  });
+});
+
+describe('JSON limits, on the parsed body (checkJsonShape) and on its bytes (checkJsonBytes)', () => {
+  const object = (keys: number, value = '1') => `{${Array.from({ length: keys }, (_, i) => `"k${i}":${value}`).join(',')}}`;
+  const list = (items: number, item = '0') => `[${Array(items).fill(item).join(',')}]`;
+  const record = (extra: string) => `{"mq_license_key":"K","timestamp":1,"media_device_info":{"media_device_id":"m"},${extra}}`;
+  const both = (json: string) => {
+    const fromBytes = checkJsonBytes(Buffer.from(json));
+    expect(checkJsonShape(JSON.parse(json))).toEqual(fromBytes);
+    return fromBytes;
+  };
+
+  it('defaults are well above what boxes send', () => {
+    expect(JSON_LIMITS).toEqual({ maxDepth: 32, maxObjectKeys: 1000, maxValues: 200_000, maxKeyBytes: 256 });
+  });
+
+  it.each([
+    ['1,000 keys in one object', object(1000)],
+    ['200,000 keys and items in all', `[${Array(199).fill(object(999)).join(',')},${list(800)}]`],
+    ['a 256-byte key, multi-byte characters counted as bytes', `{"${'中'.repeat(85)}a":1}`],
+    ['an escaped key that is short once decoded', `{"${'\\u0041'.repeat(50)}":1}`],
+    ['strings holding JSON punctuation', `{"a":"{[,:\\\"]}","b":["]]]","{{{"]}`],
+    ['an older-firmware feature list in each of 100 records', `[${Array(100).fill(record(`"feature":${list(512, '0.1')}`)).join(',')}]`],
+  ])('accept %s', (_name, json) => {
+    expect(both(json)).toBeNull();
+  });
+
+  it.each([
+    ['1,001 keys at the top', object(1001), 'body', /body has more than 1000 keys/],
+    ['1,001 keys deep inside', `[1,{"a":[0,${object(1001)}]}]`, '[1].a[1]', /\[1\]\.a\[1\] has more than 1000 keys/],
+    ['200,001 keys and items', `[${Array(200).fill(object(1000)).join(',')},0]`, 'body', /more than 200000 keys and array items/],
+    ['a million-item array in an unknown field', record(`"x":${list(1_000_000)}`), 'body', /more than 200000/],
+    ['a 257-byte key', `{"a":[{"${'é'.repeat(128)}b":1}]}`, `a[0].${'é'.repeat(64)}…`, /key is longer than 256 bytes/],
+  ])('refuse %s, naming where', (_name, json, field, message) => {
+    expect(both(json)).toEqual({ field, message: expect.stringMatching(message) });
+  });
+
+  it('the byte check stops at the first excess (the path names the first over-full object)', () => {
+    const json = `{"a":${object(1001)},"b":${object(100_000)}}`;
+    expect(checkJsonBytes(Buffer.from(json))).toEqual({ field: 'a', message: expect.stringMatching(/a has more than 1000 keys/) });
+  });
+
+  it('the byte check counts duplicate keys as sent (JSON.parse keeps one)', () => {
+    const json = `{${Array(1001).fill('"same":1').join(',')}}`;
+    expect(checkJsonBytes(Buffer.from(json))).toMatchObject({ field: 'body' });
+    expect(checkJsonShape(JSON.parse(json))).toBeNull();
+  });
+
+  it('the byte check leaves malformed JSON to the parser', () => {
+    expect(checkJsonBytes(Buffer.from('{"a":"unterminated'))).toBeNull();
+    expect(checkJsonBytes(Buffer.from(']]]}}}{"a":1'))).toBeNull();
   });
 });
 

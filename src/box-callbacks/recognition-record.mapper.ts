@@ -9,7 +9,8 @@ import {
 import type { ReceivedRecord } from './box-callback-body.pipe';
 import { FEATURE_DIMENSIONS } from './legacy-format';
 import { parseEpochMillis } from './dto/async-recognition-record.dto';
-import { NUL_SYMBOL, storableText } from '../common/storable-text';
+import { NUL_SYMBOL, storableText, UNSTORABLE_DEFECT as UNSTORABLE, UNSTORABLE_WHAT } from '../common/storable-text';
+import { UnknownFields } from './unknown-fields';
 
 export { FEATURE_DIMENSIONS };
 export const KNOWN_USER_TYPES = new Set(['employee', 'visitor', 'blacklist', 'stranger', 'vip', 'car']);
@@ -31,9 +32,6 @@ const DEVICE_FIELDS = new Set(['media_device_id', 'media_device_type', 'media_de
 const ATTR_FIELDS = new Set(['point', 'box', 'mask', 'gender', 'hat', 'age', 'glasses', 'expression', 'feature_base64_str', 'feature_binary']);
 const ATTRIBUTE_NAMES = ['mask', 'gender', 'hat', 'age', 'glasses', 'expression'] as const;
 
-/** Unknown fields are kept, but a long string there is most likely an image or a feature: not stored. */
-const EXTRA_STRING_LIMIT = 1024;
-
 /** Box times before this are a wrong clock (the platform did not exist): 2000-01-01T00:00:00Z. */
 export const EARLIEST_EVENT_TIME = Date.UTC(2000, 0, 1);
 /** Box times more than this ahead of the receive time are a wrong clock too. */
@@ -45,8 +43,6 @@ export interface MapperOptions {
   receivedAt: number;
 }
 
-const UNSTORABLE = 'unstorable_characters';
-const UNSTORABLE_WHAT = 'NUL characters or unpaired UTF-16 surrogates, which no database stores as text';
 
 /**
  * Collects lesser defects while mapping; the record is stored with them. Fields are named as the box
@@ -191,38 +187,6 @@ export function decodeFeature(value: unknown, field: string, defects: Defects): 
   return bytes;
 }
 
-function keepExtras(source: Record<string, unknown>, known: Set<string>, prefix: string, defects: Defects): Record<string, unknown> | null {
-  let out: Record<string, unknown> | null = null;
-  for (const key of Object.keys(source)) {
-    if (known.has(key)) continue;
-    out ??= {};
-    const seen = { dirty: false };
-    const name = scrubKey(key, seen);
-    out[name] = scrubLargeStrings(source[key], 0, seen);
-    if (seen.dirty) defects.add(`${prefix}${name}`, UNSTORABLE, `${prefix}${name} (an unknown field) contained ${UNSTORABLE_WHAT}: NUL removed (U+2400 in keys), surrogates replaced by U+FFFD`);
-  }
-  return out;
-}
-
-function scrubText(s: string, seen: { dirty: boolean }, nul = ''): string {
-  const clean = storableText(s, nul);
-  if (clean !== s) seen.dirty = true;
-  return clean;
-}
-
-/** In keys NUL becomes U+2400: removing it could merge two keys, or turn "__pro\u0000to__" into "__proto__". */
-const scrubKey = (k: string, seen: { dirty: boolean }) => scrubText(k, seen, NUL_SYMBOL);
-
-/** Keys and strings made storable too: the JSON is stored as text today, but jsonb would refuse them. */
-function scrubLargeStrings(value: unknown, depth: number, seen: { dirty: boolean }): unknown {
-  if (typeof value === 'string') return value.length > EXTRA_STRING_LIMIT ? `[omitted: ${value.length} characters]` : scrubText(value, seen);
-  if (depth > 32 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => scrubLargeStrings(v, depth + 1, seen));
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[scrubKey(k, seen)] = scrubLargeStrings(v, depth + 1, seen);
-  return out;
-}
-
 /** Maps a validated wire record into the domain command, listing every lesser defect. */
 export function toIngestCommand(received: ReceivedRecord, sourceAddress: string | null, opts: MapperOptions): IngestRecognitionCommand {
   const { dto, wireName } = received;
@@ -278,11 +242,13 @@ export function toIngestCommand(received: ReceivedRecord, sourceAddress: string 
     feature = decodeFeature(attr[featureField], `recognize_face_attr.${featureField}`, defects);
   }
 
-  let extra: Record<string, unknown> | null = keepExtras(raw, TOP_LEVEL_FIELDS, '', defects);
-  const deviceExtra = keepExtras(device, DEVICE_FIELDS, 'media_device_info.', defects);
-  const attrExtra = attr ? keepExtras(attr, ATTR_FIELDS, 'recognize_face_attr.', defects) : null;
+  const unknown = new UnknownFields();
+  let extra: Record<string, unknown> | null = unknown.keep(raw, TOP_LEVEL_FIELDS, '');
+  const deviceExtra = unknown.keep(device, DEVICE_FIELDS, 'media_device_info');
+  const attrExtra = attr ? unknown.keep(attr, ATTR_FIELDS, 'recognize_face_attr') : null;
   if (deviceExtra) extra = { ...extra, media_device_info: deviceExtra };
   if (attrExtra) extra = { ...extra, recognize_face_attr: attrExtra };
+  unknown.reportTo(defects);
 
   const boxTimestamp = parseEpochMillis(dto.timestamp)!;
   const occurredAt = eventTime(boxTimestamp, opts.receivedAt, defects);

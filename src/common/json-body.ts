@@ -32,12 +32,25 @@ function plainAscii(buf: Buffer, from: number, to: number): boolean {
 }
 
 /** The first byte from `at` on that is not JSON whitespace, or -1. */
-function nextNonWhitespace(buf: Buffer, at: number): number {
+export function nextNonWhitespace(buf: Buffer, at: number): number {
   for (let i = at; i < buf.length; i++) {
     const b = buf[i];
     if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return b;
   }
   return -1;
+}
+
+/** The quote that ends the JSON string opened at `open`, or -1 if it is unterminated. */
+export function closingQuote(buf: Buffer, open: number): number {
+  let close = open + 1;
+  for (;;) {
+    close = buf.indexOf(QUOTE, close);
+    if (close === -1) return -1;
+    let backslashes = 0;
+    for (let k = close - 1; k > open && buf[k] === BACKSLASH; k--) backslashes++;
+    if (backslashes % 2 === 0) return close;
+    close++;
+  }
 }
 
 /** Content ranges [start, end) of long plain-ASCII string values, found by pairing quotes as JSON does. */
@@ -47,15 +60,8 @@ function longPlainStrings(buf: Buffer): [number, number][] {
   for (;;) {
     const open = buf.indexOf(QUOTE, pos);
     if (open === -1) return found;
-    let close = open + 1;
-    for (;;) {
-      close = buf.indexOf(QUOTE, close);
-      if (close === -1) return found; // unterminated: JSON.parse will say so
-      let backslashes = 0;
-      for (let k = close - 1; k > open && buf[k] === BACKSLASH; k--) backslashes++;
-      if (backslashes % 2 === 0) break;
-      close++;
-    }
+    const close = closingQuote(buf, open);
+    if (close === -1) return found; // unterminated: JSON.parse will say so
     // A string followed by a colon is an object key, and stays.
     if (close - open - 1 >= LIFT_MIN_BYTES && plainAscii(buf, open + 1, close) && nextNonWhitespace(buf, close + 1) !== 0x3a) {
       found.push([open + 1, close]);
@@ -123,9 +129,10 @@ const UTF8_CHARSET = /^utf-?8$/i;
 /**
  * Express middleware after body-parser's raw parser (which enforces the size limit and refuses compressed bodies):
  * turns the body bytes into JSON the way body-parser's JSON parser does (empty body → {}, only an object or an
- * array at the top, UTF-8), with errors of the same types, so the error filter answers them alike.
+ * array at the top, UTF-8), with errors of the same types, so the error filter answers them alike. `check` sees the
+ * bytes first and may refuse them (limits on what the body holds) before JSON.parse does any work.
  */
-export function jsonBody(): RequestHandler {
+export function jsonBody(check?: (body: Buffer) => Error | null): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction) => {
     if (!Buffer.isBuffer(req.body)) return next();
     const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1];
@@ -139,6 +146,8 @@ export function jsonBody(): RequestHandler {
     }
     const first = nextNonWhitespace(buf, 0);
     if (first !== 0x7b && first !== 0x5b) return next(new JsonBodyError('entity.parse.failed', 400, 'body is not a JSON object or array'));
+    const refused = check?.(buf);
+    if (refused) return next(refused);
     try {
       req.body = parseJsonBody(buf);
     } catch {

@@ -22,3 +22,7 @@ export function storableText(s: string, nul = ''): string {
   if (!UNSTORABLE.test(s)) return s;
   return s.replace(UNSTORABLE_ALL, (c) => (c === '\u0000' ? nul : REPLACEMENT_CHARACTER));
 }
+
+/** Defect code and wording for text cleaned by storableText. */
+export const UNSTORABLE_DEFECT = 'unstorable_characters';
+export const UNSTORABLE_WHAT = 'NUL characters or unpaired UTF-16 surrogates, which no database stores as text';

@@ -123,9 +123,13 @@ export class Environment {
   @IsString()
   IMAGE_DIR?: string;
 
-  /** Largest request body accepted, e.g. 32mb. */
+  /** Largest box push body accepted (/box-callbacks/…), e.g. 32mb. */
   @Matches(/^\d+(b|kb|mb|gb)?$/i, { message: 'BODY_LIMIT must look like 32mb' })
   BODY_LIMIT = '32mb';
+
+  /** Largest REST request body accepted (every route but /box-callbacks/…). */
+  @Matches(/^\d+(b|kb|mb|gb)?$/i, { message: 'API_BODY_LIMIT must look like 1mb' })
+  API_BODY_LIMIT = '1mb';
 
   /** Largest decoded image accepted; a larger one is recorded as a defect, not stored. */
   @Transform(toInt)
