@@ -1,10 +1,11 @@
 import { BadRequestException, Controller, Get, Query, Req, Res, UsePipes } from '@nestjs/common';
-import { ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { ApiKeyProtected } from '../../auth/auth.decorators';
 import { apiValidationPipe } from '../../common/api-validation.pipe';
 import { ErrorResponseDto } from '../../common/error-response.dto';
 import { AppConfig } from '../../config/app-config.service';
+import { SSE_FORMAT } from '../event-envelope.openapi';
 import type { FeedEvent } from '../event-feed.service';
 import { EventStreamQueryDto } from './dto/event-stream-query.dto';
 import { EventStreamService, StreamHandle } from './event-stream.service';
@@ -28,14 +29,16 @@ export class EventStreamController {
 
   @Get('stream')
   @ApiOperation({
-    summary:
-      'Server-sent events: domain events as they are committed (SSE event name = event type, id = event id). ' +
-      'Reconnect with Last-Event-ID to receive exactly what was missed while the outbox keeps it.',
+    operationId: 'streamEvents',
+    summary: 'Server-sent events: domain events as they are committed; resumable with Last-Event-ID.',
+    description: SSE_FORMAT,
   })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id.' })
-  @ApiProduces('text/event-stream')
-  @ApiResponse({ status: 200, description: 'text/event-stream; heartbeat comments keep proxies open.' })
-  @ApiResponse({ status: 400, type: ErrorResponseDto })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id.', schema: { type: 'string', pattern: '^\\d{1,15}$' } })
+  @ApiOkResponse({
+    description: 'An endless text/event-stream of EventEnvelope frames.',
+    content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 42\nevent: recognition.recorded\ndata: {"id":"42","type":"recognition.recorded",…}\n\n' } } },
+  })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'A filter or Last-Event-ID is invalid; field names it.' })
   async stream(@Query() query: EventStreamQueryDto, @Req() req: Request, @Res() res: Response): Promise<void> {
     const lastEventId = parseLastEventId(req.headers['last-event-id'], query.last_event_id);
     res.writeHead(200, {

@@ -131,7 +131,7 @@ export class ListDeliveriesQueryDto {
   @IsIn(['pending', 'succeeded', 'failed'])
   status?: 'pending' | 'succeeded' | 'failed';
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @ApiPropertyOptional({ type: 'integer', default: 50, minimum: 1, maximum: 500 })
   @IsOptional()
   @ToNumber()
   @Type(() => Number)
@@ -140,7 +140,7 @@ export class ListDeliveriesQueryDto {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page.', maxLength: 200 })
   @IsOptional()
   @IsString()
   @MaxLength(200)
