@@ -20,6 +20,8 @@ interface Case {
   body?: string;
   /** The exact status the server must answer, when the case is meant to provoke one. */
   expect?: number;
+  /** Statuses the case must not get even though they are declared. */
+  refuse?: number[];
 }
 
 /** A value the parameter's schema refuses, or undefined when the schema accepts every string. */
@@ -117,6 +119,11 @@ describeDb('OpenAPI document conformance', () => {
       if (method === 'get' || method === 'delete') {
         cases.push({ ...base, what: 'unknown query parameter', query: { notAParameter: '1' }, expect: params.some((p) => p.in === 'query') ? 400 : undefined });
       }
+      // What Swagger UI's "Try it out" sends as pre-filled must be accepted (the token route's sample token is not).
+      if (op.operationId !== 'streamEvents') {
+        const prefilled = prefilledRequest(doc, path, op);
+        cases.push({ method, ...prefilled, what: 'Swagger UI pre-filled values', expect: op.operationId === 'receiveRecordsWithToken' ? 401 : undefined, refuse: [400] });
+      }
       // A good request to the event stream opens an endless stream: only its refusals are walked.
       if (op.operationId !== 'streamEvents' && method === 'get') cases.push({ ...base, what: 'good request' });
       if (op.requestBody) {
@@ -144,6 +151,7 @@ describeDb('OpenAPI document conformance', () => {
       const label = `${c.method.toUpperCase()} ${c.path} (${c.what}) → ${res.status} ${res.headers['content-type'] ?? ''}`;
       const response = findOp(doc, c.method, c.path)?.responses[String(res.status)];
       if (c.expect !== undefined && res.status !== c.expect) problems.push(`${label}: expected ${c.expect}`);
+      if (c.refuse?.includes(res.status)) problems.push(`${label}: ${JSON.stringify(res.body)}`);
       if (res.status >= 500) problems.push(`${label}: server error ${JSON.stringify(res.body)}`);
       if (!response) {
         problems.push(`${label}: status not declared`);
@@ -171,4 +179,47 @@ function findOp(doc: OpenAPIObject, method: string, concretePath: string): Op | 
     .filter((p) => (doc.paths[p] as Json)[method])
     .sort((a, b) => (a.match(/\{/g)?.length ?? 0) - (b.match(/\{/g)?.length ?? 0));
   return candidates.length ? ((doc.paths[candidates[0]] as Json)[method] as Op) : undefined;
+}
+
+/** The request Swagger UI pre-fills for an operation: parameter examples, defaults or first enum values, and the body example. */
+function prefilledRequest(doc: OpenAPIObject, path: string, op: Op): { path: string; query: Record<string, string>; body?: string } {
+  const query: Record<string, string> = {};
+  let concrete = path;
+  for (const p of op.parameters ?? []) {
+    const value = (p as Json).example ?? p.schema?.example ?? p.schema?.default ?? p.schema?.enum?.[0];
+    if (value === undefined) {
+      if (p.required) throw new Error(`${op.operationId}: required parameter ${p.name} has nothing to pre-fill`);
+      continue;
+    }
+    if (p.in === 'path') concrete = concrete.replace(`{${p.name}}`, encodeURIComponent(String(value)));
+    if (p.in === 'query') query[p.name] = String(value);
+  }
+  const media = (op.requestBody?.content as Record<string, { example?: unknown; examples?: Record<string, { value: unknown }>; schema?: Schema }> | undefined)?.['application/json'];
+  if (!media) return { path: concrete, query };
+  const example = media.example ?? Object.values(media.examples ?? {})[0]?.value ?? sample(doc, media.schema);
+  return { path: concrete, query, body: JSON.stringify(example) };
+}
+
+/** Swagger UI's sample of a schema: examples first, then defaults, enums and placeholder values by type. */
+function sample(doc: OpenAPIObject, schema: Schema | undefined): unknown {
+  if (!schema) return undefined;
+  if (typeof schema.$ref === 'string') return sample(doc, (doc.components?.schemas as Record<string, Schema>)[schema.$ref.split('/').pop()!]);
+  if (schema.example !== undefined) return schema.example;
+  if (schema.default !== undefined) return schema.default;
+  if (schema.enum) return schema.enum[0];
+  if (Array.isArray(schema.oneOf)) return sample(doc, schema.oneOf[0] as Schema);
+  if (Array.isArray(schema.allOf)) return Object.assign({}, ...(schema.allOf as Schema[]).map((s) => sample(doc, s)));
+  switch (schema.type) {
+    case 'array':
+      return [sample(doc, schema.items)];
+    case 'string':
+      return schema.format === 'uuid' ? '3fa85f64-5717-4562-b3fc-2c963f66afa6' : schema.format === 'uri' ? 'https://example.com/' : 'string';
+    case 'integer':
+    case 'number':
+      return 0;
+    case 'boolean':
+      return true;
+    default:
+      return Object.fromEntries(Object.entries((schema.properties as Record<string, Schema>) ?? {}).map(([k, v]) => [k, sample(doc, v)]));
+  }
 }

@@ -6,6 +6,7 @@ import {
   ApiForbiddenResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
   ApiPayloadTooLargeResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
@@ -64,6 +65,7 @@ export class BoxCallbacksController {
   @Post(':token/recognition-records')
   @HttpCode(200)
   @BoxPushDocs('receiveRecordsWithToken', 'Receive recognition records from a box that has a callback secret (token in the URL)')
+  @ApiParam({ name: 'token', description: 'The box\'s callback secret (npm run box-access); a wrong one gets 401.', example: 'callback-secret' })
   receiveWithToken(
     @Param('token') token: string,
     @Body(BoxCallbackBodyPipe) records: ReceivedRecord[],

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UsePipes } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../../audit/audit.service';
 import { ApiKeyProtected, Principal, RequireRole } from '../../auth/auth.decorators';
 import type { ApiPrincipal } from '../../auth/roles';
@@ -34,6 +34,11 @@ export class WebhooksController {
     operationId: 'createWebhookSubscription',
     summary: 'Subscribe a URL to domain events (admin). The signing secret is returned only here.',
     description: WEBHOOK_FORMAT,
+  })
+  @ApiBody({
+    type: CreateWebhookSubscriptionDto,
+    // Pre-filled in Swagger UI: without a secret, one is generated (a sample secret would be shared by everyone).
+    examples: { alerts: { summary: 'Blacklist and VIP alerts', value: { url: 'https://siem.example.com/hooks/recognition-hub', eventTypes: ['alert.blacklist-seen', 'alert.vip-seen'] } } },
   })
   @ApiCreatedResponse({ type: CreatedWebhookSubscriptionDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
