@@ -186,7 +186,7 @@ function prefilledRequest(doc: OpenAPIObject, path: string, op: Op): { path: str
   const query: Record<string, string> = {};
   let concrete = path;
   for (const p of op.parameters ?? []) {
-    const value = (p as Json).example ?? p.schema?.example ?? p.schema?.default ?? p.schema?.enum?.[0];
+    const value = (p as Json).example ?? p.schema?.example ?? p.schema?.default;
     if (value === undefined) {
       if (p.required) throw new Error(`${op.operationId}: required parameter ${p.name} has nothing to pre-fill`);
       continue;

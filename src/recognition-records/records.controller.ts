@@ -77,7 +77,7 @@ export class RecordsController {
   @Get(':id/images/:role')
   @RequireRole('biometric-reader')
   @ApiOperation({ operationId: 'getRecordImage', summary: 'One image of a record as its bytes (biometric-reader; audited). ETag is the sha256; 304 on If-None-Match.' })
-  @ApiParam({ name: 'role', enum: IMAGE_ROLES, example: 'face' })
+  @ApiParam({ name: 'role', schema: { type: 'string', enum: [...IMAGE_ROLES], example: 'face' } })
   @ApiOkResponse(IMAGE_RESPONSE)
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched).' })
   @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such record, the record has no image in this role, or the image was released.' })
