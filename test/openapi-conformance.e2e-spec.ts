@@ -1,4 +1,6 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
+import Ajv, { ValidateFunction } from 'ajv';
+import addFormats from 'ajv-formats';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
@@ -134,6 +136,17 @@ describeDb('OpenAPI document conformance', () => {
       }
     }
 
+    // Bodies are checked against the declared schema (OpenAPI 3.0 schemas: nullable, $refs into components).
+    const ajv = new Ajv({ strict: false });
+    addFormats(ajv);
+    ajv.addFormat('int64', true).addFormat('binary', true);
+    ajv.addSchema(nullableToJsonSchema({ components: doc.components }) as Json, 'doc');
+    const validators = new Map<string, ValidateFunction>();
+    const bodyValidator = (schema: Json): ValidateFunction => {
+      const key = JSON.stringify(schema);
+      if (!validators.has(key)) validators.set(key, ajv.compile(nullableToJsonSchema(JSON.parse(key.replace(/"#\/components\//g, '"doc#/components/'))) as Json));
+      return validators.get(key)!;
+    };
     const problems: string[] = [];
     for (const c of cases) {
       let req = t.http()[c.method as 'get'](c.path);
@@ -162,6 +175,11 @@ describeDb('OpenAPI document conformance', () => {
       const hasBody = Number(res.headers['content-length'] ?? (res.text ? res.text.length : 0)) > 0 || (res.body && Object.keys(res.body).length > 0);
       if (declaredTypes.length === 0 && hasBody) problems.push(`${label}: body ${type} but none declared`);
       if (declaredTypes.length > 0 && !declaredTypes.includes(type)) problems.push(`${label}: content type not in [${declaredTypes.join(', ')}]`);
+      const schema = (response.content?.[type] as { schema?: Json } | undefined)?.schema;
+      if (type === 'application/json' && schema) {
+        const validate = bodyValidator(schema);
+        if (!validate(res.body)) problems.push(`${label}: body does not match the schema: ${ajv.errorsText(validate.errors)}`);
+      }
     }
     expect(problems).toEqual([]);
     expect(cases.length).toBeGreaterThan(150);
@@ -222,4 +240,13 @@ function sample(doc: OpenAPIObject, schema: Schema | undefined): unknown {
     default:
       return Object.fromEntries(Object.entries((schema.properties as Record<string, Schema>) ?? {}).map(([k, v]) => [k, sample(doc, v)]));
   }
+}
+
+/** OpenAPI 3.0 `nullable: true` (which also covers an allOf/$ref beside it) as JSON Schema: null or the schema. */
+function nullableToJsonSchema(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(nullableToJsonSchema);
+  if (!value || typeof value !== 'object') return value;
+  const { nullable, ...rest } = value as Json;
+  const converted = Object.fromEntries(Object.entries(rest).map(([k, v]) => [k, k === 'example' ? v : nullableToJsonSchema(v)]));
+  return nullable === true ? { anyOf: [{ type: 'null' }, converted] } : converted;
 }
