@@ -137,7 +137,7 @@ export const BOX_WIRE_SCHEMAS: Record<string, SchemaObject> = { BoxRecordV2: BOX
 const record = { oneOf: [{ $ref: '#/components/schemas/BoxRecordV2' }, { $ref: '#/components/schemas/BoxRecordLegacy' }] };
 
 export const BOX_PUSH_BODY_SCHEMA: SchemaObject = {
-  description: 'One record, or a JSON array of up to 100 (each validated and stored on its own terms).',
+  description: 'One record, or a JSON array of up to 100. A push is stored only when every record in it can be; otherwise 400 names the first bad field as `[i].field`.',
   oneOf: [...record.oneOf, { type: 'array', minItems: 1, maxItems: 100, items: record }],
   example: BOX_PUSH_EXAMPLE,
 };

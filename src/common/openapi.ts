@@ -1,4 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { API_KEY_SECURITY, BEARER_SECURITY } from '../auth/auth.decorators';
 import { BOX_WIRE_SCHEMAS } from '../box-callbacks/wire-format.openapi';
@@ -52,6 +53,11 @@ export function makeExact(document: OpenAPIObject): OpenAPIObject {
       if (code === 204 || code === 304) delete response.content;
       else if (code >= 400 && content && !content['application/json']) {
         response.content = { 'application/json': Object.values(content)[0] ?? { schema: errorRef } };
+      }
+      // The error DTO's own example is a 400; show each status its own.
+      const json = (response.content as Record<string, Json> | undefined)?.['application/json'];
+      if (code >= 400 && json && (json.schema as Json | undefined)?.$ref === errorRef.$ref && json.example === undefined) {
+        json.example = { statusCode: code, error: STATUS_CODES[code] ?? 'Error', message: String(response.description ?? '') };
       }
     }
     for (const p of op.parameters ?? []) {
