@@ -17,7 +17,7 @@ const base = {
   rootDir: __dirname,
   testEnvironment: 'node',
   transform: { '^.+\\.(t|j|mj)s$': swc },
-  transformIgnorePatterns: ['/node_modules/(?!(@nestjs)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(@nestjs|@apidevtools)/)'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
 };
 

@@ -42,7 +42,12 @@ export function configureApp(app: NestExpressApplication): void {
   // Standard security headers for the REST API and /docs (Swagger UI loads only same-origin scripts). Boxes read
   // nothing but the status code, so their route skips the dozen browser-only headers.
   const securityHeaders = helmet();
-  app.use((req: Request, res: Response, next: NextFunction) => (req.path.startsWith('/box-callbacks/') ? next() : securityHeaders(req, res, next)));
+  // Swagger UI previews binary answers (images) through blob: URLs: only the /docs page allows them.
+  const docsHeaders = helmet({ contentSecurityPolicy: { directives: { imgSrc: ["'self'", 'data:', 'blob:'] } } });
+  app.use((req: Request, res: Response, next: NextFunction) => {
+    if (req.path.startsWith('/box-callbacks/')) return next();
+    return (req.path === '/docs' || req.path.startsWith('/docs/') ? docsHeaders : securityHeaders)(req, res, next);
+  });
   // First, so refusals by any later layer (gate, size checks, parser, guards) are counted and timed.
   app.use('/box-callbacks', app.get(MetricsService).boxEdgeMiddleware());
   app.use(app.get(MetricsService).httpMiddleware());

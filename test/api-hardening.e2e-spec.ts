@@ -36,5 +36,9 @@ describeDb('REST API rate limit and security headers', () => {
     expect(res.headers['content-security-policy']).toContain("script-src 'self'");
     const inlineScripts = [...res.text.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].filter((m) => m[1].trim());
     expect(inlineScripts).toEqual([]);
+    // Swagger UI previews images through blob: URLs; only the /docs page allows them.
+    expect(res.headers['content-security-policy']).toMatch(/img-src 'self' data: blob:/);
+    const api = await t.http().get('/health/live');
+    expect(api.headers['content-security-policy']).toMatch(/img-src 'self' data:;/);
   });
 });

@@ -147,7 +147,9 @@ describeDb('REST API: identities and devices', () => {
     const withCreds = boxRecord({ box: 'BOX-C', device: 'cam-x', timestamp: T + 9000 });
     (withCreds.media_device_info as Json).media_device_url = 'rtsp://admin:s3cret@10.0.0.9:554/stream';
     await push(t, withCreds);
-    const boxes = (await get('/boxes').expect(200)).body as Json[];
+    const page = (await get('/boxes').expect(200)).body as { items: Json[]; nextCursor: string | null };
+    expect(page.nextCursor).toBeNull();
+    const boxes = page.items;
     expect(boxes.map((b) => [b.licenseKey, b.recordCount, b.mediaDeviceCount, b.enabled])).toEqual([
       ['BOX-A', 3, 2, true],
       ['BOX-B', 5, 1, true],
@@ -166,8 +168,24 @@ describeDb('REST API: identities and devices', () => {
     await get('/boxes/00000000-0000-4000-8000-000000000000').expect(404);
   });
 
+  it('pages boxes with limit and cursor like the other lists', async () => {
+    const all = ((await get('/boxes?limit=500').expect(200)).body.items as Json[]).map((b) => b.id);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const seen: unknown[] = [];
+    let cursor: string | null = null;
+    do {
+      const body: { items: Json[]; nextCursor: string | null } = (await get(`/boxes?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).expect(200)).body;
+      expect(body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...body.items.map((b) => b.id));
+      cursor = body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(all);
+    expect((await get('/boxes?limit=0').expect(400)).body.field).toBe('limit');
+    expect((await get('/boxes?cursor=nonsense').expect(400)).body.field).toBe('cursor');
+  });
+
   it('renames and disables a box (admin); a disabled box\'s pushes are refused with 403', async () => {
-    const box = ((await get('/boxes').expect(200)).body as Json[]).find((b) => b.licenseKey === 'BOX-C')!;
+    const box = ((await get('/boxes').expect(200)).body.items as Json[]).find((b) => b.licenseKey === 'BOX-C')!;
     const renamed = await t.http().patch(`/boxes/${box.id}`).set('x-api-key', admin.key).send({ name: 'North gate', enabled: false }).expect(200);
     expect(renamed.body).toMatchObject({ name: 'North gate', enabled: false });
 

@@ -250,4 +250,19 @@ describeDb('REST API: records', () => {
     const rows = Buffer.concat(chunks).toString('utf8').trimEnd().split('\r\n').slice(1);
     expect(rows.map((r) => r.split(',')[0])).toEqual([T + 4000, T + 3000, T + 2000, T + 1000].map((x) => byTime.get(x)!.id));
   });
+
+  // Last: it adds a box and a record the earlier tests do not expect.
+  it('rounds normalised scores to 6 decimals in JSON, CSV and the minScore filter (70.7 → 0.707)', async () => {
+    await push(t, boxRecord({ box: 'BOX-SCORE', identity: 'p-score', score: 70.7, timestamp: T + 900_000 }));
+    const [r] = (await get(`/records?identityExternalId=p-score`).expect(200)).body.items as Json[];
+    expect(r).toMatchObject({ score: 0.707, scoreRaw: 70.7 });
+    expect(JSON.stringify(r)).toContain('"score":0.707,');
+    const csv = (await get(`/records/export.csv?identityExternalId=p-score`).expect(200)).text as string;
+    const [header, row] = csv.trimEnd().split('\r\n').map((l) => l.split(','));
+    expect(row[header.indexOf('score')]).toBe('0.707');
+    // 50.16 / 100 is 0.5015999999999999: stored unrounded, minScore=0.5016 would miss it.
+    await push(t, boxRecord({ box: 'BOX-SCORE', identity: 'p-score-2', score: 50.16, timestamp: T + 900_001 }));
+    const [r2] = (await get(`/records?identityExternalId=p-score-2&minScore=0.5016`).expect(200)).body.items as Json[];
+    expect(r2).toMatchObject({ score: 0.5016, scoreRaw: 50.16 });
+  });
 });

@@ -14,7 +14,7 @@ export class AuditController {
 
   @Get()
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Audit trail, newest first (admin).' })
+  @ApiOperation({ operationId: 'listAuditEntries', summary: 'Audit trail, newest first (admin).' })
   @ApiOkResponse({ type: AuditPageDto })
   async list(@Query() q: AuditQueryDto): Promise<AuditPageDto> {
     const page = await this.audit.list(q);

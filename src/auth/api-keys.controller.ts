@@ -21,7 +21,7 @@ export class ApiKeysController {
 
   @Post()
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Create an API key (admin). The key is returned once.' })
+  @ApiOperation({ operationId: 'createApiKey', summary: 'Create an API key (admin). The key is returned once.' })
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   async create(@Body() body: CreateApiKeyDto, @Principal() principal: ApiPrincipal): Promise<CreatedApiKeyDto> {
     const { key, record } = await this.keys.create(body.name, body.role, principal.actor);
@@ -31,7 +31,7 @@ export class ApiKeysController {
 
   @Get()
   @RequireRole('admin')
-  @ApiOperation({ summary: 'List API keys (admin). Keys themselves are never shown again.' })
+  @ApiOperation({ operationId: 'listApiKeys', summary: 'List API keys (admin). Keys themselves are never shown again.' })
   @ApiOkResponse({ type: [ApiKeyDto] })
   async list(): Promise<ApiKeyDto[]> {
     return (await this.keys.list()).map(ApiKeyDto.from);
@@ -39,7 +39,7 @@ export class ApiKeysController {
 
   @Delete(':id')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Revoke an API key (admin); it is refused from then on.' })
+  @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key (admin); it is refused from then on.' })
   @ApiOkResponse({ type: ApiKeyDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async revoke(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<ApiKeyDto> {

@@ -1,11 +1,13 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata, UseGuards } from '@nestjs/common';
-import { ApiForbiddenResponse, ApiSecurity, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ApiKeyGuard, AuthenticatedRequest } from './api-key.guard';
 import { ConsumerThrottlerGuard } from './consumer-throttler.guard';
 import { ApiPrincipal, ApiRole, REQUIRED_ROLE } from './roles';
 import { ErrorResponseDto } from '../common/error-response.dto';
 
 export const API_KEY_SECURITY = 'api-key';
+/** The same key as Authorization: Bearer <key>; either scheme satisfies an endpoint. */
+export const BEARER_SECURITY = 'bearer';
 
 /**
  * Protects a controller with API keys (and the per-key rate limit); endpoints need `reader` unless they say
@@ -16,6 +18,7 @@ export function ApiKeyProtected(): ClassDecorator & MethodDecorator {
     UseGuards(ConsumerThrottlerGuard, ApiKeyGuard),
     ApiTooManyRequestsResponse({ description: 'Rate limit (API_RATE_LIMIT_PER_MINUTE) exceeded; see Retry-After.', type: ErrorResponseDto }),
     ApiSecurity(API_KEY_SECURITY),
+    ApiBearerAuth(BEARER_SECURITY),
     ApiUnauthorizedResponse({ description: 'Missing, unknown or revoked API key.', type: ErrorResponseDto }),
     ApiForbiddenResponse({ description: 'The key\'s role is not allowed here.', type: ErrorResponseDto }),
   );

@@ -1,5 +1,18 @@
-import { Body, Controller, ForbiddenException, HttpCode, Param, Post, Req, UnauthorizedException } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBody, ApiForbiddenResponse, ApiOkResponse, ApiOperation, ApiPayloadTooLargeResponse, ApiServiceUnavailableResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { applyDecorators, Body, Controller, ForbiddenException, HttpCode, Param, Post, Req, UnauthorizedException } from '@nestjs/common';
+import {
+  ApiBadRequestResponse,
+  ApiBody,
+  ApiConsumes,
+  ApiForbiddenResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiPayloadTooLargeResponse,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+  ApiUnsupportedMediaTypeResponse,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import { clientAddress } from '../common/client-address';
 import { ErrorResponseDto } from '../common/error-response.dto';
@@ -7,6 +20,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { BoxAccessDenied, PushContext } from './box-access.service';
 import { BoxCallbackBodyPipe, ReceivedRecord } from './box-callback-body.pipe';
 import { BoxCallbacksService } from './box-callbacks.service';
+import { BOX_PUSH_BODY_SCHEMA, BOX_PUSH_RULES } from './wire-format.openapi';
 
 export const BOX_ACK = { code: 0, message: 'ok' } as const;
 
@@ -15,22 +29,22 @@ export const BOX_ACK = { code: 0, message: 'ok' } as const;
  * Anything else makes it keep the event and retry, in order. A box with a callback secret pushes
  * to /box-callbacks/<token>/recognition-records.
  */
-const PUSH_DOC =
-  'One "async recognition record" (v2.0 or legacy V5 names) or a JSON array of up to 100, as the box sends it. ' +
-  '200 only once stored durably (a resent event is answered 200 and changes nothing). A record that identifies ' +
-  'itself is stored even with lesser defects, which are listed on the record.';
-
-function BoxPushDocs(summary: string): MethodDecorator {
-  return (target, key, descriptor) => {
-    ApiOperation({ summary, description: PUSH_DOC })(target, key, descriptor);
-    ApiBody({ description: 'Recognition record(s) in the box wire format (see DESIGN.md).', schema: { oneOf: [{ type: 'object' }, { type: 'array', maxItems: 100, items: { type: 'object' } }] } })(target, key, descriptor);
-    ApiOkResponse({ description: 'Stored (or already stored).', schema: { example: BOX_ACK } })(target, key, descriptor);
-    ApiBadRequestResponse({ description: 'Not JSON, or a record lacking an identifying field (named in `field`).', type: ErrorResponseDto })(target, key, descriptor);
-    ApiUnauthorizedResponse({ description: 'Unknown box (BOX_AUTH_MODE=registered) or wrong callback token.', type: ErrorResponseDto })(target, key, descriptor);
-    ApiForbiddenResponse({ description: 'Disabled box, or source address outside its allowed networks.', type: ErrorResponseDto })(target, key, descriptor);
-    ApiPayloadTooLargeResponse({ description: 'Body over BODY_LIMIT.', type: ErrorResponseDto })(target, key, descriptor);
-    ApiServiceUnavailableResponse({ description: 'Too many ingests in flight (INGEST_MAX_IN_FLIGHT); retry after Retry-After.', type: ErrorResponseDto })(target, key, descriptor);
-  };
+function BoxPushDocs(operationId: string, summary: string): MethodDecorator {
+  return applyDecorators(
+    ApiOperation({ operationId, summary, description: BOX_PUSH_RULES }),
+    ApiConsumes('application/json'),
+    ApiBody({ description: 'Recognition record(s) in the box wire format.', schema: BOX_PUSH_BODY_SCHEMA }),
+    ApiOkResponse({
+      description: 'Stored (or already stored).',
+      schema: { type: 'object', properties: { code: { type: 'integer', enum: [0] }, message: { type: 'string', enum: ['ok'] } }, example: BOX_ACK },
+    }),
+    ApiBadRequestResponse({ description: 'Not JSON, or a record lacking an identifying field (named in `field`).', type: ErrorResponseDto }),
+    ApiUnauthorizedResponse({ description: 'Unknown box (BOX_AUTH_MODE=registered) or wrong callback token.', type: ErrorResponseDto }),
+    ApiForbiddenResponse({ description: 'Disabled box, or source address outside its allowed networks.', type: ErrorResponseDto }),
+    ApiPayloadTooLargeResponse({ description: 'Body over BODY_LIMIT.', type: ErrorResponseDto }),
+    ApiUnsupportedMediaTypeResponse({ description: 'Compressed body (Content-Encoding) or a charset other than UTF-8.', type: ErrorResponseDto }),
+    ApiServiceUnavailableResponse({ description: 'Too many ingests in flight (INGEST_MAX_IN_FLIGHT); retry after Retry-After.', type: ErrorResponseDto }),
+  );
 }
 
 @ApiTags('box callbacks')
@@ -43,14 +57,15 @@ export class BoxCallbacksController {
 
   @Post('recognition-records')
   @HttpCode(200)
-  @BoxPushDocs('Receive recognition records pushed by a box')
+  @BoxPushDocs('receiveRecords', 'Receive recognition records pushed by a box')
   receive(@Body(BoxCallbackBodyPipe) records: ReceivedRecord[], @Req() req: Request): Promise<typeof BOX_ACK> {
     return this.store(records, req, undefined);
   }
 
   @Post(':token/recognition-records')
   @HttpCode(200)
-  @BoxPushDocs('Receive recognition records from a box that has a callback secret (token in the URL)')
+  @BoxPushDocs('receiveRecordsWithToken', 'Receive recognition records from a box that has a callback secret (token in the URL)')
+  @ApiParam({ name: 'token', description: 'The box\'s callback secret (npm run box-access); a wrong one gets 401.', example: 'callback-secret' })
   receiveWithToken(
     @Param('token') token: string,
     @Body(BoxCallbackBodyPipe) records: ReceivedRecord[],

@@ -1,3 +1,4 @@
+import { roundScore } from '../recognition-records/score';
 import { decodeBase64Strict, decodeImage } from '../images/image-decoding';
 import {
   DecodedImage,
@@ -156,8 +157,8 @@ export function normaliseScore(value: unknown, defects: Defects): { raw: number 
     return { raw: null, normalised: null };
   }
   // Current firmware reports 0-100, older examples 0-1.
-  if (raw >= 0 && raw <= 1) return { raw, normalised: raw };
-  if (raw > 1 && raw <= 100) return { raw, normalised: raw / 100 };
+  if (raw >= 0 && raw <= 1) return { raw, normalised: roundScore(raw) };
+  if (raw > 1 && raw <= 100) return { raw, normalised: roundScore(raw / 100) };
   defects.add('score', 'score_out_of_range', 'score is outside 0-100; kept raw, not normalised');
   return { raw, normalised: null };
 }

@@ -4,7 +4,7 @@ import { ToNumber } from './query-transforms';
 
 /** limit + cursor, shared by every keyset-paginated list. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 500, default: 50 })
   @IsOptional()
   @ToNumber()
   @IsInt()
@@ -12,7 +12,7 @@ export class PageQueryDto {
   @Max(500)
   limit: number = 50;
 
-  @ApiPropertyOptional({ description: 'nextCursor of the previous page.' })
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page.', maxLength: 512 })
   @IsOptional()
   @IsString()
   @MaxLength(512)

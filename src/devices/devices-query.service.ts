@@ -1,7 +1,8 @@
 import { Injectable, NotFoundException } from '@nestjs/common';
+import { decodeCursor, encodeCursor } from '../common/cursor';
 import { rowBool } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
-import { BoxDetailDto, BoxDto, MediaDeviceDto } from './dto/device.dto';
+import { BoxDetailDto, BoxDto, BoxPageDto, MediaDeviceDto } from './dto/device.dto';
 
 type Row = Record<string, unknown>;
 
@@ -60,8 +61,21 @@ export class DevicesQueryService {
             ORDER BY b.first_seen_at ASC, b.id ASC`;
   }
 
-  async listBoxes(): Promise<BoxDto[]> {
-    return ((await this.uow.dataSource.query(this.boxesSql(''))) as Row[]).map(toBox);
+  /** Boxes in the order they first pushed, keyset-paginated like the other lists. */
+  async listBoxes(limit: number, cursor?: string): Promise<BoxPageDto> {
+    const d = this.uow.dialect;
+    let where = '';
+    const params: unknown[] = [];
+    if (cursor) {
+      const after = decodeCursor<{ t: number; id: string }>(cursor, { t: 'number', id: 'string' });
+      params.push(after.t, after.id);
+      where = `WHERE (b.first_seen_at, b.id) > (${d.p(1)}, ${d.p(2)})`;
+    }
+    params.push(limit + 1);
+    const rows: Row[] = await this.uow.dataSource.query(`${this.boxesSql(where)} LIMIT ${d.p(params.length)}`, params);
+    const items = rows.slice(0, limit).map(toBox);
+    const last = items[items.length - 1];
+    return { items, nextCursor: rows.length > limit ? encodeCursor({ t: last.firstSeenAt, id: last.id }) : null };
   }
 
   async getBox(id: string): Promise<BoxDetailDto> {

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Patch, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, Patch, Query, UsePipes } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../audit/audit.service';
 import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
@@ -7,7 +7,7 @@ import { apiValidationPipe } from '../common/api-validation.pipe';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
 import { DevicesQueryService } from './devices-query.service';
-import { BoxDetailDto, BoxDto, UpdateBoxDto } from './dto/device.dto';
+import { BoxDetailDto, BoxListQueryDto, BoxPageDto, UpdateBoxDto } from './dto/device.dto';
 
 @ApiTags('devices')
 @ApiKeyProtected()
@@ -20,14 +20,14 @@ export class DevicesController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Every box that has pushed, with first/last seen and record counts.' })
-  @ApiOkResponse({ type: [BoxDto] })
-  listBoxes(): Promise<BoxDto[]> {
-    return this.devices.listBoxes();
+  @ApiOperation({ operationId: 'listBoxes', summary: 'Boxes that have pushed, in the order they first pushed, with first/last seen and record counts; keyset-paginated.' })
+  @ApiOkResponse({ type: BoxPageDto })
+  listBoxes(@Query() q: BoxListQueryDto): Promise<BoxPageDto> {
+    return this.devices.listBoxes(q.limit, q.cursor);
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One box with its media devices (cameras, terminals) and their record counts.' })
+  @ApiOperation({ operationId: 'getBox', summary: 'One box with its media devices (cameras, terminals) and their record counts.' })
   @ApiOkResponse({ type: BoxDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   getBox(@UuidParam('id') id: string): Promise<BoxDetailDto> {
@@ -36,7 +36,7 @@ export class DevicesController {
 
   @Patch(':id')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Rename, enable or disable a box (admin). A disabled box\'s pushes are refused with 403.' })
+  @ApiOperation({ operationId: 'updateBox', summary: 'Rename, enable or disable a box (admin). A disabled box\'s pushes are refused with 403.' })
   @ApiOkResponse({ type: BoxDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })

@@ -25,7 +25,7 @@ export class HealthController {
 
   @Get('live')
   @HealthCheck()
-  @ApiOperation({ summary: 'The process is up and serving HTTP.' })
+  @ApiOperation({ operationId: 'checkLiveness', summary: 'The process is up and serving HTTP.' })
   live() {
     return this.health.check([]);
   }
@@ -36,7 +36,7 @@ export class HealthController {
    */
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Database reachable, image store writable, outbox relay keeping up, not shutting down.' })
+  @ApiOperation({ operationId: 'checkReadiness', summary: 'Database reachable, image store writable, outbox relay keeping up, not shutting down.' })
   ready() {
     const maxLagMs = this.config.get('HEALTH_OUTBOX_MAX_LAG_MS');
     return this.health.check([

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Query, Req, Res, UsePipes } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuditService } from '../audit/audit.service';
 import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
@@ -8,7 +8,7 @@ import { apiValidationPipe } from '../common/api-validation.pipe';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
 import { ImageStore } from '../images/image-store';
-import { sendStoredImage } from '../recognition-records/image-response';
+import { IMAGE_RESPONSE, sendStoredImage } from '../recognition-records/image-response';
 import {
   FaceFeatureDto,
   IdentityDetailDto,
@@ -33,7 +33,7 @@ export class IdentitiesController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Identities, most recently seen first; search by identity_id or name, filter by user_type.' })
+  @ApiOperation({ operationId: 'listIdentities', summary: 'Identities, most recently seen first; search by identity_id or name, filter by user_type.' })
   @ApiOkResponse({ type: IdentityPageDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
   list(@Query() q: IdentityListQueryDto): Promise<IdentityPageDto> {
@@ -42,7 +42,7 @@ export class IdentitiesController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One identity with its face library (current and history) and latest records.' })
+  @ApiOperation({ operationId: 'getIdentity', summary: 'One identity with its face library (current and history) and latest records.' })
   @ApiOkResponse({ type: IdentityDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   get(@UuidParam('id') id: string): Promise<IdentityDetailDto> {
@@ -51,7 +51,7 @@ export class IdentitiesController {
 
   @Patch(':id')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Change name or user_type, e.g. promote a stranger to visitor or blacklist someone (admin; audited).' })
+  @ApiOperation({ operationId: 'updateIdentity', summary: 'Change name or user_type, e.g. promote a stranger to visitor or blacklist someone (admin; audited).' })
   @ApiOkResponse({ type: IdentityDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async update(@UuidParam('id') id: string, @Body() body: UpdateIdentityDto, @Principal() principal: ApiPrincipal): Promise<IdentityDetailDto> {
@@ -62,7 +62,7 @@ export class IdentitiesController {
   @Post(':id/merge-into')
   @HttpCode(200)
   @RequireRole('admin')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'mergeIdentity',
     summary: 'Merge this identity into targetId (admin; audited): records and faces move, this identity is removed, identity.merged is emitted.',
   })
   @ApiOkResponse({ type: IdentityDetailDto, description: 'The target after the merge.' })
@@ -74,9 +74,8 @@ export class IdentitiesController {
 
   @Get(':id/faces/:faceId/image')
   @RequireRole('biometric-reader')
-  @ApiOperation({ summary: 'A face library image (biometric-reader; audited). ETag is the sha256; 304 on If-None-Match.' })
-  @ApiProduces('image/jpeg', 'image/png')
-  @ApiOkResponse({ description: 'The image bytes.', schema: { type: 'string', format: 'binary' } })
+  @ApiOperation({ operationId: 'getFaceImage', summary: 'A face library image (biometric-reader; audited). ETag is the sha256; 304 on If-None-Match.' })
+  @ApiOkResponse(IMAGE_RESPONSE)
   @ApiResponse({ status: 304, description: 'Not modified.' })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async faceImage(
@@ -93,7 +92,7 @@ export class IdentitiesController {
 
   @Get(':id/faces/:faceId/feature')
   @RequireRole('biometric-reader')
-  @ApiOperation({ summary: 'A face library feature vector (biometric-reader; audited).' })
+  @ApiOperation({ operationId: 'getFaceFeature', summary: 'A face library feature vector (biometric-reader; audited).' })
   @ApiOkResponse({ type: FaceFeatureDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async faceFeature(@UuidParam('id') id: string, @UuidParam('faceId') faceId: string, @Principal() principal: ApiPrincipal): Promise<FaceFeatureDto> {

@@ -3,6 +3,14 @@ import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { ImageStore } from '../images/image-store';
 
+const binary = { schema: { type: 'string', format: 'binary' } };
+
+/** The 200 of an image endpoint: the bytes as stored (errors are JSON like everywhere else). */
+export const IMAGE_RESPONSE = {
+  description: 'The image bytes; Content-Type is the stored image\'s type. ETag is the sha256.',
+  content: { 'image/jpeg': binary, 'image/png': binary },
+};
+
 /**
  * Sends a content-addressed image: its sha256 is a perfect ETag and the bytes never change, so
  * clients may cache it for good. "private" keeps shared caches (proxies) from holding biometric images.

@@ -1,3 +1,4 @@
+import { roundScore } from './score';
 import { Injectable } from '@nestjs/common';
 import type { Writable } from 'node:stream';
 import { RecordFilter, RecordKey, RecordsQueryService } from './records-query.service';
@@ -16,7 +17,7 @@ const COLUMNS: [string, (r: RecordView) => string | number | boolean | null][] =
   ['identity_name', (r) => r.identityName],
   ['user_type', (r) => r.userType],
   ['post_action', (r) => r.postAction],
-  ['score', (r) => r.score],
+  ['score', (r) => roundScore(r.score)],
   ['score_raw', (r) => r.scoreRaw],
   ['has_defects', (r) => r.hasDefects],
   ['entered_at_ms', (r) => r.enteredAt],

@@ -1,5 +1,5 @@
 import { BadRequestException, Controller, Get, Logger, Param, Query, Req, Res, UsePipes } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiProduces, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuditService } from '../audit/audit.service';
 import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
@@ -10,7 +10,7 @@ import { UuidParam } from '../common/uuid-param';
 import { ImageStore } from '../images/image-store';
 import { FeatureVectorDto, RecordDetailDto, RecordPageDto, RecordSummaryDto } from './dto/record.dto';
 import { RecordExportQueryDto, RecordListQueryDto } from './dto/record-query.dto';
-import { sendStoredImage } from './image-response';
+import { IMAGE_RESPONSE, sendStoredImage } from './image-response';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 import { RecordsExportService } from './records-export.service';
 import { RecordsQueryService } from './records-query.service';
@@ -38,7 +38,7 @@ export class RecordsController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Records, newest first, filtered; keyset-paginated (stable while records arrive).' })
+  @ApiOperation({ operationId: 'listRecords', summary: 'Records, newest first, filtered; keyset-paginated (stable while records arrive).' })
   @ApiOkResponse({ type: RecordPageDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'A filter is invalid; field names it.' })
   async list(@Query() q: RecordListQueryDto): Promise<RecordPageDto> {
@@ -48,9 +48,8 @@ export class RecordsController {
   }
 
   @Get('export.csv')
-  @ApiOperation({ summary: 'The filtered records as CSV, newest first, streamed (no biometric columns).' })
-  @ApiProduces('text/csv')
-  @ApiOkResponse({ description: 'CSV with a header row.', schema: { type: 'string' } })
+  @ApiOperation({ operationId: 'exportRecordsCsv', summary: 'The filtered records as CSV, newest first, streamed (no biometric columns).' })
+  @ApiOkResponse({ description: 'CSV with a header row (attachment).', content: { 'text/csv': { schema: { type: 'string' } } } })
   async exportCsv(@Query() query: RecordExportQueryDto, @Res() res: Response): Promise<void> {
     const { bom, ...filter } = query;
     res.status(200);
@@ -69,7 +68,7 @@ export class RecordsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'One record with all its metadata (image references, never image bytes or the feature).' })
+  @ApiOperation({ operationId: 'getRecord', summary: 'One record with all its metadata (image references, never image bytes or the feature).' })
   @ApiOkResponse({ type: RecordDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async get(@UuidParam('id') id: string): Promise<RecordDetailDto> {
@@ -78,12 +77,11 @@ export class RecordsController {
 
   @Get(':id/images/:role')
   @RequireRole('biometric-reader')
-  @ApiOperation({ summary: 'One image of a record as its bytes (biometric-reader; audited). ETag is the sha256; 304 on If-None-Match.' })
-  @ApiParam({ name: 'role', enum: IMAGE_ROLES })
-  @ApiProduces('image/jpeg', 'image/png')
-  @ApiOkResponse({ description: 'The image bytes.', schema: { type: 'string', format: 'binary' } })
+  @ApiOperation({ operationId: 'getRecordImage', summary: 'One image of a record as its bytes (biometric-reader; audited). ETag is the sha256; 304 on If-None-Match.' })
+  @ApiParam({ name: 'role', schema: { type: 'string', enum: [...IMAGE_ROLES], example: 'face' } })
+  @ApiOkResponse(IMAGE_RESPONSE)
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched).' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such record, the record has no image in this role, or the image was released.' })
   async image(
     @UuidParam('id') id: string,
     @Param('role') role: string,
@@ -104,7 +102,7 @@ export class RecordsController {
 
   @Get(':id/feature')
   @RequireRole('biometric-reader')
-  @ApiOperation({ summary: 'The record\'s 512-d feature vector (biometric-reader; audited).' })
+  @ApiOperation({ operationId: 'getRecordFeature', summary: 'The record\'s 512-d feature vector (biometric-reader; audited).' })
   @ApiOkResponse({ type: FeatureVectorDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async feature(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<FeatureVectorDto> {

@@ -1,8 +1,9 @@
-import { Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
+import { Controller, HttpCode, NotFoundException, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
 import { ErrorResponseDto } from '../common/error-response.dto';
+import { UuidParam } from '../common/uuid-param';
 import { ErasureReportDto } from './dto/erasure-report.dto';
 import { ErasureService } from './erasure.service';
 
@@ -15,14 +16,14 @@ export class ErasureController {
   @Post(':id/erasure')
   @HttpCode(200)
   @RequireRole('admin')
-  @ApiOperation({
+  @ApiOperation({ operationId: 'eraseIdentity',
     summary: "Erase an identity's biometric data (admin)",
     description:
       "Removes the images, feature vectors and landmarks of the identity's records, its face library and pending face-library events, everywhere; images still used by another identity are kept. Records stay (without biometrics). Audited.",
   })
   @ApiOkResponse({ type: ErasureReportDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  async erase(@Param('id') id: string, @Principal() principal: ApiPrincipal): Promise<ErasureReportDto> {
+  async erase(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<ErasureReportDto> {
     const report = await this.erasure.eraseIdentity(id, principal.actor);
     if (!report) throw new NotFoundException({ message: 'identity not found', field: 'id' });
     return ErasureReportDto.from(report);

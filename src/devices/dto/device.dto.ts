@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { PageQueryDto } from '../../common/page-query.dto';
 import { IsBoolean, IsOptional, IsString, Length, ValidateIf } from 'class-validator';
 
 export class MediaDeviceDto {
@@ -26,6 +27,14 @@ export class BoxDto {
   @ApiProperty() mediaDeviceCount: number;
   @ApiProperty() recordCount: number;
 }
+
+export class BoxPageDto {
+  @ApiProperty({ type: [BoxDto] }) items: BoxDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end.' }) nextCursor: string | null;
+}
+
+/** limit + cursor: boxes in the order they first pushed. */
+export class BoxListQueryDto extends PageQueryDto {}
 
 export class BoxDetailDto extends BoxDto {
   @ApiProperty({ type: [MediaDeviceDto] })

@@ -16,7 +16,7 @@ export class IdentityListQueryDto extends PageQueryDto {
   @MaxLength(128)
   externalId?: string;
 
-  @ApiPropertyOptional({ example: 'visitor' })
+  @ApiPropertyOptional({ description: 'Exact user_type: employee, visitor, blacklist, stranger, vip, …', maxLength: 32 })
   @IsOptional()
   @IsString()
   @MaxLength(32)

@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOperation, ApiProduces, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { API_KEY_SECURITY, ApiKeyProtected, Principal } from '../../auth/auth.decorators';
 import { ConsumerThrottlerGuard } from '../../auth/consumer-throttler.guard';
@@ -7,6 +7,7 @@ import type { ApiPrincipal } from '../../auth/roles';
 import { apiValidationPipe } from '../../common/api-validation.pipe';
 import { ErrorResponseDto } from '../../common/error-response.dto';
 import { AppConfig } from '../../config/app-config.service';
+import { SSE_FORMAT } from '../event-envelope.openapi';
 import type { FeedEvent, FeedFilter } from '../event-feed.service';
 import { EventStreamQueryDto, StreamTokenDto, StreamTokenRequestDto } from './dto/event-stream-query.dto';
 import { EventStreamService, StreamHandle } from './event-stream.service';
@@ -34,6 +35,7 @@ export class EventStreamController {
   @ApiKeyProtected()
   @HttpCode(201)
   @ApiOperation({
+    operationId: 'createStreamToken',
     summary:
       'A short-lived token for GET /events/stream?token=…, for clients that cannot send headers (a browser EventSource), ' +
       "so no long-lived API key goes into URLs. It carries the caller's role and these filters.",
@@ -52,14 +54,16 @@ export class EventStreamController {
   @ApiResponse({ status: 403, type: ErrorResponseDto, description: "The key's role is not allowed here." })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Rate limit (API_RATE_LIMIT_PER_MINUTE) exceeded; see Retry-After.' })
   @ApiOperation({
-    summary:
-      'Server-sent events: domain events as they are committed (SSE event name = event type, id = event id). ' +
-      'Reconnect with Last-Event-ID to receive exactly what was missed while the outbox keeps it.',
+    operationId: 'streamEvents',
+    summary: 'Server-sent events: domain events as they are committed; resumable with Last-Event-ID.',
+    description: SSE_FORMAT,
   })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id.' })
-  @ApiProduces('text/event-stream')
-  @ApiResponse({ status: 200, description: 'text/event-stream; heartbeat comments keep proxies open.' })
-  @ApiResponse({ status: 400, type: ErrorResponseDto })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id.', schema: { type: 'string', pattern: '^\\d{1,15}$' } })
+  @ApiOkResponse({
+    description: 'An endless text/event-stream of EventEnvelope frames.',
+    content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 42\nevent: recognition.recorded\ndata: {"id":"42","type":"recognition.recorded",…}\n\n' } } },
+  })
+  @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'A filter or Last-Event-ID is invalid; field names it.' })
   async stream(@Query() query: EventStreamQueryDto, @Req() req: StreamRequest, @Res() res: Response): Promise<void> {
     const lastEventId = parseLastEventId(req.headers['last-event-id'], query.last_event_id);
     let filter: FeedFilter = { types: query.type, box: query.box, userTypes: query.user_type };

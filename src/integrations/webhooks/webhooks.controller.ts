@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UsePipes } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { AuditService } from '../../audit/audit.service';
 import { ApiKeyProtected, Principal, RequireRole } from '../../auth/auth.decorators';
 import type { ApiPrincipal } from '../../auth/roles';
@@ -16,6 +16,7 @@ import {
   WebhookSubscriptionDto,
 } from './dto/webhook.dto';
 import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
+import { WEBHOOK_FORMAT } from '../event-envelope.openapi';
 
 @ApiTags('webhooks')
 @ApiKeyProtected()
@@ -29,7 +30,16 @@ export class WebhooksController {
 
   @Post('subscriptions')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Subscribe a URL to domain events (admin). The signing secret is returned only here.' })
+  @ApiOperation({
+    operationId: 'createWebhookSubscription',
+    summary: 'Subscribe a URL to domain events (admin). The signing secret is returned only here.',
+    description: WEBHOOK_FORMAT,
+  })
+  @ApiBody({
+    type: CreateWebhookSubscriptionDto,
+    // Pre-filled in Swagger UI: without a secret, one is generated (a sample secret would be shared by everyone).
+    examples: { alerts: { summary: 'Blacklist and VIP alerts', value: { url: 'https://siem.example.com/hooks/recognition-hub', eventTypes: ['alert.blacklist-seen', 'alert.vip-seen'] } } },
+  })
   @ApiCreatedResponse({ type: CreatedWebhookSubscriptionDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
   async create(@Body() body: CreateWebhookSubscriptionDto, @Principal() principal: ApiPrincipal): Promise<CreatedWebhookSubscriptionDto> {
@@ -46,7 +56,7 @@ export class WebhooksController {
 
   @Get('subscriptions')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'All webhook subscriptions (admin; secrets are never shown again).' })
+  @ApiOperation({ operationId: 'listWebhookSubscriptions', summary: 'All webhook subscriptions (admin; secrets are never shown again).' })
   @ApiOkResponse({ type: [WebhookSubscriptionDto] })
   list(): Promise<WebhookSubscriptionDto[]> {
     return this.subscriptions.list();
@@ -54,7 +64,7 @@ export class WebhooksController {
 
   @Get('subscriptions/:id')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'One webhook subscription (admin; without its secret).' })
+  @ApiOperation({ operationId: 'getWebhookSubscription', summary: 'One webhook subscription (admin; without its secret).' })
   @ApiOkResponse({ type: WebhookSubscriptionDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   get(@UuidParam('id') id: string): Promise<WebhookSubscriptionDto> {
@@ -63,7 +73,7 @@ export class WebhooksController {
 
   @Patch('subscriptions/:id')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Change URL, event types, description or enabled (admin).' })
+  @ApiOperation({ operationId: 'updateWebhookSubscription', summary: 'Change URL, event types, description or enabled (admin).' })
   @ApiOkResponse({ type: WebhookSubscriptionDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async update(@UuidParam('id') id: string, @Body() body: UpdateWebhookSubscriptionDto, @Principal() principal: ApiPrincipal): Promise<WebhookSubscriptionDto> {
@@ -75,7 +85,7 @@ export class WebhooksController {
   @Delete('subscriptions/:id')
   @RequireRole('admin')
   @HttpCode(204)
-  @ApiOperation({ summary: 'Delete a subscription with its delivery log (admin).' })
+  @ApiOperation({ operationId: 'deleteWebhookSubscription', summary: 'Delete a subscription with its delivery log (admin).' })
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async remove(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<void> {
@@ -85,7 +95,7 @@ export class WebhooksController {
 
   @Get('subscriptions/:id/deliveries')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'Deliveries of a subscription, newest event first, with status and last outcome (admin).' })
+  @ApiOperation({ operationId: 'listWebhookDeliveries', summary: 'Deliveries of a subscription, newest event first, with status and last outcome (admin).' })
   @ApiOkResponse({ type: WebhookDeliveryPageDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   deliveries(@UuidParam('id') id: string, @Query() query: ListDeliveriesQueryDto): Promise<WebhookDeliveryPageDto> {
@@ -94,7 +104,7 @@ export class WebhooksController {
 
   @Get('deliveries/:id')
   @RequireRole('admin')
-  @ApiOperation({ summary: 'One delivery with every attempt: status code, error, duration (admin).' })
+  @ApiOperation({ operationId: 'getWebhookDelivery', summary: 'One delivery with every attempt: status code, error, duration (admin).' })
   @ApiOkResponse({ type: WebhookDeliveryDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   delivery(@UuidParam('id') id: string): Promise<WebhookDeliveryDetailDto> {

@@ -5,14 +5,17 @@ import { ToBoolean, ToEpochMs, ToNumber } from '../../common/query-transforms';
 
 /** Filters shared by the record list and the CSV export. */
 export class RecordFilterDto {
-  @ApiPropertyOptional({ description: 'Occurred at or after: epoch ms or ISO 8601.', example: '2026-11-01T00:00:00Z' })
+  @ApiPropertyOptional({
+    type: String,
+    description: 'Occurred at or after: epoch milliseconds (e.g. 1793491200000) or an ISO 8601 date-time (e.g. 2026-11-01T00:00:00Z).',
+  })
   @IsOptional()
   @ToEpochMs()
   @IsInt({ message: 'from must be epoch milliseconds or an ISO 8601 date' })
   @Min(0)
   from?: number;
 
-  @ApiPropertyOptional({ description: 'Occurred before (exclusive): epoch ms or ISO 8601.' })
+  @ApiPropertyOptional({ type: String, description: 'Occurred before (exclusive): epoch milliseconds or an ISO 8601 date-time.' })
   @IsOptional()
   @ToEpochMs()
   @IsInt({ message: 'to must be epoch milliseconds or an ISO 8601 date' })

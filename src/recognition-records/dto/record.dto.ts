@@ -1,3 +1,4 @@
+import { roundScore } from '../score';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IMAGE_ROLES, ImageRole } from '../recognition-record.types';
 import type { RecordView } from '../record-rows';
@@ -42,7 +43,7 @@ export class RecordSummaryDto {
   @ApiProperty({ description: 'Event time from the box, epoch milliseconds.' })
   occurredAt: number;
 
-  @ApiProperty({ nullable: true, type: Number, description: 'Normalised 0-1.' })
+  @ApiProperty({ nullable: true, type: Number, description: 'Normalised 0-1, rounded to 6 decimals (raw 70.7 → 0.707).' })
   score: number | null;
 
   @ApiProperty({ nullable: true, type: Number, description: 'As sent (0-100 on current firmware, 0-1 on older).' })
@@ -71,7 +72,7 @@ export class RecordSummaryDto {
       identityName: v.identityName,
       userType: v.userType,
       occurredAt: v.occurredAt,
-      score: v.score,
+      score: roundScore(v.score),
       scoreRaw: v.scoreRaw,
       postAction: v.postAction,
       hasDefects: v.hasDefects,

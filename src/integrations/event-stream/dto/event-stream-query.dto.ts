@@ -12,7 +12,11 @@ const ToList = () =>
 export const domainEventTypes = (): string[] => DOMAIN_EVENT_CLASSES.map((c) => c.type);
 
 export class EventStreamQueryDto {
-  @ApiPropertyOptional({ description: 'Event types to stream, comma-separated or repeated (default: all).', example: 'alert.blacklist-seen' })
+  @ApiPropertyOptional({
+    description: 'Event types to stream, repeated or comma-separated (default: all).',
+    type: 'array',
+    items: { type: 'string', enum: domainEventTypes() },
+  })
   @IsOptional()
   @ToList()
   @ArrayMaxSize(20)
@@ -25,7 +29,11 @@ export class EventStreamQueryDto {
   @MaxLength(128)
   box?: string;
 
-  @ApiPropertyOptional({ description: 'Only events whose record has one of these user types, comma-separated.', example: 'blacklist,vip' })
+  @ApiPropertyOptional({
+    description: 'Only events whose record has one of these user types, repeated or comma-separated, e.g. blacklist,vip.',
+    type: 'array',
+    items: { type: 'string', maxLength: 32 },
+  })
   @IsOptional()
   @ToList()
   @ArrayMaxSize(20)
@@ -43,7 +51,7 @@ export class EventStreamQueryDto {
   @MaxLength(128)
   token?: string;
 
-  @ApiPropertyOptional({ description: 'Resume after this event id (for clients that cannot send the Last-Event-ID header).' })
+  @ApiPropertyOptional({ description: 'Resume after this event id (for clients that cannot send the Last-Event-ID header).', pattern: '^\\d{1,15}$' })
   @IsOptional()
   @Matches(/^\d{1,15}$/, { message: 'last_event_id must be an event id (digits)' })
   last_event_id?: string;

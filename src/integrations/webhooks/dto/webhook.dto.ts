@@ -23,24 +23,33 @@ const eventTypeChoices = () => ['*', ...domainEventTypes()];
 const URL_OPTIONS = { protocols: ['http', 'https'], require_protocol: true, require_tld: false, allow_underscores: true };
 
 export class CreateWebhookSubscriptionDto {
-  @ApiProperty({ example: 'https://siem.example.com/hooks/recognition-hub', description: 'http(s) URL the events are POSTed to. Its host must be (or resolve to) an address WEBHOOK_ALLOWED_NETWORKS allows (by default anything but link-local and cloud metadata addresses), else 400.' })
+  @ApiProperty({
+    example: 'https://siem.example.com/hooks/recognition-hub',
+    format: 'uri',
+    maxLength: 2000,
+    description:
+      'http(s) URL the events are POSTed to. Its host must be (or resolve to) an address WEBHOOK_ALLOWED_NETWORKS allows (by default anything but link-local and cloud metadata addresses), else 400.',
+  })
   @IsUrl(URL_OPTIONS, { message: 'url must be an http(s) URL' })
   @MaxLength(2000)
   url: string;
 
-  @ApiProperty({ example: ['alert.blacklist-seen'], description: 'Event types to send; ["*"] for all.' })
+  @ApiProperty({ example: ['alert.blacklist-seen'], type: 'array', items: { type: 'string', enum: eventTypeChoices() }, minItems: 1, maxItems: 20, description: 'Event types to send; ["*"] for all.' })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(20)
   @IsIn(eventTypeChoices(), { each: true, message: `eventTypes must hold values of: ${eventTypeChoices().join(', ')}` })
   eventTypes: string[];
 
-  @ApiPropertyOptional({ description: 'Signing secret "whsec_" + base64 (24-64 bytes). Generated when absent; shown only in this response.' })
+  @ApiPropertyOptional({
+    pattern: SECRET_PATTERN.source,
+    description: 'Signing secret "whsec_" + base64 (24-64 bytes). Generated when absent (recommended); shown only in this response.',
+  })
   @IsOptional()
   @Matches(SECRET_PATTERN, { message: 'secret must be "whsec_" followed by base64 of 24 to 64 bytes' })
   secret?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 200 })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -53,13 +62,13 @@ export class CreateWebhookSubscriptionDto {
 }
 
 export class UpdateWebhookSubscriptionDto {
-  @ApiPropertyOptional({ description: 'As on create: checked against WEBHOOK_ALLOWED_NETWORKS.' })
+  @ApiPropertyOptional({ format: 'uri', maxLength: 2000, example: 'https://siem.example.com/hooks/recognition-hub', description: 'As on create: checked against WEBHOOK_ALLOWED_NETWORKS.' })
   @IsOptional()
   @IsUrl(URL_OPTIONS, { message: 'url must be an http(s) URL' })
   @MaxLength(2000)
   url?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: 'array', items: { type: 'string', enum: eventTypeChoices() }, minItems: 1, maxItems: 20 })
   @IsOptional()
   @IsArray()
   @ArrayMinSize(1)
@@ -67,7 +76,7 @@ export class UpdateWebhookSubscriptionDto {
   @IsIn(eventTypeChoices(), { each: true, message: `eventTypes must hold values of: ${eventTypeChoices().join(', ')}` })
   eventTypes?: string[];
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 200 })
   @IsOptional()
   @IsString()
   @MaxLength(200)
@@ -131,7 +140,7 @@ export class ListDeliveriesQueryDto {
   @IsIn(['pending', 'succeeded', 'failed'])
   status?: 'pending' | 'succeeded' | 'failed';
 
-  @ApiPropertyOptional({ default: 50, maximum: 500 })
+  @ApiPropertyOptional({ type: 'integer', default: 50, minimum: 1, maximum: 500 })
   @IsOptional()
   @ToNumber()
   @Type(() => Number)
@@ -140,7 +149,7 @@ export class ListDeliveriesQueryDto {
   @Max(500)
   limit?: number;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ description: 'nextCursor of the previous page.', maxLength: 200 })
   @IsOptional()
   @IsString()
   @MaxLength(200)
