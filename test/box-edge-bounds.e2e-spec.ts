@@ -26,6 +26,8 @@ function send(port: number, method: string, path: string, body?: Buffer | string
     });
     // The hub may answer and close before it has read everything (a declared size over the limit).
     req.on('error', (e: NodeJS.ErrnoException) => (e.code === 'EPIPE' || e.code === 'ECONNRESET' ? undefined : reject(e)));
+    // A frozen hub must fail the test, not hang the run.
+    req.setTimeout(30_000, () => req.destroy(new Error(`no answer to ${method} ${path} within 30 s`)));
     req.end(body);
   });
 }
@@ -54,9 +56,9 @@ describeDb('box edge: bounded work per push', () => {
     await ds.initialize();
   });
   afterAll(async () => {
-    await ds?.destroy();
     server?.kill('SIGKILL');
     await server?.exited;
+    await ds?.destroy();
     await db?.drop();
   });
 
@@ -81,8 +83,12 @@ describeDb('box edge: bounded work per push', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    const push = await post(CALLBACK_PATH, body);
-    pushing = false;
+    let push: Answer;
+    try {
+      push = await post(CALLBACK_PATH, body);
+    } finally {
+      pushing = false;
+    }
     await prober;
     const health = await Promise.all(probes);
 

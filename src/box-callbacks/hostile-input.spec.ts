@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import fc from 'fast-check';
 import { plainToInstance } from 'class-transformer';
 import { AsyncRecognitionRecordDto } from './dto/async-recognition-record.dto';
 import { checkJsonBytes, checkJsonShape, JSON_LIMITS, parseByteLimit } from './hostile-input';
@@ -94,6 +95,24 @@ describe('JSON limits, on the parsed body (checkJsonShape) and on its bytes (che
     const json = `{${Array(1001).fill('"same":1').join(',')}}`;
     expect(checkJsonBytes(Buffer.from(json))).toMatchObject({ field: 'body' });
     expect(checkJsonShape(JSON.parse(json))).toBeNull();
+  });
+
+  it('the byte check and the parsed check accept and refuse the same bodies (property)', () => {
+    const limits = fc.record({
+      maxDepth: fc.integer({ min: 1, max: 6 }),
+      maxObjectKeys: fc.integer({ min: 0, max: 5 }),
+      maxValues: fc.integer({ min: 0, max: 40 }),
+      maxKeyBytes: fc.integer({ min: 0, max: 12 }),
+    });
+    fc.assert(
+      fc.property(fc.jsonValue({ maxDepth: 6 }), limits, fc.boolean(), (value, l, indent) => {
+        const shape = checkJsonShape(value, l);
+        fc.pre(!shape?.message.includes('is not accepted')); // prototype keys: the parsed check's alone
+        const bytes = checkJsonBytes(Buffer.from(JSON.stringify(value, null, indent ? 2 : undefined)), l);
+        expect(bytes === null).toBe(shape === null);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('the byte check leaves malformed JSON to the parser', () => {

@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HttpException, HttpStatus } from '@nestjs/common';
-import { closingQuote } from '../common/json-body';
+import { closingQuote, isJsonWhitespace } from '../common/json-body';
 import { PayloadFieldError } from '../common/payload-error';
 
 /**
@@ -112,10 +112,6 @@ const CLOSE_ARRAY = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 const QUOTE = 0x22;
-
-function isJsonWhitespace(b: number): boolean {
-  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
-}
 
 /** A key's text; escapes decoded when it has any (errors name it as the parsed body would). */
 function keyText(buf: Buffer, start: number, end: number): string {

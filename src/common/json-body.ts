@@ -31,11 +31,14 @@ function plainAscii(buf: Buffer, from: number, to: number): boolean {
   return true;
 }
 
+export function isJsonWhitespace(b: number): boolean {
+  return b === 0x20 || b === 0x09 || b === 0x0a || b === 0x0d;
+}
+
 /** The first byte from `at` on that is not JSON whitespace, or -1. */
-export function nextNonWhitespace(buf: Buffer, at: number): number {
+function nextNonWhitespace(buf: Buffer, at: number): number {
   for (let i = at; i < buf.length; i++) {
-    const b = buf[i];
-    if (b !== 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return b;
+    if (!isJsonWhitespace(buf[i])) return buf[i];
   }
   return -1;
 }
