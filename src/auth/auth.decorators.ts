@@ -8,6 +8,8 @@ import { ErrorResponseDto } from '../common/error-response.dto';
 export const API_KEY_SECURITY = 'api-key';
 /** The same key as Authorization: Bearer <key>; either scheme satisfies an endpoint. */
 export const BEARER_SECURITY = 'bearer';
+/** `?token=` from POST /events/stream-tokens, accepted by GET /events/stream only. */
+export const STREAM_TOKEN_SECURITY = 'stream-token';
 
 /**
  * Protects a controller with API keys (and the per-key rate limit); endpoints need `reader` unless they say

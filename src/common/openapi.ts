@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_SECURITY, BEARER_SECURITY } from '../auth/auth.decorators';
+import { API_KEY_SECURITY, BEARER_SECURITY, STREAM_TOKEN_SECURITY } from '../auth/auth.decorators';
 import { BOX_WIRE_SCHEMAS } from '../box-callbacks/wire-format.openapi';
 import { EVENT_SCHEMAS } from '../integrations/event-envelope.openapi';
 import { ErrorResponseDto } from './error-response.dto';
@@ -85,6 +85,10 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key (npm run api-key -- create …)' }, API_KEY_SECURITY)
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The same API key as a bearer token.' }, BEARER_SECURITY)
+    .addApiKey(
+      { type: 'apiKey', in: 'query', name: 'token', description: 'A short-lived stream token (POST /events/stream-tokens); GET /events/stream only.' },
+      STREAM_TOKEN_SECURITY,
+    )
     .build();
   const document = SwaggerModule.createDocument(app, config);
   // Schemas that no DTO class carries: the box wire format and the event envelope (SSE and webhooks).

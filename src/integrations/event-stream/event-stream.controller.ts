@@ -1,7 +1,7 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { API_KEY_SECURITY, ApiKeyProtected, Principal } from '../../auth/auth.decorators';
+import { API_KEY_SECURITY, ApiKeyProtected, BEARER_SECURITY, Principal, STREAM_TOKEN_SECURITY } from '../../auth/auth.decorators';
 import { ConsumerThrottlerGuard } from '../../auth/consumer-throttler.guard';
 import type { ApiPrincipal } from '../../auth/roles';
 import { apiValidationPipe } from '../../common/api-validation.pipe';
@@ -49,6 +49,9 @@ export class EventStreamController {
 
   @Get('stream')
   @UseGuards(ConsumerThrottlerGuard, StreamAuthGuard)
+  // Decorators apply bottom-up: the document lists api-key, bearer, then the stream token.
+  @ApiSecurity(STREAM_TOKEN_SECURITY)
+  @ApiBearerAuth(BEARER_SECURITY)
   @ApiSecurity(API_KEY_SECURITY)
   @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'Missing, unknown or revoked API key, or an unknown or expired stream token.' })
   @ApiResponse({ status: 403, type: ErrorResponseDto, description: "The key's role is not allowed here." })
