@@ -1,8 +1,7 @@
-import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { BrowserContext, chromium, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { Browser, browserDescribe, launchChromium } from './helpers/chromium';
 import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { describeDb, testDbKind } from './helpers/test-database';
@@ -12,20 +11,14 @@ import { describeDb, testDbKind } from './helpers/test-database';
  * it downloads no browser). Under CI=true a missing Chromium fails the test; elsewhere the test is skipped with a
  * warning. DOCS_SCREENSHOTS=<dir> saves screenshots of each step for a visual check.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = fs.existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI !== 'true') {
-  console.warn(`docs-browser: ${CHROMIUM} not found, skipping the Swagger UI test (apt-get install -y chromium)`);
-}
-const describeBrowser = haveChromium || process.env.CI === 'true' ? describeDb : describe.skip;
+const describeBrowser = browserDescribe(describeDb, 'docs-browser');
 
 describeBrowser('/docs in headless Chromium', () => {
   let t: TestApp;
-  let context: BrowserContext;
+  let browser: Browser;
   let page: Page;
   let baseUrl: string;
   let adminKey: string;
-  let userDataDir: string;
   let record: Json;
 
   const shot = async (name: string) => {
@@ -48,7 +41,6 @@ describeBrowser('/docs in headless Chromium', () => {
   };
 
   beforeAll(async () => {
-    if (!haveChromium) throw new Error(`${CHROMIUM} is missing: CI needs \`apt-get install -y chromium\``);
     // The walk over every operation creates a webhook subscription from the example body: nothing is sent.
     t = await startTestApp({ env: { WEBHOOK_DISPATCH_ENABLED: 'false' } });
     await t.app.listen(0, '127.0.0.1');
@@ -57,28 +49,14 @@ describeBrowser('/docs in headless Chromium', () => {
     await push(t, boxRecord({ identity: 'docs-1', timestamp: Date.now() - 60_000, withImages: true }));
     record = ((await t.http().get('/records').set('x-api-key', adminKey).expect(200)).body.items as Json[])[0];
 
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rh-chromium-'));
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
+    const context = browser.context;
     page = context.pages()[0] ?? (await context.newPage());
     page.setDefaultTimeout(20_000);
   });
 
   afterAll(async () => {
-    await context?.close();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+    await browser?.close();
     await t?.close();
   });
 
