@@ -11,7 +11,8 @@ const ToList = () =>
 
 export const domainEventTypes = (): string[] => DOMAIN_EVENT_CLASSES.map((c) => c.type);
 
-export class EventStreamQueryDto {
+/** A stream's filters: on GET /events/stream, and bound into a stream token. */
+export class EventStreamFilterDto {
   @ApiPropertyOptional({
     description: 'Event types to stream, repeated or comma-separated (default: all).',
     type: 'array',
@@ -40,7 +41,9 @@ export class EventStreamQueryDto {
   @IsString({ each: true })
   @MaxLength(32, { each: true })
   user_type?: string[];
+}
 
+export class EventStreamQueryDto extends EventStreamFilterDto {
   @ApiPropertyOptional({
     description:
       'A stream token from POST /events/stream-tokens instead of an API key header (for a browser EventSource). ' +
@@ -58,28 +61,7 @@ export class EventStreamQueryDto {
 }
 
 /** What a stream token is asked for: the stream's filters (as on GET /events/stream) and how long it lasts. */
-export class StreamTokenRequestDto {
-  @ApiPropertyOptional({ description: 'Event types, as an array or comma-separated (default: all).', example: ['alert.blacklist-seen'] })
-  @IsOptional()
-  @ToList()
-  @ArrayMaxSize(20)
-  @IsIn(domainEventTypes(), { each: true, message: `type must be one of: ${domainEventTypes().join(', ')}` })
-  type?: string[];
-
-  @ApiPropertyOptional({ description: 'Only events of this box: its id or its license key.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(128)
-  box?: string;
-
-  @ApiPropertyOptional({ description: 'Only events whose record has one of these user types.', example: ['blacklist', 'vip'] })
-  @IsOptional()
-  @ToList()
-  @ArrayMaxSize(20)
-  @IsString({ each: true })
-  @MaxLength(32, { each: true })
-  user_type?: string[];
-
+export class StreamTokenRequestDto extends EventStreamFilterDto {
   @ApiPropertyOptional({ description: 'Lifetime in seconds (10-3600, default 300). Streams opened with it may reconnect until then.', minimum: 10, maximum: 3600, default: 300 })
   @IsOptional()
   @IsInt()
