@@ -1,5 +1,4 @@
 import { NUL_SYMBOL, storableText, UNSTORABLE_DEFECT, UNSTORABLE_WHAT } from '../common/storable-text';
-import type { Defects } from './recognition-record.mapper';
 
 /** Unknown fields are kept, but a long string there is most likely an image or a feature: not stored. */
 export const EXTRA_STRING_LIMIT = 1024;
@@ -8,6 +7,11 @@ export const EXTRA_STRING_LIMIT = 1024;
 export const EXTRA_MAX_BYTES = 64 * 1024;
 
 const OVER = Symbol('over budget');
+
+/** Where the defects go (the mapper's Defects). */
+interface DefectSink {
+  add(field: string, code: string, message: string): void;
+}
 
 /**
  * Collects a record's unknown fields for `extra` within EXTRA_MAX_BYTES: whole fields are kept in the order sent
@@ -49,7 +53,7 @@ export class UnknownFields {
   }
 
   /** One defect per field whose text was cleaned, and one naming the first field left out. */
-  reportTo(defects: Defects): void {
+  reportTo(defects: DefectSink): void {
     for (const field of this.cleaned) {
       defects.add(field, UNSTORABLE_DEFECT, `${field} (an unknown field) contained ${UNSTORABLE_WHAT}: NUL removed (U+2400 in keys), surrogates replaced by U+FFFD`);
     }
