@@ -8,8 +8,10 @@ import {
   ApiOperation,
   ApiParam,
   ApiPayloadTooLargeResponse,
+  ApiRequestTimeoutResponse,
   ApiServiceUnavailableResponse,
   ApiTags,
+  ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
@@ -43,7 +45,17 @@ function BoxPushDocs(operationId: string, summary: string): MethodDecorator {
     ApiForbiddenResponse({ description: 'Disabled box, or source address outside its allowed networks.', type: ErrorResponseDto }),
     ApiPayloadTooLargeResponse({ description: 'Body over BODY_LIMIT.', type: ErrorResponseDto }),
     ApiUnsupportedMediaTypeResponse({ description: 'Compressed body (Content-Encoding) or a charset other than UTF-8.', type: ErrorResponseDto }),
-    ApiServiceUnavailableResponse({ description: 'Too many ingests in flight (INGEST_MAX_IN_FLIGHT); retry after Retry-After.', type: ErrorResponseDto }),
+    ApiRequestTimeoutResponse({ description: 'The body arrived slower than INGEST_BODY_MIN_BYTES_PER_SECOND after INGEST_BODY_GRACE_MS; the connection is closed.', type: ErrorResponseDto }),
+    ApiTooManyRequestsResponse({
+      description: 'Too many bodies arriving from this address (INGEST_MAX_UPLOADS_PER_ADDRESS), or too many 401s from it this minute (BOX_AUTH_FAILURES_PER_MINUTE); retry after Retry-After.',
+      type: ErrorResponseDto,
+    }),
+    ApiServiceUnavailableResponse({
+      description:
+        'Nothing was stored; retry after Retry-After. Too many uploads or pushes in progress (INGEST_MAX_UPLOADS, INGEST_MAX_IN_FLIGHT), ' +
+        'the database or image store is out of space (`reason: storage_full`), or the database is unavailable (`reason: database`).',
+      type: ErrorResponseDto,
+    }),
   );
 }
 
