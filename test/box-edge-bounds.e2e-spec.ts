@@ -93,7 +93,7 @@ describeDb('box edge: bounded work per push', () => {
     const health = await Promise.all(probes);
 
     expect(push.status).toBe(400);
-    expect(JSON.parse(push.body)).toEqual({ statusCode: 400, error: 'Bad Request', message: 'body has more than 1000 keys', field: 'body' });
+    expect(JSON.parse(push.body)).toEqual({ statusCode: 400, error: 'Bad Request', code: 'invalid_input', message: 'body has more than 1000 keys', field: 'body' });
     // A bound, not a benchmark: unbounded, this push kept the event loop busy for minutes.
     expect(push.ms).toBeLessThan(1000);
     expect(health.length).toBeGreaterThan(0);
@@ -139,7 +139,7 @@ describeDb('box edge: bounded work per push', () => {
     it('answers 413 with the usual error body to a REST body over 1mb, sent or only declared', async () => {
       const sent = await post('/api-keys', overApiLimit(1));
       expect(sent.status).toBe(413);
-      expect(JSON.parse(sent.body)).toEqual({ statusCode: 413, error: 'Payload Too Large', message: 'body is larger than the configured limit', field: 'body' });
+      expect(JSON.parse(sent.body)).toEqual({ statusCode: 413, error: 'Payload Too Large', code: 'payload_too_large', message: 'body is larger than the configured limit', field: 'body' });
       const chunked = await post('/api-keys', overApiLimit(1), { ...json, 'transfer-encoding': 'chunked' });
       expect(chunked.status).toBe(413);
       // Only the headers go out: the 413 comes before any body is read.

@@ -1,6 +1,7 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { IsNull } from 'typeorm';
+import { DomainError } from '../common/domain-error';
 import { UnitOfWork } from '../database/unit-of-work';
 import { ApiKey } from './entities/api-key.entity';
 import { ApiPrincipal, ApiRole } from './roles';
@@ -53,7 +54,7 @@ export class ApiKeysService {
   async revoke(id: string): Promise<ApiKey> {
     const repo = this.dataSource.getRepository(ApiKey);
     const key = await repo.findOneBy({ id });
-    if (!key) throw new NotFoundException({ message: 'API key not found', field: 'id' });
+    if (!key) throw new DomainError('not_found', 'api_key_not_found', 'API key not found', 'id');
     if (key.revokedAt === null) {
       key.revokedAt = Date.now();
       await this.uow.run((m) => m.getRepository(ApiKey).update({ id, revokedAt: IsNull() }, { revokedAt: key.revokedAt }));

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { DomainError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
 import { Box } from '../devices/entities/box.entity';
@@ -22,17 +23,22 @@ export type BoxRefusalReason =
   | 'token_not_configured'
   | 'network_not_allowed';
 
-/** Why a push was refused; 'unauthenticated' maps to 401, 'forbidden' to 403 at the HTTP edge. */
-export class BoxAccessDenied extends Error {
+/**
+ * Why a push was refused; 'unauthenticated' maps to 401, 'forbidden' to 403 at the HTTP edge. The reason is the
+ * error's code and, as before codes existed, also the body's `reason`.
+ */
+export class BoxAccessDenied extends DomainError {
+  declare readonly kind: 'unauthenticated' | 'forbidden';
+
   constructor(
-    readonly kind: 'unauthenticated' | 'forbidden',
+    kind: 'unauthenticated' | 'forbidden',
     readonly reason: BoxRefusalReason,
-    readonly field: string,
+    field: string,
     message: string,
     /** The refused box's license key when it is registered (null for a key the hub does not know). */
     readonly registeredLicenseKey: string | null = null,
   ) {
-    super(message);
+    super(kind, reason, message, field, { reason });
   }
 }
 

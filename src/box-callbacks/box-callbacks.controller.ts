@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, ForbiddenException, HttpCode, Param, Post, Req, UnauthorizedException } from '@nestjs/common';
+import { applyDecorators, Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -95,11 +95,8 @@ export class BoxCallbacksController {
     try {
       await this.service.receive(records, ctx);
     } catch (e) {
-      if (e instanceof BoxAccessDenied) {
-        if (e.registeredLicenseKey !== null) this.metrics.attributePush(req, e.registeredLicenseKey);
-        const body = { message: e.message, field: e.field, reason: e.reason };
-        throw e.kind === 'unauthenticated' ? new UnauthorizedException(body) : new ForbiddenException(body);
-      }
+      // A refused registered box is still counted under its own label; HttpErrorFilter answers 401/403.
+      if (e instanceof BoxAccessDenied && e.registeredLicenseKey !== null) this.metrics.attributePush(req, e.registeredLicenseKey);
       throw e;
     }
     return BOX_ACK;

@@ -144,6 +144,7 @@ export class IngestGate {
         .json({
           statusCode: 408,
           error: 'Request Timeout',
+          code: 'request_timeout',
           message: `the body arrived at less than ${rate} bytes/s; retry`,
           field: 'body',
         });

@@ -1,4 +1,4 @@
-import { BadRequestException } from '@nestjs/common';
+import { DomainError } from './domain-error';
 
 /** Opaque keyset cursors: base64url JSON of the last row's sort key. */
 export function encodeCursor(key: Record<string, string | number>): string {
@@ -6,7 +6,7 @@ export function encodeCursor(key: Record<string, string | number>): string {
 }
 
 export function decodeCursor<T extends object>(cursor: string, shape: Record<keyof T, 'string' | 'number'>): T {
-  const invalid = () => new BadRequestException({ message: 'cursor is not one this API issued', field: 'cursor' });
+  const invalid = () => new DomainError('invalid', 'cursor_invalid', 'cursor is not one this API issued', 'cursor');
   let value: unknown;
   try {
     value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));

@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
+import { DomainError, DomainErrorKind } from './domain-error';
 import { isStorageFull, STORAGE_FULL_RETRY_AFTER_SECONDS } from './storage-full';
 import { isDatabaseUnavailable, summarizeDatabaseError } from '../database/database-errors';
 
@@ -12,19 +13,43 @@ interface BodyParserError {
 /** Seconds a caller is told to wait while the database is unreachable or busy; boxes retry every few seconds anyway. */
 export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
-const BODY_PARSER_ERRORS: Record<string, { status: number; message: string }> = {
-  'entity.parse.failed': { status: 400, message: 'body is not valid JSON' },
-  'entity.too.large': { status: 413, message: 'body is larger than the configured limit' },
-  'encoding.unsupported': { status: 415, message: 'unsupported Content-Encoding' },
-  'charset.unsupported': { status: 415, message: 'unsupported charset' },
-  'request.aborted': { status: 400, message: 'request aborted' },
-  'request.size.invalid': { status: 400, message: 'request size did not match Content-Length' },
+const BODY_PARSER_ERRORS: Record<string, { status: number; code: string; message: string }> = {
+  'entity.parse.failed': { status: 400, code: 'invalid_json', message: 'body is not valid JSON' },
+  'entity.too.large': { status: 413, code: 'payload_too_large', message: 'body is larger than the configured limit' },
+  'encoding.unsupported': { status: 415, code: 'unsupported_encoding', message: 'unsupported Content-Encoding' },
+  'charset.unsupported': { status: 415, code: 'unsupported_charset', message: 'unsupported charset' },
+  'request.aborted': { status: 400, code: 'request_aborted', message: 'request aborted' },
+  'request.size.invalid': { status: 400, code: 'body_length_mismatch', message: 'request size did not match Content-Length' },
+};
+
+/** The one place a domain error's kind becomes an HTTP status. */
+export const DOMAIN_ERROR_STATUS: Record<DomainErrorKind, number> = {
+  invalid: HttpStatus.BAD_REQUEST,
+  unauthenticated: HttpStatus.UNAUTHORIZED,
+  forbidden: HttpStatus.FORBIDDEN,
+  not_found: HttpStatus.NOT_FOUND,
 };
 
 /**
- * One JSON error shape for everything: {statusCode, error, message[, field]}.
- * Never echoes request data (which may hold images or features); unexpected errors are logged
- * with their stack and answered with a generic 500.
+ * The code of an HTTP error raised without one (validation pipes, guards, the throttler, unknown routes, edge
+ * middleware). Other statuses get their name in snake_case (413 payload_too_large, 415 unsupported_media_type).
+ */
+const STATUS_CODES: Partial<Record<number, string>> = {
+  400: 'invalid_input',
+  401: 'unauthenticated',
+  429: 'rate_limited',
+  500: 'internal_error',
+  503: 'unavailable',
+};
+
+export function defaultErrorCode(status: number): string {
+  return STATUS_CODES[status] ?? (HttpStatus[status] as string | undefined)?.toLowerCase() ?? 'error';
+}
+
+/**
+ * One JSON error shape for everything: {statusCode, error, code, message[, field]}; `code` is a stable snake_case
+ * string (README, REST API: Error codes). Never echoes request data (which may hold images or features); unexpected
+ * errors are logged with their stack and answered with a generic 500.
  */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
@@ -55,30 +80,37 @@ export class HttpErrorFilter implements ExceptionFilter {
     res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
       statusCode: 503,
       error: 'Service Unavailable',
+      code: 'storage_full',
       message: 'storage is full: nothing was stored; retry later',
       reason: 'storage_full',
     });
   }
 
-  private describe(exception: unknown): { status: number; body: Record<string, unknown> } {
+  describe(exception: unknown): { status: number; body: Record<string, unknown> } {
+    if (exception instanceof DomainError) {
+      const status = DOMAIN_ERROR_STATUS[exception.kind];
+      const { code, message, field, extra } = exception;
+      return { status, body: { statusCode: status, error: errorName(status), code, message, ...(field !== undefined && { field }), ...extra } };
+    }
     // Express parser errors arrive wrapped (cause) or raw; their messages quote the body, so use ours.
     const bp = ((exception as { cause?: unknown })?.cause ?? exception) as BodyParserError;
     if (bp && typeof bp.type === 'string' && BODY_PARSER_ERRORS[bp.type]) {
-      const { status, message } = BODY_PARSER_ERRORS[bp.type];
-      return { status, body: { statusCode: status, error: errorName(status), message, field: 'body' } };
+      const { status, code, message } = BODY_PARSER_ERRORS[bp.type];
+      return { status, body: { statusCode: status, error: errorName(status), code, message, field: 'body' } };
     }
     if (exception instanceof HttpException) {
+      // Raised at the edge (pipes, guards, middleware, the framework); it may name its own code.
       const status = exception.getStatus();
       const r = exception.getResponse();
       const body = typeof r === 'string' ? { message: r } : { ...(r as Record<string, unknown>) };
-      return { status, body: { statusCode: status, error: errorName(status), ...body } };
+      return { status, body: { statusCode: status, error: errorName(status), code: defaultErrorCode(status), ...body } };
     }
     if (isDatabaseUnavailable(exception)) {
       // Down, silent or locked: the request may succeed later, so 503 (a box keeps the event and retries).
       this.logger.warn({ msg: 'database unavailable', ...summarizeDatabaseError(exception) });
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
-        body: { statusCode: 503, error: 'Service Unavailable', message: 'database unavailable; retry later', reason: 'database' },
+        body: { statusCode: 503, error: 'Service Unavailable', code: 'database_unavailable', message: 'database unavailable; retry later', reason: 'database' },
       };
     }
     if (exception && typeof exception === 'object' && 'driverError' in exception) {
@@ -88,7 +120,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     } else this.logger.error((exception as Error)?.stack ?? String(exception));
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
-      body: { statusCode: 500, error: 'Internal Server Error', message: 'internal error' },
+      body: { statusCode: 500, error: 'Internal Server Error', code: 'internal_error', message: 'internal error' },
     };
   }
 }

@@ -5,6 +5,7 @@ import { API_KEY_SECURITY, BEARER_SECURITY, STREAM_TOKEN_SECURITY } from '../aut
 import { BOX_WIRE_SCHEMAS } from '../box-callbacks/wire-format.openapi';
 import { EVENT_SCHEMAS } from '../integrations/event-envelope.openapi';
 import { ErrorResponseDto } from './error-response.dto';
+import { defaultErrorCode } from './http-error.filter';
 
 type Json = Record<string, unknown>;
 type Operation = Json & { parameters?: Json[]; requestBody?: Json; responses: Record<string, Json> };
@@ -57,7 +58,7 @@ export function makeExact(document: OpenAPIObject): OpenAPIObject {
       // The error DTO's own example is a 400; show each status its own.
       const json = (response.content as Record<string, Json> | undefined)?.['application/json'];
       if (code >= 400 && json && (json.schema as Json | undefined)?.$ref === errorRef.$ref && json.example === undefined) {
-        json.example = { statusCode: code, error: STATUS_CODES[code] ?? 'Error', message: String(response.description ?? '') };
+        json.example = { statusCode: code, error: STATUS_CODES[code] ?? 'Error', code: defaultErrorCode(code), message: String(response.description ?? '') };
       }
     }
     for (const p of op.parameters ?? []) {
@@ -80,7 +81,7 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'System of record for SE AI compute box recognition records. REST endpoints need an API key, sent in the ' +
         'X-API-Key header or as Authorization: Bearer <key> (either scheme below). Roles: reader (no biometrics), ' +
         'biometric-reader (images and feature vectors, every read audited), admin. Times are epoch milliseconds ' +
-        'unless a parameter says otherwise. Errors are JSON: {statusCode, error, message, field?}.',
+        'unless a parameter says otherwise. Errors are JSON: {statusCode, error, code, message, field?}; `code` is stable snake_case.',
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key (npm run api-key -- create …)' }, API_KEY_SECURITY)

@@ -1,5 +1,6 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from '../common/cursor';
+import { DomainError } from '../common/domain-error';
 import { rowBool } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import { BoxDetailDto, BoxDto, BoxPageDto, MediaDeviceDto } from './dto/device.dto';
@@ -81,7 +82,7 @@ export class DevicesQueryService {
   async getBox(id: string): Promise<BoxDetailDto> {
     const d = this.uow.dialect;
     const rows: Row[] = await this.uow.dataSource.query(this.boxesSql(`WHERE b.id = ${d.p(1)}`), [id]);
-    if (rows.length === 0) throw new NotFoundException({ message: 'box not found', field: 'id' });
+    if (rows.length === 0) throw new DomainError('not_found', 'box_not_found', 'box not found', 'id');
     const devices: Row[] = await this.uow.dataSource.query(
       `SELECT m.*, (SELECT COUNT(*) FROM recognition_records r WHERE r.media_device_id = m.id) AS record_count
        FROM media_devices m WHERE m.box_id = ${d.p(1)} ORDER BY m.first_seen_at ASC, m.id ASC`,

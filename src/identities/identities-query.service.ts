@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { rowBool, rowNumber } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -6,6 +6,7 @@ import { RecordSummaryDto } from '../recognition-records/dto/record.dto';
 import { recordSelect, RecordRow, toRecordView } from '../recognition-records/record-rows';
 import { floatsOf } from '../recognition-records/records-query.service';
 import { FaceDto, IdentityDetailDto, IdentityDto } from './dto/identity.dto';
+import { faceFeatureMissing, faceImageMissing, faceNotFound, identityMerged, identityNotFound } from './identity-errors';
 
 type Row = Record<string, unknown>;
 
@@ -42,10 +43,6 @@ function toFaceDto(r: Row): FaceDto {
     capturedAt: Number(r.captured_at),
     createdAt: Number(r.created_at),
   };
-}
-
-export function identityNotFound(field = 'id'): NotFoundException {
-  return new NotFoundException({ message: 'identity not found', field });
 }
 
 /** Identities and their face libraries for the consumer API (no image bytes, no features). */
@@ -86,8 +83,9 @@ export class IdentitiesQueryService {
   async get(id: string): Promise<IdentityDetailDto> {
     const d = this.uow.dialect;
     const ds = this.uow.dataSource;
-    const rows: Row[] = await ds.query(`SELECT * FROM identities WHERE id = ${d.p(1)} AND merged_into_id IS NULL`, [id]);
+    const rows: Row[] = await ds.query(`SELECT * FROM identities WHERE id = ${d.p(1)}`, [id]);
     if (rows.length === 0) throw identityNotFound();
+    if (rows[0].merged_into_id) throw identityMerged(rows[0].merged_into_id as string);
     const faces: Row[] = await ds.query(
       `SELECT id, identity_id, source, source_record_id, image_sha256, is_current, captured_at, created_at,
               CASE WHEN feature IS NULL THEN 0 ELSE 1 END AS has_feature
@@ -118,8 +116,8 @@ export class IdentitiesQueryService {
        WHERE f.id = ${d.p(1)} AND f.identity_id = ${d.p(2)}`,
       [faceId, identityId],
     );
-    if (rows.length === 0) throw new NotFoundException({ message: 'face not found for this identity', field: 'faceId' });
-    if (!rows[0].image_sha256) throw new NotFoundException({ message: 'the face has no image', field: 'faceId' });
+    if (rows.length === 0) throw faceNotFound();
+    if (!rows[0].image_sha256) throw faceImageMissing();
     return { sha256: rows[0].image_sha256, contentType: rows[0].content_type ?? 'application/octet-stream' };
   }
 
@@ -129,8 +127,8 @@ export class IdentitiesQueryService {
       `SELECT feature FROM faces WHERE id = ${d.p(1)} AND identity_id = ${d.p(2)}`,
       [faceId, identityId],
     );
-    if (rows.length === 0) throw new NotFoundException({ message: 'face not found for this identity', field: 'faceId' });
-    if (!rows[0].feature) throw new NotFoundException({ message: 'the face has no feature vector', field: 'faceId' });
+    if (rows.length === 0) throw faceNotFound();
+    if (!rows[0].feature) throw faceFeatureMissing();
     return floatsOf(rows[0].feature);
   }
 }

@@ -1,4 +1,4 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { FaceLibraryService } from './face-library.service';
 import { AuditService } from '../audit/audit.service';
@@ -6,7 +6,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { IdentityMergedEvent } from '../events/domain-events';
 import { OutboxRelay } from '../events/outbox-relay.service';
 import { OutboxService } from '../events/outbox.service';
-import { identityNotFound } from './identities-query.service';
+import { identityMerged, identityNotFound, mergeIntoSelf } from './identity-errors';
 
 type Row = Record<string, unknown>;
 
@@ -70,7 +70,7 @@ export class IdentityAdminService {
    * the face library's rule (newest capture time, ties by source record id).
    */
   async merge(sourceId: string, targetId: string, actor: string): Promise<void> {
-    if (sourceId === targetId) throw new BadRequestException({ message: 'an identity cannot be merged into itself', field: 'targetId' });
+    if (sourceId === targetId) throw mergeIntoSelf();
     const d = this.uow.dialect;
     const [yes, no] = [d.bool(true), d.bool(false)];
     await this.uow.run(async (m) => {
@@ -133,10 +133,11 @@ export class IdentityAdminService {
   private async lock(m: EntityManager, id: string, field: string): Promise<Row> {
     const d = this.uow.dialect;
     const rows: Row[] = await m.query(
-      `SELECT * FROM identities WHERE id = ${d.p(1)} AND merged_into_id IS NULL ${d.kind === 'postgres' ? 'FOR UPDATE' : ''}`,
+      `SELECT * FROM identities WHERE id = ${d.p(1)} ${d.kind === 'postgres' ? 'FOR UPDATE' : ''}`,
       [id],
     );
     if (rows.length === 0) throw identityNotFound(field);
+    if (rows[0].merged_into_id) throw identityMerged(rows[0].merged_into_id as string, field);
     return rows[0];
   }
 

@@ -1,7 +1,7 @@
-import { NotFoundException } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
 import { ImageStore } from '../images/image-store';
+import { imageNoLongerStored } from './record-errors';
 
 const binary = { schema: { type: 'string', format: 'binary' } };
 
@@ -25,7 +25,7 @@ export async function sendStoredImage(store: ImageStore, req: Request, res: Resp
     return;
   }
   const stream = await store.stream(image.sha256);
-  if (!stream) throw new NotFoundException({ message: 'the image is no longer stored', field: 'role' });
+  if (!stream) throw imageNoLongerStored();
   res.status(200);
   res.setHeader('Content-Type', image.contentType);
   res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -1,7 +1,8 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { UnitOfWork } from '../database/unit-of-work';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
+import { recordFeatureMissing, recordImageMissing, recordNotFound } from './record-errors';
 import { IMAGE_COLUMN, recordSelect, RecordRow, RecordView, toRecordView } from './record-rows';
 
 export interface RecordFilter {
@@ -128,7 +129,7 @@ export class RecordsQueryService {
       [id],
     );
     if (rows.length === 0) throw recordNotFound();
-    if (!rows[0].sha256) throw new NotFoundException({ message: `the record has no ${role} image`, field: 'role' });
+    if (!rows[0].sha256) throw recordImageMissing(role);
     return { sha256: rows[0].sha256, contentType: rows[0].content_type ?? 'application/octet-stream' };
   }
 
@@ -140,7 +141,7 @@ export class RecordsQueryService {
       [id],
     );
     if (rows.length === 0) throw recordNotFound();
-    if (!rows[0].feature) throw new NotFoundException({ message: 'the record has no feature vector', field: 'id' });
+    if (!rows[0].feature) throw recordFeatureMissing();
     return floatsOf(rows[0].feature);
   }
 }
@@ -150,8 +151,4 @@ export function floatsOf(bytes: Buffer | Uint8Array): number[] {
   const out: number[] = [];
   for (let i = 0; i + 4 <= buf.length; i += 4) out.push(buf.readFloatLE(i));
   return out;
-}
-
-function recordNotFound(): NotFoundException {
-  return new NotFoundException({ message: 'recognition record not found', field: 'id' });
 }

@@ -1,4 +1,4 @@
-import { Controller, HttpCode, NotFoundException, Post } from '@nestjs/common';
+import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
@@ -24,8 +24,6 @@ export class ErasureController {
   @ApiOkResponse({ type: ErasureReportDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async erase(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<ErasureReportDto> {
-    const report = await this.erasure.eraseIdentity(id, principal.actor);
-    if (!report) throw new NotFoundException({ message: 'identity not found', field: 'id' });
-    return ErasureReportDto.from(report);
+    return ErasureReportDto.from(await this.erasure.eraseIdentity(id, principal.actor));
   }
 }

@@ -4,6 +4,7 @@ import { AppConfig } from '../config/app-config.service';
 import { rowJson } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import { withoutImageReferences } from '../events/domain-events';
+import { identityNotFound } from '../identities/identity-errors';
 import { ImageReleaseService } from './image-release.service';
 import { StoragePurgeService } from './storage-purge.service';
 
@@ -39,14 +40,13 @@ export class ErasureService {
     private readonly storage: StoragePurgeService,
   ) {}
 
-  /** Null when there is no such identity. */
-  async eraseIdentity(identityId: string, actor: string): Promise<ErasureReport | null> {
+  async eraseIdentity(identityId: string, actor: string): Promise<ErasureReport> {
     const d = this.uow.dialect;
     const found: { id: string; external_id: string }[] = await this.uow.dataSource.query(
       `SELECT id, external_id FROM identities WHERE id = ${d.p(1)}`,
       [identityId],
     );
-    if (found.length === 0) return null;
+    if (found.length === 0) throw identityNotFound();
     const report: ErasureReport = {
       identityId,
       recordsCleared: 0,

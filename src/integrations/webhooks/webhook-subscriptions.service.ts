@@ -1,4 +1,4 @@
-import { Injectable, NotFoundException } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { decodeCursor, encodeCursor } from '../../common/cursor';
 import { UnitOfWork } from '../../database/unit-of-work';
@@ -15,6 +15,7 @@ import {
 import { WebhookDeliveryAttempt } from './entities/webhook-delivery-attempt.entity';
 import { WebhookDelivery, WebhookDeliveryStatus } from './entities/webhook-delivery.entity';
 import { WebhookSubscription } from './entities/webhook-subscription.entity';
+import { deliveryNotFound, subscriptionNotFound } from './webhook-errors';
 import { generateSecret } from './webhook-signature';
 import { WebhookTargetGuard } from './webhook-target-guard';
 
@@ -105,7 +106,7 @@ export class WebhookSubscriptionsService {
 
   async delivery(id: string): Promise<WebhookDeliveryDetailDto> {
     const d = await this.uow.dataSource.getRepository(WebhookDelivery).findOneBy({ id });
-    if (!d) throw new NotFoundException({ message: 'no such webhook delivery', field: 'id' });
+    if (!d) throw deliveryNotFound();
     const attempts = await this.uow.dataSource.getRepository(WebhookDeliveryAttempt).find({ where: { deliveryId: id }, order: { attempt: 'ASC' } });
     return {
       ...toDeliveryDto(d),
@@ -122,7 +123,7 @@ export class WebhookSubscriptionsService {
 
   private async find(id: string): Promise<WebhookSubscription> {
     const sub = await this.subscriptions.findOneBy({ id });
-    if (!sub) throw new NotFoundException({ message: 'no such webhook subscription', field: 'id' });
+    if (!sub) throw subscriptionNotFound();
     return sub;
   }
 }

@@ -1,6 +1,7 @@
-import { BadRequestException, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { AppConfig } from '../../config/app-config.service';
+import { webhookTargetRefused } from './webhook-errors';
 import { guardedLookup, networkAllows, NetworkRule, parseNetworkRules, resolveAll, urlHost, WebhookAddressRefused } from './webhook-networks';
 
 /** Keeps webhooks inside WEBHOOK_ALLOWED_NETWORKS: when a URL is configured, and again on every connection. */
@@ -23,7 +24,7 @@ export class WebhookTargetGuard {
     const host = urlHost(new URL(url));
     const addresses = await resolveAll(host);
     if (addresses && addresses.length > 0 && !addresses.some((a) => networkAllows(this.rules, a))) {
-      throw new BadRequestException({ message: `url: ${new WebhookAddressRefused(host, addresses).message}`, field: 'url' });
+      throw webhookTargetRefused(new WebhookAddressRefused(host, addresses).message);
     }
   }
 
