@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { AuditService } from '../audit/audit.service';
-import { CliMain, runCliProcess, runCommandLine, UsageError, withCliDatabase } from '../common/cli';
+import { CliMain, runCliProcess, withCliDatabase } from '../common/cli';
+import { runCommandLine, UsageError } from '../common/command-line';
 import { UnitOfWork } from '../database/unit-of-work';
 import { ApiKeysService } from './api-keys.service';
 import { API_ROLES, ApiRole } from './roles';

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { CliCommand, CliMain, runCliProcess, runCommandLine, withCliDatabase } from '../common/cli';
+import { CliMain, runCliProcess, withCliDatabase } from '../common/cli';
+import { CliCommand, runCommandLine } from '../common/command-line';
 import { UnitOfWork } from '../database/unit-of-work';
 import { BoxAccessService, BoxAccessView } from './box-access.service';
 
