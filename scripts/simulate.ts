@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
-import { runSimulation } from './simulator/simulation';
+import { parseStrict, UsageError } from '../src/common/command-line';
+import { runSimulation, SimulationOptions } from './simulator/simulation';
 
 const USAGE = `usage: npm run simulate -- [--url URL] [--boxes N] [--rate R] [--duration S] [--batch B] [--drain S] [--seed S] [--allow-remote]
   --url       hub callback URL (default http://127.0.0.1:3000/box-callbacks/recognition-records)
@@ -8,12 +8,15 @@ const USAGE = `usage: npm run simulate -- [--url URL] [--boxes N] [--rate R] [--
   --duration  seconds of generation (default 10)
   --batch     records per POST, 1..100 (default 1)
   --drain     seconds to keep delivering queued records afterwards (default 10)
+  --seed      seed of the generated records (default: from the clock)
   --allow-remote  allow a target that is not on this machine`;
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
-async function main(): Promise<void> {
-  const { values: a } = parseArgs({
+/** The simulation the command line asks for, or 'help'; a UsageError names what is wrong with it. */
+export function simulatorOptions(argv: string[]): Omit<SimulationOptions, 'log'> | 'help' {
+  const { values: a } = parseStrict({
+    args: argv,
     options: {
       url: { type: 'string', default: 'http://127.0.0.1:3000/box-callbacks/recognition-records' },
       boxes: { type: 'string', default: '2' },
@@ -26,25 +29,42 @@ async function main(): Promise<void> {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (a.help) return void console.log(USAGE);
+  if (a.help) return 'help';
   const num = (name: string, v: string, min: number, max: number) => {
     const n = Number(v);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${name} must be a number from ${min} to ${max}`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
     return n;
   };
-  const url = new URL(a.url!);
-  if (!LOOPBACK.has(url.hostname) && !a['allow-remote']) {
-    throw new Error(`${url.hostname} is not this machine; pass --allow-remote to send simulated records there`);
+  let url: URL;
+  try {
+    url = new URL(a.url);
+  } catch {
+    throw new UsageError(`--url is not a URL: ${a.url}`);
   }
-  const options = {
+  if (!LOOPBACK.has(url.hostname) && !a['allow-remote']) {
+    throw new UsageError(`${url.hostname} is not this machine; pass --allow-remote to send simulated records there`);
+  }
+  return {
     url: url.toString(),
-    boxes: num('boxes', a.boxes!, 1, 1000),
-    rate: num('rate', a.rate!, 0.01, 1000),
-    duration: num('duration', a.duration!, 0.1, 86400),
-    batch: num('batch', a.batch!, 1, 100),
-    drain: num('drain', a.drain!, 0, 3600),
-    seed: num('seed', a.seed!, 0, 2 ** 31),
+    boxes: num('boxes', a.boxes, 1, 1000),
+    rate: num('rate', a.rate, 0.01, 1000),
+    duration: num('duration', a.duration, 0.1, 86400),
+    batch: num('batch', a.batch, 1, 100),
+    drain: num('drain', a.drain, 0, 3600),
+    seed: num('seed', a.seed, 0, 2 ** 31),
   };
+}
+
+async function main(): Promise<void> {
+  let options: ReturnType<typeof simulatorOptions>;
+  try {
+    options = simulatorOptions(process.argv.slice(2));
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`simulate: ${e.message} (see npm run simulate -- --help)`);
+    process.exit(1);
+  }
+  if (options === 'help') return void console.log(USAGE);
   console.log(`simulating ${options.boxes} box(es), ${options.rate} record/s each for ${options.duration} s -> ${options.url}`);
   const reports = await runSimulation({ ...options, log: (l) => console.log(l) });
   let acked = 0;
@@ -59,7 +79,9 @@ async function main(): Promise<void> {
   if (pending) process.exitCode = 2;
 }
 
-main().catch((e) => {
-  console.error((e as Error).message);
-  process.exit(1);
-});
+if (require.main === module) {
+  main().catch((e) => {
+    console.error((e as Error).message);
+    process.exit(1);
+  });
+}

@@ -216,7 +216,7 @@ describeDb('integrations: live event stream (SSE)', () => {
     const temp = await createApiKey(t, 'reader', 'temporary');
     const short = (await t.http().post('/events/stream-tokens').set('x-api-key', temp.key).send({ ttlSeconds: 10 }).expect(201)).body.token as string;
     expect(await status(`/events/stream?token=${short}`)).toBe(200);
-    await t.app.get(ApiKeysService).revoke(temp.id);
+    await t.app.get(ApiKeysService).revoke(temp.id, 'test');
     expect(await status(`/events/stream?token=${short}`)).toBe(401);
     await t.dataSource.query(`UPDATE event_stream_tokens SET expires_at = 1`);
     expect(await status(issued.body.streamUrl)).toBe(401);

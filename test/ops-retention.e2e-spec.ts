@@ -67,7 +67,7 @@ describeDb('operations: retention purge', () => {
     mid[0].spot_image = fresh[0].spot_image;
     old[0].recognize_face_image = fresh[1].recognize_face_image;
     // A webhook subscriber: its delivery log holds copies of event bodies, which must expire with their records.
-    await s.t.app.get(WebhookSubscriptionsService).create({ url: 'http://127.0.0.1:9/hook', eventTypes: ['recognition.recorded'] });
+    await s.t.app.get(WebhookSubscriptionsService).create({ url: 'http://127.0.0.1:9/hook', eventTypes: ['recognition.recorded'] }, 'test');
     for (const r of [...old, ...mid, ...fresh]) await s.post(r);
     await s.t.drainOutbox();
     const deliveriesFor = async (ids: string[]) =>
@@ -282,7 +282,7 @@ describeDb('operations: erasure leaves no physical copies', () => {
 
   it('scrubs outbox and webhook delivery copies and purges the old row versions from the database files', async () => {
     const { port } = receiver.address() as AddressInfo;
-    await s.t.app.get(WebhookSubscriptionsService).create({ url: `http://127.0.0.1:${port}/hook`, eventTypes: ['*'] });
+    await s.t.app.get(WebhookSubscriptionsService).create({ url: `http://127.0.0.1:${port}/hook`, eventTypes: ['*'] }, 'test');
     const box = makeBox(4, 15, { identities: 1 });
     const base = Date.now() - 60_000;
     const mine = [0, 1, 2, 3].map((i) => ({ ...makeRecord(box, base + i, { sceneWidth: 64 }), identity_id: 'scan-me', user_type: 'blacklist' }) as Row);

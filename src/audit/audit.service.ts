@@ -29,19 +29,24 @@ export interface AuditQuery {
 export class AuditService {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Appends one entry; pass the caller's transaction manager to commit it together with the change. */
-  async record(entry: AuditRecord, manager?: EntityManager): Promise<void> {
-    const write = (m: EntityManager) =>
-      m.getRepository(AuditEntry).insert({
-        at: Date.now(),
-        actor: entry.actor.slice(0, 200),
-        action: entry.action,
-        subjectType: entry.subjectType,
-        subjectId: entry.subjectId,
-        details: (entry.details ?? null) as never,
-      });
-    if (manager) await write(manager);
-    else await this.uow.run(write);
+  /**
+   * Appends the entry for a change inside the change's own transaction (the manager given to UnitOfWork.run()),
+   * so that the change and its audit row commit together or not at all.
+   */
+  async recordIn(manager: EntityManager, entry: AuditRecord): Promise<void> {
+    await manager.getRepository(AuditEntry).insert({
+      at: Date.now(),
+      actor: entry.actor.slice(0, 200),
+      action: entry.action,
+      subjectType: entry.subjectType,
+      subjectId: entry.subjectId,
+      details: (entry.details ?? null) as never,
+    });
+  }
+
+  /** Appends an entry in a transaction of its own: for reads, and for jobs whose changes span many transactions. */
+  async record(entry: AuditRecord): Promise<void> {
+    await this.uow.run((m) => this.recordIn(m, entry));
   }
 
   /** Newest first, keyset-paginated by id. */

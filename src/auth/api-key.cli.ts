@@ -1,5 +1,7 @@
 import 'reflect-metadata';
-import { runCliProcess, withCliDatabase } from '../common/cli';
+import { AuditService } from '../audit/audit.service';
+import { CliMain, runCliProcess, withCliDatabase } from '../common/cli';
+import { runCommandLine, UsageError } from '../common/command-line';
 import { UnitOfWork } from '../database/unit-of-work';
 import { ApiKeysService } from './api-keys.service';
 import { API_ROLES, ApiRole } from './roles';
@@ -8,47 +10,37 @@ const USAGE = `Usage:
   npm run api-key -- create --name <name> --role <${API_ROLES.join('|')}>
   npm run api-key -- list
   npm run api-key -- revoke --id <key id>
-Uses the same environment as the server (DATABASE_URL, DATA_DIR, SQLITE_PATH).`;
+Uses the same environment as the server (DATABASE_URL, DATA_DIR, SQLITE_PATH). Creations and revocations are
+audited with the actor "cli".`;
 
-function option(args: string[], name: string): string | undefined {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+const COMMANDS = {
+  create: { options: ['name', 'role'], required: ['name', 'role'] },
+  list: {},
+  revoke: { options: ['id'], required: ['id'] },
+};
 
 /** Manages REST API keys directly in the database: how the first admin key is made. */
-export async function runApiKeyCli(args: string[], env: Record<string, unknown>, out: (line: string) => void): Promise<number> {
-  const [command] = args;
-  if (!command || !['create', 'list', 'revoke'].includes(command)) {
-    out(USAGE);
-    return 2;
-  }
-  return withCliDatabase(env, async (ds) => {
-    const keys = new ApiKeysService(new UnitOfWork(ds));
-    if (command === 'create') {
-      const name = option(args, 'name');
-      const role = option(args, 'role') as ApiRole | undefined;
-      if (!name || !role || !API_ROLES.includes(role)) {
-        out(USAGE);
-        return 2;
+export const runApiKeyCli: CliMain = (args, env, out, err = out) =>
+  runCommandLine(args, { name: 'api-key', usage: USAGE, commands: COMMANDS }, out, err, ({ command, options }) => {
+    const role = options.role as ApiRole | undefined;
+    if (command === 'create' && !API_ROLES.includes(role!)) throw new UsageError(`create: --role must be one of ${API_ROLES.join(', ')}`);
+    return withCliDatabase(env, async (ds) => {
+      const uow = new UnitOfWork(ds);
+      const keys = new ApiKeysService(uow, new AuditService(uow));
+      if (command === 'create') {
+        const { key, record } = await keys.create(options.name!, role!, 'cli');
+        out(`Created ${record.role} key "${record.name}" (id ${record.id}). It is shown only now:`);
+        out(key);
+      } else if (command === 'list') {
+        for (const k of await keys.list()) {
+          out(`${k.id}  ${k.role.padEnd(16)} ${k.keyPrefix}…  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}`);
+        }
+      } else {
+        await keys.revoke(options.id!, 'cli');
+        out(`Revoked ${options.id}`);
       }
-      const { key, record } = await keys.create(name, role, 'cli');
-      out(`Created ${record.role} key "${record.name}" (id ${record.id}). It is shown only now:`);
-      out(key);
-    } else if (command === 'list') {
-      for (const k of await keys.list()) {
-        out(`${k.id}  ${k.role.padEnd(16)} ${k.keyPrefix}…  ${k.revokedAt ? 'revoked' : 'active '}  ${k.name}`);
-      }
-    } else {
-      const id = option(args, 'id');
-      if (!id) {
-        out(USAGE);
-        return 2;
-      }
-      await keys.revoke(id);
-      out(`Revoked ${id}`);
-    }
-    return 0;
+      return 0;
+    });
   });
-}
 
 if (require.main === module) runCliProcess(runApiKeyCli);

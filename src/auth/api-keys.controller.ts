@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, Post, UsePipes } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { AuditService } from '../audit/audit.service';
 import { apiValidationPipe } from '../common/api-validation.pipe';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
@@ -14,10 +13,7 @@ import type { ApiPrincipal } from './roles';
 @UsePipes(apiValidationPipe())
 @Controller('api-keys')
 export class ApiKeysController {
-  constructor(
-    private readonly keys: ApiKeysService,
-    private readonly audit: AuditService,
-  ) {}
+  constructor(private readonly keys: ApiKeysService) {}
 
   @Post()
   @RequireRole('admin')
@@ -25,7 +21,6 @@ export class ApiKeysController {
   @ApiCreatedResponse({ type: CreatedApiKeyDto })
   async create(@Body() body: CreateApiKeyDto, @Principal() principal: ApiPrincipal): Promise<CreatedApiKeyDto> {
     const { key, record } = await this.keys.create(body.name, body.role, principal.actor);
-    await this.audit.record({ actor: principal.actor, action: 'api-key.created', subjectType: 'api-key', subjectId: record.id, details: { role: record.role } });
     return { ...ApiKeyDto.from(record), key };
   }
 
@@ -43,8 +38,7 @@ export class ApiKeysController {
   @ApiOkResponse({ type: ApiKeyDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async revoke(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<ApiKeyDto> {
-    const key = await this.keys.revoke(id);
-    await this.audit.record({ actor: principal.actor, action: 'api-key.revoked', subjectType: 'api-key', subjectId: id });
+    const key = await this.keys.revoke(id, principal.actor);
     return ApiKeyDto.from(key);
   }
 }

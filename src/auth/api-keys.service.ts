@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { IsNull } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
 import { DomainError } from '../common/domain-error';
 import { UnitOfWork } from '../database/unit-of-work';
 import { ApiKey } from './entities/api-key.entity';
@@ -24,13 +25,17 @@ export interface CreatedApiKey {
 export class ApiKeysService {
   private readonly lastTouched = new Map<string, number>();
 
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
+  ) {}
 
   private get dataSource() {
     return this.uow.dataSource;
   }
 
-  async create(name: string, role: ApiRole, createdBy: string | null): Promise<CreatedApiKey> {
+  /** Issues a key; the audit row (by `createdBy`) commits with it. */
+  async create(name: string, role: ApiRole, createdBy: string): Promise<CreatedApiKey> {
     const key = API_KEY_PREFIX + randomBytes(32).toString('base64url');
     const record = this.dataSource.getRepository(ApiKey).create({
       id: randomUUID(),
@@ -43,7 +48,10 @@ export class ApiKeysService {
       lastUsedAt: null,
       revokedAt: null,
     });
-    await this.uow.run((m) => m.getRepository(ApiKey).insert(record));
+    await this.uow.run(async (m) => {
+      await m.getRepository(ApiKey).insert(record);
+      await this.audit.recordIn(m, { actor: createdBy, action: 'api-key.created', subjectType: 'api-key', subjectId: record.id, details: { role } });
+    });
     return { key, record };
   }
 
@@ -51,13 +59,17 @@ export class ApiKeysService {
     return this.dataSource.getRepository(ApiKey).find({ order: { createdAt: 'DESC', id: 'DESC' } });
   }
 
-  async revoke(id: string): Promise<ApiKey> {
+  /** Revokes a key; the audit row (by `actor`) commits with it. Revoking a revoked key changes nothing. */
+  async revoke(id: string, actor: string): Promise<ApiKey> {
     const repo = this.dataSource.getRepository(ApiKey);
     const key = await repo.findOneBy({ id });
     if (!key) throw new DomainError('not_found', 'api_key_not_found', 'API key not found', 'id');
     if (key.revokedAt === null) {
       key.revokedAt = Date.now();
-      await this.uow.run((m) => m.getRepository(ApiKey).update({ id, revokedAt: IsNull() }, { revokedAt: key.revokedAt }));
+      await this.uow.run(async (m) => {
+        await m.getRepository(ApiKey).update({ id, revokedAt: IsNull() }, { revokedAt: key.revokedAt });
+        await this.audit.recordIn(m, { actor, action: 'api-key.revoked', subjectType: 'api-key', subjectId: id });
+      });
     }
     return key;
   }

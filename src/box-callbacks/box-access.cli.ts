@@ -1,5 +1,6 @@
 import 'reflect-metadata';
-import { runCliProcess, withCliDatabase } from '../common/cli';
+import { CliMain, runCliProcess, withCliDatabase } from '../common/cli';
+import { CliCommand, runCommandLine } from '../common/command-line';
 import { UnitOfWork } from '../database/unit-of-work';
 import { BoxAccessService, BoxAccessView } from './box-access.service';
 
@@ -13,7 +14,15 @@ const USAGE = `Usage:
 Uses the same environment as the server (DATABASE_URL, DATA_DIR, SQLITE_PATH). Commands other than show
 register the box if it is not known yet.`;
 
-const COMMANDS = ['show', 'register', 'token', 'clear-token', 'networks', 'enable', 'disable'];
+const COMMANDS: Record<string, CliCommand> = {
+  show: { args: ['license_key'] },
+  register: { args: ['license_key'], options: ['name'] },
+  token: { args: ['license_key'] },
+  'clear-token': { args: ['license_key'] },
+  networks: { args: ['license_key', 'cidr,…|none'] },
+  enable: { args: ['license_key'] },
+  disable: { args: ['license_key'] },
+};
 
 function describe(v: BoxAccessView): string {
   return [
@@ -24,41 +33,35 @@ function describe(v: BoxAccessView): string {
 }
 
 /** Sets a box's access (secret, networks, enabled) directly in the database. */
-export async function runBoxAccessCli(args: string[], env: Record<string, unknown>, out: (line: string) => void): Promise<number> {
-  const [command, licenseKey, ...rest] = args;
-  if (!command || !COMMANDS.includes(command) || !licenseKey || (command === 'networks' && !rest[0])) {
-    out(USAGE);
-    return 2;
-  }
-  return withCliDatabase(env, async (ds, config) => {
-    const access = new BoxAccessService(new UnitOfWork(ds), config.BOX_AUTH_MODE);
-    switch (command) {
-      case 'show':
-        out(describe(await access.describe(licenseKey)));
-        break;
-      case 'register': {
-        const i = rest.indexOf('--name');
-        out(describe(await access.register(licenseKey, i >= 0 ? rest[i + 1] : undefined)));
-        break;
+export const runBoxAccessCli: CliMain = (args, env, out, err = out) =>
+  runCommandLine(args, { name: 'box-access', usage: USAGE, commands: COMMANDS }, out, err, ({ command, args: [licenseKey, networks], options }) =>
+    withCliDatabase(env, async (ds, config) => {
+      const access = new BoxAccessService(new UnitOfWork(ds), config.BOX_AUTH_MODE);
+      switch (command) {
+        case 'show':
+          out(describe(await access.describe(licenseKey)));
+          break;
+        case 'register':
+          out(describe(await access.register(licenseKey, options.name)));
+          break;
+        case 'token': {
+          const { token, box } = await access.issueToken(licenseKey);
+          out(describe(box));
+          out('Configure this upload URL on the box (the token is shown only now):');
+          out(`http://<hub-host>:${config.PORT}/box-callbacks/${token}/recognition-records`);
+          break;
+        }
+        case 'clear-token':
+          out(describe(await access.clearToken(licenseKey)));
+          break;
+        case 'networks':
+          out(describe(await access.setNetworks(licenseKey, networks === 'none' ? null : networks.split(','))));
+          break;
+        default:
+          out(describe(await access.setEnabled(licenseKey, command === 'enable')));
       }
-      case 'token': {
-        const { token, box } = await access.issueToken(licenseKey);
-        out(describe(box));
-        out('Configure this upload URL on the box (the token is shown only now):');
-        out(`http://<hub-host>:${config.PORT}/box-callbacks/${token}/recognition-records`);
-        break;
-      }
-      case 'clear-token':
-        out(describe(await access.clearToken(licenseKey)));
-        break;
-      case 'networks':
-        out(describe(await access.setNetworks(licenseKey, rest[0] === 'none' ? null : rest[0].split(','))));
-        break;
-      default:
-        out(describe(await access.setEnabled(licenseKey, command === 'enable')));
-    }
-    return 0;
-  });
-}
+      return 0;
+    }),
+  );
 
 if (require.main === module) runCliProcess(runBoxAccessCli);

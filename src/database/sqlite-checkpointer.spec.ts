@@ -55,6 +55,19 @@ describe('SqliteCheckpointer', () => {
     await eventually(async () => (await ds.query('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint === 1000, 'automatic checkpoints back on');
   });
 
+  it('runs the compiled worker file from the build (dist/), as the server does', async () => {
+    const built = path.resolve(__dirname, '../../dist/src/database/sqlite-checkpointer.js');
+    if (!fs.existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
+    const { SqliteCheckpointer: Built } = require(built) as { SqliteCheckpointer: typeof SqliteCheckpointer };
+    const c = new Built(ds, { intervalMs: 5, mainConnectionPages: 0 });
+    try {
+      await c.start();
+      await eventually(() => c.lastReport !== undefined, 'the compiled worker to report a checkpoint');
+    } finally {
+      await c.stop();
+    }
+  });
+
   it('leaves in-memory databases alone', async () => {
     const mem = new DataSource({ type: 'better-sqlite3', database: ':memory:' });
     await mem.initialize();

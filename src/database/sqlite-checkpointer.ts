@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, Optional, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
+import { startWorkerFile } from '../common/worker-file';
+import type { CheckpointReport, CheckpointWorkerData, StopMessage } from './sqlite-checkpoint.worker';
 import { sqliteWalDatabaseFile } from './sqlite-wal';
 
 export interface CheckpointerOptions {
@@ -17,36 +19,8 @@ export interface CheckpointerOptions {
 export const CHECKPOINTER_OPTIONS = Symbol('CHECKPOINTER_OPTIONS');
 export const DEFAULT_CHECKPOINTER_OPTIONS: CheckpointerOptions = { intervalMs: 200, mainConnectionPages: 16_384 };
 
-/*
- * The worker's body, as a string so that it runs the same from dist/ and from the TypeScript sources under Jest.
- * Only PASSIVE checkpoints: they never take the write lock, so ingest never waits for (or fails on) the worker.
- * Once a checkpoint has copied every frame, the next commit starts the WAL over from its beginning.
- */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const Database = require(workerData.driver);
-const db = new Database(workerData.file, { fileMustExist: true });
-db.pragma('busy_timeout = 5000');
-db.pragma('synchronous = NORMAL');
-let stopping = false;
-function tick() {
-  if (stopping) return;
-  try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ ok: true, log: r.log, checkpointed: r.checkpointed });
-  } catch (e) {
-    parentPort.postMessage({ ok: false, error: String(e && e.message || e) });
-  }
-  setTimeout(tick, workerData.intervalMs);
-}
-parentPort.on('message', (m) => {
-  if (m === 'stop') { stopping = true; try { db.close(); } finally { process.exit(0); } }
-});
-tick();
-`;
-
 /**
- * Checkpoints the SQLite WAL from a worker thread. better-sqlite3 is synchronous, so SQLite's automatic checkpoint
+ * Checkpoints the SQLite WAL from a worker thread (sqlite-checkpoint.worker.ts). better-sqlite3 is synchronous, so SQLite's automatic checkpoint
  * ran inside whichever COMMIT crossed the threshold (1,000 pages): on the event loop, copying pages and fsyncing the
  * database file while every request waited (it made COMMIT cost ~0.6 ms on average under ingest). The copy and its
  * fsync now happen on the worker's own connection, and the main connection's threshold is far higher; durability is unchanged (the WAL is
@@ -81,14 +55,12 @@ export class SqliteCheckpointer implements OnApplicationBootstrap, OnApplication
     await this.dataSource.query(`PRAGMA wal_autocheckpoint = ${Math.floor(this.options.mainConnectionPages)}`);
     // After the WAL starts over, SQLite cuts the file back to this size (it would otherwise stay at its largest).
     await this.dataSource.query(`PRAGMA journal_size_limit = ${64 * 1024 * 1024}`);
-    const worker = new Worker(WORKER_SOURCE, {
-      eval: true,
-      workerData: { file, driver: require.resolve('better-sqlite3'), intervalMs: this.options.intervalMs },
-    });
+    const workerData: CheckpointWorkerData = { file, intervalMs: this.options.intervalMs };
+    const worker = startWorkerFile(__dirname, 'sqlite-checkpoint.worker', { workerData });
     worker.unref();
-    worker.on('message', (m: { ok: boolean; log?: number; checkpointed?: number; error?: string }) => {
+    worker.on('message', (m: CheckpointReport) => {
       if (m.ok) {
-        this.lastReport = { log: m.log!, checkpointed: m.checkpointed! };
+        this.lastReport = { log: m.log, checkpointed: m.checkpointed };
         this.lastError = undefined;
       } else if (m.error !== this.lastError) {
         // Logged once per distinct failure; the next tick tries again.
@@ -108,7 +80,7 @@ export class SqliteCheckpointer implements OnApplicationBootstrap, OnApplication
     if (!worker) return;
     this.worker = undefined;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-    worker.postMessage('stop');
+    worker.postMessage('stop' satisfies StopMessage);
     await exited;
   }
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { DomainError } from '../common/domain-error';
 import { rowBool } from '../database/row-values';
@@ -52,7 +53,10 @@ export interface BoxChange {
 /** Boxes and media devices for the consumer API, with their record counts. */
 @Injectable()
 export class DevicesQueryService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly audit: AuditService,
+  ) {}
 
   private boxesSql(where: string): string {
     return `SELECT b.id, b.license_key, b.name, b.enabled, b.api_version, b.last_address, b.first_seen_at, b.last_seen_at,
@@ -91,7 +95,8 @@ export class DevicesQueryService {
     return { ...toBox(rows[0]), mediaDevices: devices.map(toMediaDevice) };
   }
 
-  async updateBox(id: string, change: BoxChange): Promise<BoxDetailDto> {
+  /** Audited in the same transaction as the change. */
+  async updateBox(id: string, change: BoxChange, actor: string): Promise<BoxDetailDto> {
     const d = this.uow.dialect;
     const sets: string[] = [];
     const params: unknown[] = [];
@@ -105,7 +110,10 @@ export class DevicesQueryService {
     }
     if (sets.length > 0) {
       params.push(id);
-      await this.uow.run((m) => m.query(`UPDATE boxes SET ${sets.join(', ')} WHERE id = ${d.p(params.length)}`, params));
+      await this.uow.run(async (m) => {
+        await m.query(`UPDATE boxes SET ${sets.join(', ')} WHERE id = ${d.p(params.length)}`, params);
+        await this.audit.recordIn(m, { actor, action: 'box.updated', subjectType: 'box', subjectId: id, details: { ...change } });
+      });
     }
     return this.getBox(id);
   }

@@ -1,6 +1,5 @@
 import { Body, Controller, Get, Patch, Query, UsePipes } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AuditService } from '../audit/audit.service';
 import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
 import { apiValidationPipe } from '../common/api-validation.pipe';
@@ -14,10 +13,7 @@ import { BoxDetailDto, BoxListQueryDto, BoxPageDto, UpdateBoxDto } from './dto/d
 @UsePipes(apiValidationPipe())
 @Controller('boxes')
 export class DevicesController {
-  constructor(
-    private readonly devices: DevicesQueryService,
-    private readonly audit: AuditService,
-  ) {}
+  constructor(private readonly devices: DevicesQueryService) {}
 
   @Get()
   @ApiOperation({ operationId: 'listBoxes', summary: 'Boxes that have pushed, in the order they first pushed, with first/last seen and record counts; keyset-paginated.' })
@@ -42,14 +38,6 @@ export class DevicesController {
   @ApiResponse({ status: 400, type: ErrorResponseDto })
   async updateBox(@UuidParam('id') id: string, @Body() body: UpdateBoxDto, @Principal() principal: ApiPrincipal): Promise<BoxDetailDto> {
     await this.devices.getBox(id);
-    const box = await this.devices.updateBox(id, { name: body.name, enabled: body.enabled });
-    await this.audit.record({
-      actor: principal.actor,
-      action: 'box.updated',
-      subjectType: 'box',
-      subjectId: id,
-      details: { ...(body.name !== undefined && { name: body.name }), ...(body.enabled !== undefined && { enabled: body.enabled }) },
-    });
-    return box;
+    return this.devices.updateBox(id, { name: body.name, enabled: body.enabled }, principal.actor);
   }
 }

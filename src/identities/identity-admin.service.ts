@@ -48,19 +48,16 @@ export class IdentityAdminService {
          WHERE id = ${d.p(params.length)}`,
         params,
       );
-      await this.audit.record(
-        {
-          actor,
-          action: 'identity.updated',
-          subjectType: 'identity',
-          subjectId: id,
-          details: {
-            ...(change.name !== undefined && { name: { from: before.name ?? null, to: change.name } }),
-            ...(change.userType !== undefined && { userType: { from: before.user_type ?? null, to: change.userType } }),
-          },
+      await this.audit.recordIn(m, {
+        actor,
+        action: 'identity.updated',
+        subjectType: 'identity',
+        subjectId: id,
+        details: {
+          ...(change.name !== undefined && { name: { from: before.name ?? null, to: change.name } }),
+          ...(change.userType !== undefined && { userType: { from: before.user_type ?? null, to: change.userType } }),
         },
-        m,
-      );
+      });
     });
   }
 
@@ -125,7 +122,7 @@ export class IdentityAdminService {
         mergedBy: actor,
       };
       await this.outbox.enqueue(m, targetId, [new IdentityMergedEvent(merge)], now);
-      await this.audit.record({ actor, action: 'identity.merged', subjectType: 'identity', subjectId: targetId, details: merge }, m);
+      await this.audit.recordIn(m, { actor, action: 'identity.merged', subjectType: 'identity', subjectId: targetId, details: merge });
     });
     this.relay.kick();
   }

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { AuditService } from '../../audit/audit.service';
 import { decodeCursor, encodeCursor } from '../../common/cursor';
 import { UnitOfWork } from '../../database/unit-of-work';
 import { EventFeedService } from '../event-feed.service';
@@ -26,13 +27,16 @@ export class WebhookSubscriptionsService {
     private readonly uow: UnitOfWork,
     private readonly feed: EventFeedService,
     private readonly guard: WebhookTargetGuard,
+    private readonly audit: AuditService,
   ) {}
 
   private get subscriptions() {
     return this.uow.dataSource.getRepository(WebhookSubscription);
   }
 
-  async create(input: CreateWebhookSubscriptionDto): Promise<CreatedWebhookSubscriptionDto> {
+  // Changes are audited in their own transaction: the subscription and its audit row commit together.
+
+  async create(input: CreateWebhookSubscriptionDto, actor: string): Promise<CreatedWebhookSubscriptionDto> {
     await this.guard.checkUrl(input.url);
     const now = Date.now();
     const sub: WebhookSubscription = {
@@ -47,7 +51,16 @@ export class WebhookSubscriptionsService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.uow.run((m) => m.getRepository(WebhookSubscription).insert(sub));
+    await this.uow.run(async (m) => {
+      await m.getRepository(WebhookSubscription).insert(sub);
+      await this.audit.recordIn(m, {
+        actor,
+        action: 'webhook.subscription.created',
+        subjectType: 'webhook-subscription',
+        subjectId: sub.id,
+        details: { url: sub.url, eventTypes: sub.eventTypes },
+      });
+    });
     return { ...toSubscriptionDto(sub), secret: sub.secret };
   }
 
@@ -59,7 +72,7 @@ export class WebhookSubscriptionsService {
     return toSubscriptionDto(await this.find(id));
   }
 
-  async update(id: string, input: UpdateWebhookSubscriptionDto): Promise<WebhookSubscriptionDto> {
+  async update(id: string, input: UpdateWebhookSubscriptionDto, actor: string): Promise<WebhookSubscriptionDto> {
     const sub = await this.find(id);
     if (input.url !== undefined) await this.guard.checkUrl(input.url);
     if (input.url !== undefined) sub.url = input.url;
@@ -67,12 +80,15 @@ export class WebhookSubscriptionsService {
     if (input.description !== undefined) sub.description = input.description;
     if (input.enabled !== undefined) sub.enabled = input.enabled;
     sub.updatedAt = Date.now();
-    await this.uow.run((m) => m.getRepository(WebhookSubscription).save(sub));
+    await this.uow.run(async (m) => {
+      await m.getRepository(WebhookSubscription).save(sub);
+      await this.audit.recordIn(m, { actor, action: 'webhook.subscription.updated', subjectType: 'webhook-subscription', subjectId: id, details: { ...input } });
+    });
     return toSubscriptionDto(sub);
   }
 
   /** Removes the subscription with its deliveries and attempts. */
-  async remove(id: string): Promise<void> {
+  async remove(id: string, actor: string): Promise<void> {
     await this.find(id);
     await this.uow.run(async (m) => {
       await m.query(
@@ -81,6 +97,7 @@ export class WebhookSubscriptionsService {
       );
       await m.getRepository(WebhookDelivery).delete({ subscriptionId: id });
       await m.getRepository(WebhookSubscription).delete({ id });
+      await this.audit.recordIn(m, { actor, action: 'webhook.subscription.deleted', subjectType: 'webhook-subscription', subjectId: id });
     });
   }
 

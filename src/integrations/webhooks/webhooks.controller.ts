@@ -1,6 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UsePipes } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { AuditService } from '../../audit/audit.service';
 import { ApiKeyProtected, Principal, RequireRole } from '../../auth/auth.decorators';
 import type { ApiPrincipal } from '../../auth/roles';
 import { apiValidationPipe } from '../../common/api-validation.pipe';
@@ -23,10 +22,7 @@ import { WEBHOOK_FORMAT } from '../event-envelope.openapi';
 @UsePipes(apiValidationPipe())
 @Controller('webhooks')
 export class WebhooksController {
-  constructor(
-    private readonly subscriptions: WebhookSubscriptionsService,
-    private readonly audit: AuditService,
-  ) {}
+  constructor(private readonly subscriptions: WebhookSubscriptionsService) {}
 
   @Post('subscriptions')
   @RequireRole('admin')
@@ -43,15 +39,7 @@ export class WebhooksController {
   @ApiCreatedResponse({ type: CreatedWebhookSubscriptionDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
   async create(@Body() body: CreateWebhookSubscriptionDto, @Principal() principal: ApiPrincipal): Promise<CreatedWebhookSubscriptionDto> {
-    const created = await this.subscriptions.create(body);
-    await this.audit.record({
-      actor: principal.actor,
-      action: 'webhook.subscription.created',
-      subjectType: 'webhook-subscription',
-      subjectId: created.id,
-      details: { url: created.url, eventTypes: created.eventTypes },
-    });
-    return created;
+    return this.subscriptions.create(body, principal.actor);
   }
 
   @Get('subscriptions')
@@ -77,9 +65,7 @@ export class WebhooksController {
   @ApiOkResponse({ type: WebhookSubscriptionDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async update(@UuidParam('id') id: string, @Body() body: UpdateWebhookSubscriptionDto, @Principal() principal: ApiPrincipal): Promise<WebhookSubscriptionDto> {
-    const updated = await this.subscriptions.update(id, body);
-    await this.audit.record({ actor: principal.actor, action: 'webhook.subscription.updated', subjectType: 'webhook-subscription', subjectId: id, details: { ...body } });
-    return updated;
+    return this.subscriptions.update(id, body, principal.actor);
   }
 
   @Delete('subscriptions/:id')
@@ -89,8 +75,7 @@ export class WebhooksController {
   @ApiNoContentResponse()
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async remove(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<void> {
-    await this.subscriptions.remove(id);
-    await this.audit.record({ actor: principal.actor, action: 'webhook.subscription.deleted', subjectType: 'webhook-subscription', subjectId: id });
+    await this.subscriptions.remove(id, principal.actor);
   }
 
   @Get('subscriptions/:id/deliveries')
