@@ -1,10 +1,11 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER } from '@nestjs/core';
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { ConfigModule } from '@nestjs/config';
 import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BoxCallbacksModule } from './box-callbacks/box-callbacks.module';
+import { apiValidationPipe } from './common/api-validation.pipe';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { AppConfig } from './config/app-config.service';
 import { validateEnvironment } from './config/environment';
@@ -23,6 +24,8 @@ import { RetentionModule } from './retention/retention.module';
 export interface AppModuleOptions {
   /** Settings applied over the environment (tests, embedding). */
   env?: Record<string, string | undefined>;
+  /** Further feature modules, mounted like the built-in ones (tests). */
+  modules?: Type[];
 }
 
 @Module({})
@@ -51,8 +54,9 @@ export class AppModule {
         HealthModule,
         RetentionModule,
         IntegrationsModule,
+        ...(options.modules ?? []),
       ],
-      providers: [AppConfig, { provide: APP_FILTER, useClass: HttpErrorFilter }],
+      providers: [AppConfig, { provide: APP_FILTER, useClass: HttpErrorFilter }, { provide: APP_PIPE, useFactory: apiValidationPipe }],
       exports: [AppConfig],
       global: true,
     };

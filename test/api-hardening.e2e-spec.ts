@@ -29,6 +29,17 @@ describeDb('REST API rate limit and security headers', () => {
     for (let i = 0; i < 12; i++) await push(t, boxRecord({ timestamp: 1700009000000 + i }));
   });
 
+  it('counts requests without a key per address before refusing them, and never limits probes or scrapers', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) statuses.push((await t.http().get('/boxes')).status);
+    // The rate limit runs before the key check, so a caller without a key is limited too.
+    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
+    for (let i = 0; i < 12; i++) {
+      expect((await t.http().get('/health/live')).status).toBe(200);
+      expect((await t.http().get('/metrics')).status).toBe(200);
+    }
+  });
+
   it('sends helmet security headers, and /docs loads no inline script the policy would block', async () => {
     const res = await t.http().get('/docs/');
     expect(res.status).toBe(200);

@@ -1,13 +1,10 @@
-import { Controller, Get, Query, UsePipes } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyProtected, RequireRole } from '../auth/auth.decorators';
-import { apiValidationPipe } from '../common/api-validation.pipe';
+import { RequireRole } from '../auth/auth.decorators';
 import { AuditService } from './audit.service';
 import { AuditEntryDto, AuditPageDto, AuditQueryDto } from './dto/audit.dto';
 
 @ApiTags('audit')
-@ApiKeyProtected()
-@UsePipes(apiValidationPipe())
 @Controller('audit-log')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}

@@ -6,6 +6,7 @@ import { AddressFailureLimiter } from '../common/address-failure-limiter';
 import { clientAddress } from '../common/client-address';
 import { AppConfig } from '../config/app-config.service';
 import { ApiKeysService } from './api-keys.service';
+import { OWN_AUTHENTICATION, PUBLIC_ROUTE } from './auth.decorators';
 import { ApiPrincipal, ApiRole, REQUIRED_ROLE, roleSatisfies } from './roles';
 
 export type AuthenticatedRequest = Request & { principal?: ApiPrincipal };
@@ -21,9 +22,10 @@ export class ApiAuthFailures extends AddressFailureLimiter {
 }
 
 /**
- * 401 without a valid key (X-API-Key or Authorization: Bearer), 403 when its role is too low. An address that
- * presented too many wrong keys gets 429 for the rest of the minute, without its key being checked: answering a
- * valid key would tell a guesser that it had hit.
+ * Global (AuthModule): every route needs an API key unless it is @Public() or authenticates with its own guard
+ * (@AuthenticatedBy). 401 without a valid key (X-API-Key or Authorization: Bearer), 403 when its role is too low.
+ * An address that presented too many wrong keys gets 429 for the rest of the minute, without its key being checked:
+ * answering a valid key would tell a guesser that it had hit.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
@@ -39,7 +41,15 @@ export class ApiKeyGuard implements CanActivate {
     this.bootstrapAdminHash = adminKey ? sha256(adminKey) : null;
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): Promise<boolean> | boolean {
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean | undefined>(PUBLIC_ROUTE, targets)) return true;
+    if (this.reflector.getAllAndOverride<unknown>(OWN_AUTHENTICATION, targets)) return true;
+    return this.authenticate(context);
+  }
+
+  /** The API key check itself, for guards that accept other credentials too. */
+  protected async authenticate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const required =
       this.reflector.getAllAndOverride<ApiRole | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ?? 'reader';

@@ -1,16 +1,13 @@
-import { Body, Controller, Delete, Get, Post, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { apiValidationPipe } from '../common/api-validation.pipe';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
 import { ApiKeysService } from './api-keys.service';
-import { ApiKeyProtected, Principal, RequireRole } from './auth.decorators';
+import { Principal, RequireRole } from './auth.decorators';
 import { ApiKeyDto, CreateApiKeyDto, CreatedApiKeyDto } from './dto/api-key.dto';
 import type { ApiPrincipal } from './roles';
 
 @ApiTags('api-keys')
-@ApiKeyProtected()
-@UsePipes(apiValidationPipe())
 @Controller('api-keys')
 export class ApiKeysController {
   constructor(private readonly keys: ApiKeysService) {}

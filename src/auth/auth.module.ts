@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { AppConfig } from '../config/app-config.service';
 import { ApiAuthFailures, ApiKeyGuard } from './api-key.guard';
@@ -6,7 +7,10 @@ import { ConsumerThrottlerGuard } from './consumer-throttler.guard';
 import { ApiKeysController } from './api-keys.controller';
 import { ApiKeysService } from './api-keys.service';
 
-/** Global so every REST controller can use ApiKeyProtected(). */
+/**
+ * Every route of the app needs an API key unless marked @Public() (auth.decorators.ts). Global so that guards of
+ * other modules (the event stream's) can build on ApiKeyGuard.
+ */
 @Global()
 @Module({
   imports: [
@@ -19,7 +23,13 @@ import { ApiKeysService } from './api-keys.service';
     }),
   ],
   controllers: [ApiKeysController],
-  providers: [ApiKeysService, ApiAuthFailures, ApiKeyGuard, ConsumerThrottlerGuard],
-  exports: [ApiKeysService, ApiAuthFailures, ApiKeyGuard, ConsumerThrottlerGuard],
+  providers: [
+    ApiKeysService,
+    ApiAuthFailures,
+    // Global guards run in this order: the rate limit counts a request before its key is checked.
+    { provide: APP_GUARD, useClass: ConsumerThrottlerGuard },
+    { provide: APP_GUARD, useClass: ApiKeyGuard },
+  ],
+  exports: [ApiKeysService, ApiAuthFailures],
 })
 export class AuthModule {}

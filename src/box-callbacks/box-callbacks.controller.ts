@@ -1,4 +1,4 @@
-import { applyDecorators, Body, Controller, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { applyDecorators, Controller, createParamDecorator, ExecutionContext, HttpCode, Post, Req } from '@nestjs/common';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -16,6 +16,7 @@ import {
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { Public } from '../auth/auth.decorators';
 import { clientAddress } from '../common/client-address';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { MetricsService } from '../metrics/metrics.service';
@@ -59,6 +60,16 @@ function BoxPushDocs(operationId: string, summary: string): MethodDecorator {
   );
 }
 
+/**
+ * The push's body and URL token, read through custom parameter decorators: the global REST validation pipe passes
+ * those through untouched (src/common/api-validation.pipe.ts), so a push meets only the hostile-input checks and
+ * BoxCallbackBodyPipe, whose answers the boxes depend on.
+ */
+const PushBody = createParamDecorator((_: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<Request>().body);
+const CallbackToken = createParamDecorator((_: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<Request<{ token: string }>>().params.token);
+
+/** No API keys here: boxes are admitted by src/box-callbacks/box-access.service.ts. */
+@Public()
 @ApiTags('box callbacks')
 @Controller('box-callbacks')
 export class BoxCallbacksController {
@@ -70,17 +81,17 @@ export class BoxCallbacksController {
   @Post('recognition-records')
   @HttpCode(200)
   @BoxPushDocs('receiveRecords', 'Receive recognition records pushed by a box')
-  receive(@Body(BoxCallbackBodyPipe) records: ReceivedRecord[], @Req() req: Request): Promise<typeof BOX_ACK> {
+  receive(@PushBody(BoxCallbackBodyPipe) records: ReceivedRecord[], @Req() req: Request): Promise<typeof BOX_ACK> {
     return this.store(records, req, undefined);
   }
 
   @Post(':token/recognition-records')
   @HttpCode(200)
   @BoxPushDocs('receiveRecordsWithToken', 'Receive recognition records from a box that has a callback secret (token in the URL)')
-  @ApiParam({ name: 'token', description: 'The box\'s callback secret (npm run box-access); a wrong one gets 401.', example: 'callback-secret' })
+  @ApiParam({ name: 'token', type: String, description: 'The box\'s callback secret (npm run box-access); a wrong one gets 401.', example: 'callback-secret' })
   receiveWithToken(
-    @Param('token') token: string,
-    @Body(BoxCallbackBodyPipe) records: ReceivedRecord[],
+    @CallbackToken() token: string,
+    @PushBody(BoxCallbackBodyPipe) records: ReceivedRecord[],
     @Req() req: Request,
   ): Promise<typeof BOX_ACK> {
     return this.store(records, req, token);

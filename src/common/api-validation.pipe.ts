@@ -36,19 +36,21 @@ function findUnstorable(root: unknown, rootPath: string): string | null {
  */
 class ApiValidationPipe extends ValidationPipe {
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
-    if (metadata.type !== 'custom') {
-      const field = findUnstorable(value, metadata.type === 'body' ? '' : (metadata.data ?? ''));
-      if (field !== null) {
-        throw new BadRequestException({ field, message: `${field} must not contain NUL characters or unpaired UTF-16 surrogates` });
-      }
+    // Custom parameters are no REST input: the caller (@Principal) or a box push, which has its own checks and must
+    // never be answered differently by this pipe.
+    if (metadata.type === 'custom') return value;
+    const field = findUnstorable(value, metadata.type === 'body' ? '' : (metadata.data ?? ''));
+    if (field !== null) {
+      throw new BadRequestException({ field, message: `${field} must not contain NUL characters or unpaired UTF-16 surrogates` });
     }
     return super.transform(value, metadata);
   }
 }
 
 /**
- * Validation for the REST API's query strings and bodies: unknown properties are refused and the
- * first problem is reported as {message, field}. Messages name the rule, never echo the value.
+ * Validation for the REST API's query strings, path parameters and bodies, global (APP_PIPE in AppModule): unknown
+ * properties are refused and the first problem is reported as {message, field}. Messages name the rule, never echo
+ * the value.
  */
 export function apiValidationPipe(): ValidationPipe {
   return new ApiValidationPipe({

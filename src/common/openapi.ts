@@ -1,7 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_SECURITY, BEARER_SECURITY, STREAM_TOKEN_SECURITY } from '../auth/auth.decorators';
+import { API_KEY_SECURITY, BEARER_SECURITY, PUBLIC_OPERATION_EXTENSION, STREAM_TOKEN_SECURITY } from '../auth/auth.decorators';
+import { API_KEY_REFUSALS, API_KEY_REQUIREMENT } from '../auth/auth.openapi';
 import { BOX_WIRE_SCHEMAS } from '../box-callbacks/wire-format.openapi';
 import { EVENT_SCHEMAS } from '../integrations/event-envelope.openapi';
 import { ErrorResponseDto } from './error-response.dto';
@@ -28,6 +29,8 @@ const errorRef = { $ref: `#/components/schemas/${ErrorResponseDto.name}` };
 
 /**
  * Rules that hold for every operation, applied to the generated document so it says what the server does:
+ * - an operation needs an API key unless it is @Public() (global guards, src/auth): one without its own security
+ *   gets both key schemes and the guards' 401/403/429 answers;
  * - error answers (4xx/5xx) are always JSON (HttpErrorFilter), whatever the success content type is;
  * - 204 and 304 have no body;
  * - every parameter and body is validated, so an operation that takes any answers 400 naming the field;
@@ -37,6 +40,14 @@ const errorRef = { $ref: `#/components/schemas/${ErrorResponseDto.name}` };
  */
 export function makeExact(document: OpenAPIObject): OpenAPIObject {
   for (const { op } of operations(document)) {
+    const isPublic = op[PUBLIC_OPERATION_EXTENSION] === true;
+    delete op[PUBLIC_OPERATION_EXTENSION];
+    if (!isPublic && !op.security) {
+      op.security = structuredClone(API_KEY_REQUIREMENT);
+      for (const [status, description] of Object.entries(API_KEY_REFUSALS)) {
+        op.responses[status] ??= { description, content: { 'application/json': { schema: errorRef } } };
+      }
+    }
     const takesInput = (op.parameters?.length ?? 0) > 0 || op.requestBody !== undefined;
     if (takesInput && !op.responses['400']) {
       op.responses['400'] = { description: 'A parameter or the body is invalid; `field` names it.', content: { 'application/json': { schema: errorRef } } };

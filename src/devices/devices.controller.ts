@@ -1,16 +1,13 @@
-import { Body, Controller, Get, Patch, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, Patch, Query } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
+import { Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
-import { apiValidationPipe } from '../common/api-validation.pipe';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
 import { DevicesQueryService } from './devices-query.service';
 import { BoxDetailDto, BoxListQueryDto, BoxPageDto, UpdateBoxDto } from './dto/device.dto';
 
 @ApiTags('devices')
-@ApiKeyProtected()
-@UsePipes(apiValidationPipe())
 @Controller('boxes')
 export class DevicesController {
   constructor(private readonly devices: DevicesQueryService) {}

@@ -3,6 +3,7 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { DataSource } from 'typeorm';
+import { Public } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config.service';
 import { isDatabaseUnavailable } from '../database/database-errors';
 import { OutboxRelay } from '../events/outbox-relay.service';
@@ -10,6 +11,7 @@ import { ImageStore } from '../images/image-store';
 import { GracefulShutdown } from './graceful-shutdown.service';
 
 /** Liveness and readiness for orchestrators and load balancers; public, no data in them. */
+@Public()
 @ApiTags('health')
 @Controller('health')
 export class HealthController {

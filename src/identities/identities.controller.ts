@@ -1,10 +1,9 @@
-import { Body, Controller, Get, HttpCode, Patch, Post, Query, Req, Res, UsePipes } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuditService } from '../audit/audit.service';
-import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
+import { Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
-import { apiValidationPipe } from '../common/api-validation.pipe';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
 import { ImageStore } from '../images/image-store';
@@ -21,8 +20,6 @@ import { IdentitiesQueryService } from './identities-query.service';
 import { IdentityAdminService } from './identity-admin.service';
 
 @ApiTags('identities')
-@ApiKeyProtected()
-@UsePipes(apiValidationPipe())
 @Controller('identities')
 export class IdentitiesController {
   constructor(

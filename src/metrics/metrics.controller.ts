@@ -1,9 +1,11 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { Public } from '../auth/auth.decorators';
 import { MetricsService } from './metrics.service';
 
 /** Prometheus scrape endpoint; public like the health checks (no biometric or key material in it). */
+@Public()
 @ApiExcludeController()
 @Controller('metrics')
 export class MetricsController {

@@ -1,10 +1,9 @@
-import { BadRequestException, Controller, Get, Logger, Param, Query, Req, Res, UsePipes } from '@nestjs/common';
+import { BadRequestException, Controller, Get, Logger, Param, Query, Req, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { AuditService } from '../audit/audit.service';
-import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
+import { Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
-import { apiValidationPipe } from '../common/api-validation.pipe';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
 import { ImageStore } from '../images/image-store';
@@ -24,8 +23,6 @@ function imageRole(value: string): ImageRole {
 }
 
 @ApiTags('records')
-@ApiKeyProtected()
-@UsePipes(apiValidationPipe())
 @Controller('records')
 export class RecordsController {
   private readonly logger = new Logger(RecordsController.name);

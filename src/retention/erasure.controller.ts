@@ -1,6 +1,6 @@
 import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiKeyProtected, Principal, RequireRole } from '../auth/auth.decorators';
+import { Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
@@ -8,7 +8,6 @@ import { ErasureReportDto } from './dto/erasure-report.dto';
 import { ErasureService } from './erasure.service';
 
 @ApiTags('identities')
-@ApiKeyProtected()
 @Controller('identities')
 export class ErasureController {
   constructor(private readonly erasure: ErasureService) {}

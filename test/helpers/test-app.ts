@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import type { Type } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import * as fs from 'node:fs';
@@ -28,10 +29,11 @@ export interface TestApp {
  * The real application (same bootstrap as production) on a fresh database, with migrations run.
  * Pass `db` to start a second app on the same database (restart scenarios).
  */
-export async function startTestApp(options: { env?: Record<string, string>; db?: TestDatabase } = {}): Promise<TestApp> {
+export async function startTestApp(options: { env?: Record<string, string>; db?: TestDatabase; modules?: Type[] } = {}): Promise<TestApp> {
   const db = options.db ?? (await createTestDatabase());
   const app = await createApp({
     env: { NODE_ENV: 'test', LOG_LEVEL: 'silent', OUTBOX_POLL_INTERVAL_MS: '100', ...db.env, ...options.env },
+    modules: options.modules,
   });
   await app.init();
   const server = app.getHttpServer();

@@ -1,10 +1,8 @@
-import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Req, Res, UseGuards, UsePipes } from '@nestjs/common';
+import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { API_KEY_SECURITY, ApiKeyProtected, BEARER_SECURITY, Principal, STREAM_TOKEN_SECURITY } from '../../auth/auth.decorators';
-import { ConsumerThrottlerGuard } from '../../auth/consumer-throttler.guard';
+import { API_KEY_SECURITY, AuthenticatedBy, BEARER_SECURITY, Principal, STREAM_TOKEN_SECURITY } from '../../auth/auth.decorators';
 import type { ApiPrincipal } from '../../auth/roles';
-import { apiValidationPipe } from '../../common/api-validation.pipe';
 import { ErrorResponseDto } from '../../common/error-response.dto';
 import { AppConfig } from '../../config/app-config.service';
 import { SSE_FORMAT } from '../event-envelope.openapi';
@@ -22,7 +20,6 @@ function sseFrame(e: FeedEvent): string {
 }
 
 @ApiTags('events')
-@UsePipes(apiValidationPipe())
 @Controller('events')
 export class EventStreamController {
   constructor(
@@ -32,7 +29,6 @@ export class EventStreamController {
   ) {}
 
   @Post('stream-tokens')
-  @ApiKeyProtected()
   @HttpCode(201)
   @ApiOperation({
     operationId: 'createStreamToken',
@@ -48,7 +44,8 @@ export class EventStreamController {
   }
 
   @Get('stream')
-  @UseGuards(ConsumerThrottlerGuard, StreamAuthGuard)
+  // An API key, or a stream token (?token=) for browsers' EventSource, which cannot send headers.
+  @AuthenticatedBy(StreamAuthGuard)
   // Decorators apply bottom-up: the document lists api-key, bearer, then the stream token.
   @ApiSecurity(STREAM_TOKEN_SECURITY)
   @ApiBearerAuth(BEARER_SECURITY)

@@ -29,7 +29,7 @@ export class StreamAuthGuard extends ApiKeyGuard {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<StreamRequest>();
     const token = req.query.token;
-    if (token === undefined) return super.canActivate(context);
+    if (token === undefined) return this.authenticate(context);
     if (typeof token !== 'string') throw new BadRequestException({ message: 'token must be given once', field: 'token' });
     if (presentedKey(req)) throw new BadRequestException({ message: 'send either an API key or a stream token, not both', field: 'token' });
     // Wrong tokens count with wrong keys against the address (API_AUTH_FAILURES_PER_MINUTE).

@@ -1,8 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { ApiKeyProtected, Principal, RequireRole } from '../../auth/auth.decorators';
+import { Principal, RequireRole } from '../../auth/auth.decorators';
 import type { ApiPrincipal } from '../../auth/roles';
-import { apiValidationPipe } from '../../common/api-validation.pipe';
 import { ErrorResponseDto } from '../../common/error-response.dto';
 import { UuidParam } from '../../common/uuid-param';
 import {
@@ -18,8 +17,6 @@ import { WebhookSubscriptionsService } from './webhook-subscriptions.service';
 import { WEBHOOK_FORMAT } from '../event-envelope.openapi';
 
 @ApiTags('webhooks')
-@ApiKeyProtected()
-@UsePipes(apiValidationPipe())
 @Controller('webhooks')
 export class WebhooksController {
   constructor(private readonly subscriptions: WebhookSubscriptionsService) {}
