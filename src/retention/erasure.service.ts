@@ -124,27 +124,22 @@ export class ErasureService {
         scrubbed.ids = ids;
         if (ids.length === 0) return scrubbed;
         const list = d.params(1, ids.length);
-        const eventRows: { id: string | number; payload: unknown }[] = await m.query(
-          `SELECT id, payload FROM outbox_events WHERE aggregate_id IN (${list})`,
-          ids,
-        );
-        for (const e of eventRows) {
-          const payload = withoutImageReferences(rowJson(e.payload));
-          if (!payload) continue;
-          await m.query(`UPDATE outbox_events SET payload = ${d.p(1)} WHERE id = ${d.p(2)}`, [JSON.stringify(payload), e.id]);
-          scrubbed.events++;
-        }
         // A delivery still pending goes out with the scrubbed body (same webhook-id, so receivers still dedupe).
-        const deliveryRows: { id: string; payload: string }[] = await m.query(
-          `SELECT id, payload FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE aggregate_id IN (${list}))`,
-          ids,
+        const rewrite = async (table: 'outbox_events' | 'webhook_deliveries', rows: { id: string | number; payload: unknown }[]) => {
+          let changed = 0;
+          for (const row of rows) {
+            const payload = withoutImageReferences(rowJson(row.payload));
+            if (!payload) continue;
+            await m.query(`UPDATE ${table} SET payload = ${d.p(1)} WHERE id = ${d.p(2)}`, [JSON.stringify(payload), row.id]);
+            changed++;
+          }
+          return changed;
+        };
+        scrubbed.events = await rewrite('outbox_events', await m.query(`SELECT id, payload FROM outbox_events WHERE aggregate_id IN (${list})`, ids));
+        scrubbed.deliveries = await rewrite(
+          'webhook_deliveries',
+          await m.query(`SELECT id, payload FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE aggregate_id IN (${list}))`, ids),
         );
-        for (const w of deliveryRows) {
-          const payload = withoutImageReferences(rowJson(w.payload));
-          if (!payload) continue;
-          await m.query(`UPDATE webhook_deliveries SET payload = ${d.p(1)} WHERE id = ${d.p(2)}`, [JSON.stringify(payload), w.id]);
-          scrubbed.deliveries++;
-        }
         return scrubbed;
       });
       report.eventsScrubbed += events;
