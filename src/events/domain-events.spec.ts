@@ -13,6 +13,18 @@ describe('domain event (de)serialisation', () => {
     expect(back!.meta).toEqual({ eventId: 7, occurredAt: 8 });
   });
 
+  it('keeps the stored payload shape of every type: rows written by earlier releases still rehydrate', () => {
+    const keys = Object.fromEntries(DOMAIN_EVENT_CLASSES.map((cls) => [cls.type, Object.keys(serialiseEvent(new cls({} as never)))]));
+    expect(keys).toEqual({
+      'recognition.recorded': ['record'],
+      'identity.stranger-registered': ['face'],
+      'identity.face-library-updated': ['face'],
+      'alert.blacklist-seen': ['record'],
+      'alert.vip-seen': ['record'],
+      'identity.merged': ['merge'],
+    });
+  });
+
   it('returns null for a type it does not know', () => {
     expect(rehydrateEvent('no.such-event', { x: 1 }, { eventId: 1, occurredAt: 1 })).toBeNull();
   });

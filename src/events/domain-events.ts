@@ -27,9 +27,26 @@ export interface RecordRef {
   hasDefects: boolean;
 }
 
-export class RecognitionRecordedEvent {
+/** Events about one stored record: the outbox payload is `{ record }`. */
+abstract class RecordEvent {
+  constructor(
+    readonly record: RecordRef,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { record: RecordRef } {
+    return { record: this.record };
+  }
+
+  static fromPayload<E>(this: new (record: RecordRef, meta?: DomainEventMeta) => E, payload: { record: RecordRef }, meta: DomainEventMeta): E {
+    return new this(payload.record, meta);
+  }
+}
+
+export class RecognitionRecordedEvent extends RecordEvent {
   static readonly type = 'recognition.recorded';
-  constructor(readonly record: RecordRef, readonly meta?: DomainEventMeta) {}
+  /** The discriminant: events of the same payload shape are still different types to the compiler. */
+  readonly type = RecognitionRecordedEvent.type;
 }
 
 export interface FaceSource {
@@ -41,26 +58,42 @@ export interface FaceSource {
   occurredAt: number;
 }
 
+/** Face-library changes sent by the box: the outbox payload is `{ face }`. */
+abstract class FaceEvent {
+  constructor(
+    readonly face: FaceSource,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { face: FaceSource } {
+    return { face: this.face };
+  }
+
+  static fromPayload<E>(this: new (face: FaceSource, meta?: DomainEventMeta) => E, payload: { face: FaceSource }, meta: DomainEventMeta): E {
+    return new this(payload.face, meta);
+  }
+}
+
 /** post_action 1001: the box registered a new stranger in its face library. */
-export class StrangerRegisteredEvent {
+export class StrangerRegisteredEvent extends FaceEvent {
   static readonly type = 'identity.stranger-registered';
-  constructor(readonly face: FaceSource, readonly meta?: DomainEventMeta) {}
+  readonly type = StrangerRegisteredEvent.type;
 }
 
 /** post_action 1002: the box replaced this identity's registered face. */
-export class FaceLibraryUpdatedEvent {
+export class FaceLibraryUpdatedEvent extends FaceEvent {
   static readonly type = 'identity.face-library-updated';
-  constructor(readonly face: FaceSource, readonly meta?: DomainEventMeta) {}
+  readonly type = FaceLibraryUpdatedEvent.type;
 }
 
-export class BlacklistSeenEvent {
+export class BlacklistSeenEvent extends RecordEvent {
   static readonly type = 'alert.blacklist-seen';
-  constructor(readonly record: RecordRef, readonly meta?: DomainEventMeta) {}
+  readonly type = BlacklistSeenEvent.type;
 }
 
-export class VipSeenEvent {
+export class VipSeenEvent extends RecordEvent {
   static readonly type = 'alert.vip-seen';
-  constructor(readonly record: RecordRef, readonly meta?: DomainEventMeta) {}
+  readonly type = VipSeenEvent.type;
 }
 
 export interface IdentityMerge {
@@ -76,50 +109,69 @@ export interface IdentityMerge {
   mergedBy: string;
 }
 
-/** An operator merged one identity into another (records and faces moved, source removed). */
+/** An operator merged one identity into another (records and faces moved, source removed). Payload `{ merge }`. */
 export class IdentityMergedEvent {
   static readonly type = 'identity.merged';
-  constructor(readonly merge: IdentityMerge, readonly meta?: DomainEventMeta) {}
+  readonly type = IdentityMergedEvent.type;
+  constructor(
+    readonly merge: IdentityMerge,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { merge: IdentityMerge } {
+    return { merge: this.merge };
+  }
+
+  static fromPayload(payload: { merge: IdentityMerge }, meta: DomainEventMeta): IdentityMergedEvent {
+    return new IdentityMergedEvent(payload.merge, meta);
+  }
 }
 
-export type DomainEvent =
-  | RecognitionRecordedEvent
-  | StrangerRegisteredEvent
-  | FaceLibraryUpdatedEvent
-  | BlacklistSeenEvent
-  | VipSeenEvent
-  | IdentityMergedEvent;
-
-type EventClass = { type: string; new (body: never, meta?: DomainEventMeta): DomainEvent };
-
-export const DOMAIN_EVENT_CLASSES: readonly EventClass[] = [
+/** Every domain event class; the outbox `type` column is the class's static `type`. */
+export const DOMAIN_EVENT_CLASSES = [
   RecognitionRecordedEvent,
   StrangerRegisteredEvent,
   FaceLibraryUpdatedEvent,
   BlacklistSeenEvent,
   VipSeenEvent,
   IdentityMergedEvent,
-];
+] as const;
 
-export function eventTypeOf(event: DomainEvent): string {
-  return (event.constructor as EventClass).type;
+type DomainEventClass = (typeof DOMAIN_EVENT_CLASSES)[number];
+
+/** Event type name -> event: what `@OnDomainEvent(type)` hands its listener. */
+export type DomainEventMap = { [C in DomainEventClass as C['type']]: InstanceType<C> };
+export type DomainEventType = keyof DomainEventMap;
+export type DomainEvent = DomainEventMap[DomainEventType];
+
+/** The JSON stored in `outbox_events.payload` per type. Rows outlive releases: change these shapes compatibly only. */
+export type DomainEventPayload<K extends DomainEventType = DomainEventType> = ReturnType<DomainEventMap[K]['toPayload']>;
+
+export const DOMAIN_EVENT_TYPES: readonly DomainEventType[] = DOMAIN_EVENT_CLASSES.map((c) => c.type);
+
+export function isDomainEventType(type: string): type is DomainEventType {
+  return (DOMAIN_EVENT_TYPES as readonly string[]).includes(type);
 }
 
-/** The single constructor argument is the serialised body. */
-export function serialiseEvent(event: DomainEvent): Record<string, unknown> {
-  const { meta: _meta, ...body } = event as unknown as Record<string, unknown>;
-  return body;
+export function isDomainEvent(value: unknown): value is DomainEvent {
+  return DOMAIN_EVENT_CLASSES.some((c) => value instanceof c);
 }
 
-/** The event's one body object (record, face, merge…) inside a serialised payload. */
-export function eventBody(payload: Record<string, unknown>): unknown {
-  return Object.values(payload)[0];
+export function eventTypeOf(event: DomainEvent): DomainEventType {
+  return event.type;
 }
 
+/** The outbox payload of an event (without meta, which comes from the outbox row). */
+export function serialiseEvent(event: DomainEvent): DomainEventPayload {
+  return event.toPayload();
+}
+
+/** The event a stored outbox row holds, or null for a type this release does not know. */
 export function rehydrateEvent(type: string, payload: Record<string, unknown>, meta: DomainEventMeta): DomainEvent | null {
   const cls = DOMAIN_EVENT_CLASSES.find((c) => c.type === type);
   if (!cls) return null;
-  return new cls(eventBody(payload) as never, meta);
+  // The row's type says which payload shape it holds.
+  return (cls.fromPayload as (payload: unknown, meta: DomainEventMeta) => DomainEvent).call(cls, payload, meta);
 }
 
 /**

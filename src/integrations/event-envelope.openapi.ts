@@ -1,82 +1,39 @@
-import type { SchemaObject } from '@nestjs/swagger';
-import { DOMAIN_EVENT_CLASSES } from '../events/domain-events';
-import { IMAGE_ROLES } from '../recognition-records/recognition-record.types';
+import { getSchemaPath, type SchemaObject } from '@nestjs/swagger';
+import { DOMAIN_EVENT_TYPES, DomainEventType } from '../events/domain-events';
+import { PUBLIC_EVENTS } from './event-envelope';
 
 /**
- * What SSE clients and webhook receivers get for one domain event (EventFeedService builds it), as OpenAPI
- * schemas: ids and image URLs, never image bytes or feature vectors.
+ * What SSE clients and webhook receivers get for one domain event, as OpenAPI schemas: one envelope per event
+ * type whose `data` is that type's DTO (./event-envelope.ts; the DTO classes are registered as extra models by
+ * EventStreamController), and EventEnvelope, any of them by `type`.
  */
-const uuid: SchemaObject = { type: 'string', format: 'uuid' };
-const text = (nullable = false): SchemaObject => ({ type: 'string', ...(nullable && { nullable: true }) });
+const envelopeName = (type: DomainEventType) => PUBLIC_EVENTS[type].dto.name.replace(/Data$/, 'Envelope');
 
-const images: SchemaObject = {
+const envelopeSchema = (type: DomainEventType): SchemaObject => ({
   type: 'object',
-  description: 'Image endpoints of the record by role (biometric-reader); a role is absent when the record has no such image.',
-  properties: Object.fromEntries(IMAGE_ROLES.map((role) => [role, { type: 'string', example: `/records/<id>/images/${role}` }])),
-};
-
-const recordData: SchemaObject = {
-  title: 'recognition.recorded, alert.blacklist-seen, alert.vip-seen',
-  type: 'object',
+  required: ['id', 'type', 'timestamp', 'data'],
   properties: {
-    recordId: uuid,
-    boxId: uuid,
-    licenseKey: text(),
-    mediaDeviceId: uuid,
-    deviceExternalId: text(),
-    identityId: { ...uuid, nullable: true },
-    identityExternalId: text(),
-    identityName: text(true),
-    userType: text(true),
-    postAction: text(true),
-    occurredAt: { type: 'integer', format: 'int64', description: 'Box event time, epoch ms.' },
-    score: { type: 'number', nullable: true, description: 'Normalised 0-1.' },
-    hasDefects: { type: 'boolean' },
-    images,
+    id: { type: 'string', pattern: '^\\d+$', description: 'Event id (increasing): the SSE id, the Last-Event-ID to resume after, an idempotency key.' },
+    type: { type: 'string', enum: [type] },
+    timestamp: { type: 'string', format: 'date-time', description: 'When the event was committed.' },
+    data: { $ref: getSchemaPath(PUBLIC_EVENTS[type].dto) },
   },
-};
-
-const faceData: SchemaObject = {
-  title: 'identity.stranger-registered, identity.face-library-updated',
-  type: 'object',
-  properties: {
-    recordId: uuid,
-    identityId: uuid,
-    identityExternalId: text(),
-    imageSha256: text(true),
-    occurredAt: { type: 'integer', format: 'int64' },
-    images,
-  },
-};
-
-const mergeData: SchemaObject = {
-  title: 'identity.merged',
-  type: 'object',
-  properties: {
-    sourceId: uuid,
-    sourceExternalId: text(),
-    targetId: uuid,
-    targetExternalId: text(),
-    movedRecords: { type: 'integer' },
-    movedFaces: { type: 'integer' },
-    mergedBy: text(),
-  },
-};
+});
 
 export const EVENT_ENVELOPE_SCHEMA: SchemaObject = {
   title: 'EventEnvelope',
-  type: 'object',
-  required: ['id', 'type', 'timestamp', 'data'],
   description: 'One domain event: the SSE `data:` line and the webhook body. Delivery is at least once: use `id` to drop duplicates.',
-  properties: {
-    id: { type: 'string', pattern: '^\\d+$', description: 'Event id (increasing): the SSE id, the Last-Event-ID to resume after, an idempotency key.' },
-    type: { type: 'string', enum: DOMAIN_EVENT_CLASSES.map((c) => c.type) },
-    timestamp: { type: 'string', format: 'date-time', description: 'When the event was committed.' },
-    data: { oneOf: [recordData, faceData, mergeData], description: 'The event\'s fields, by type.' },
+  oneOf: DOMAIN_EVENT_TYPES.map((type) => ({ $ref: `#/components/schemas/${envelopeName(type)}` })),
+  discriminator: {
+    propertyName: 'type',
+    mapping: Object.fromEntries(DOMAIN_EVENT_TYPES.map((type) => [type, `#/components/schemas/${envelopeName(type)}`])),
   },
 };
 
-export const EVENT_SCHEMAS: Record<string, SchemaObject> = { EventEnvelope: EVENT_ENVELOPE_SCHEMA };
+export const EVENT_SCHEMAS: Record<string, SchemaObject> = {
+  EventEnvelope: EVENT_ENVELOPE_SCHEMA,
+  ...Object.fromEntries(DOMAIN_EVENT_TYPES.map((type) => [envelopeName(type), envelopeSchema(type)])),
+};
 
 export const SSE_FORMAT =
   'The 200 is `text/event-stream`. It opens with `retry: 3000` and a `: connected` comment; each event is a frame\n\n' +

@@ -3,17 +3,8 @@ import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
 import { IMAGE_ROLES, ImageRole } from '../recognition-records/recognition-record.types';
 import { rowJson } from '../database/row-values';
-import { eventBody } from '../events/domain-events';
-
-/** What consumers receive for one domain event (SSE data and webhook body): ids and image URLs, never bytes. */
-export interface EventEnvelope {
-  /** Outbox id as a string: the SSE event id and the resume point. */
-  id: string;
-  type: string;
-  /** When the event was written (ISO 8601). */
-  timestamp: string;
-  data: Record<string, unknown>;
-}
+import { rehydrateEvent } from '../events/domain-events';
+import { EventEnvelope, ImageLinks, toEnvelope } from './event-envelope';
 
 /** An envelope with what stream filters match on. */
 export interface FeedEvent {
@@ -124,15 +115,15 @@ export class EventFeedService {
   }
 
   private toFeedEvent(r: FeedRow): FeedEvent {
-    // Payloads hold one object (record, face, merge…); consumers get its fields flat under data.
-    const body = eventBody(rowJson<Record<string, unknown>>(r.payload) ?? {});
-    const data: Record<string, unknown> = body && typeof body === 'object' ? { ...(body as Record<string, unknown>) } : {};
-    if (r.record_id) {
-      const images: Partial<Record<ImageRole, string>> = {};
-      for (const role of IMAGE_ROLES) if (r[IMAGE_COLUMNS[role]]) images[role] = this.imageUrl(r.record_id, role);
-      data.images = images;
-    }
     const id = Number(r.id);
+    const createdAt = Number(r.created_at);
+    // The stored payload is internal; consumers get the event's public DTO (./event-envelope.ts).
+    const event = rehydrateEvent(r.type, rowJson<Record<string, unknown>>(r.payload) ?? {}, { eventId: id, occurredAt: createdAt });
+    let images: ImageLinks | undefined;
+    if (r.record_id) {
+      images = {};
+      for (const role of IMAGE_ROLES) if (r[IMAGE_COLUMNS[role]]) images[role] = this.imageUrl(r.record_id, role);
+    }
     return {
       id,
       type: r.type,
@@ -140,7 +131,7 @@ export class EventFeedService {
       boxId: r.box_id,
       licenseKey: r.license_key,
       userType: r.user_type,
-      envelope: { id: String(id), type: r.type, timestamp: new Date(Number(r.created_at)).toISOString(), data },
+      envelope: toEnvelope({ id, type: r.type, createdAt }, event, images),
     };
   }
 

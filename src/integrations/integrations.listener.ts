@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { OnEvent } from '@nestjs/event-emitter';
-import { DOMAIN_EVENT_CLASSES, DomainEvent, eventTypeOf } from '../events/domain-events';
+import { DomainEvent, isDomainEvent } from '../events/domain-events';
+import { OnDomainEvent } from '../events/on-domain-event.decorator';
 import { EventStreamHub } from './event-stream/event-stream.hub';
 import { WebhookDeliveriesService } from './webhooks/webhook-deliveries.service';
 
@@ -16,10 +16,11 @@ export class IntegrationsListener {
     private readonly webhooks: WebhookDeliveriesService,
   ) {}
 
-  @OnEvent('**', { suppressErrors: false })
+  @OnDomainEvent('**')
   async onDomainEvent(event: DomainEvent): Promise<void> {
-    if (!event?.meta || !DOMAIN_EVENT_CLASSES.some((c) => event instanceof c)) return;
+    // '**' would also hear anything else emitted on the bus; only relayed outbox events (with meta) count.
+    if (!isDomainEvent(event) || !event.meta) return;
     this.hub.kick();
-    await this.webhooks.enqueue(event.meta.eventId, eventTypeOf(event));
+    await this.webhooks.enqueue(event.meta.eventId, event.type);
   }
 }

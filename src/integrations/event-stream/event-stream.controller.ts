@@ -1,10 +1,11 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { API_KEY_SECURITY, AuthenticatedBy, BEARER_SECURITY, Principal, STREAM_TOKEN_SECURITY } from '../../auth/auth.decorators';
 import type { ApiPrincipal } from '../../auth/roles';
 import { ErrorResponseDto } from '../../common/error-response.dto';
 import { AppConfig } from '../../config/app-config.service';
+import { PUBLIC_EVENT_DTOS } from '../event-envelope';
 import { SSE_FORMAT } from '../event-envelope.openapi';
 import type { FeedEvent, FeedFilter } from '../event-feed.service';
 import { EventStreamQueryDto, StreamTokenDto, StreamTokenRequestDto } from './dto/event-stream-query.dto';
@@ -20,6 +21,8 @@ function sseFrame(e: FeedEvent): string {
 }
 
 @ApiTags('events')
+// The public event DTOs, referenced by the EventEnvelope schemas (SSE frames and webhook bodies).
+@ApiExtraModels(...PUBLIC_EVENT_DTOS)
 @Controller('events')
 export class EventStreamController {
   constructor(

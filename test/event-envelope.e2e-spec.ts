@@ -1,0 +1,139 @@
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
+import type { AddressInfo } from 'node:net';
+import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
+import { eventually } from './helpers/eventually';
+import { SseClient } from './helpers/sse-client';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { describeDb } from './helpers/test-database';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A JSON value with every leaf replaced by its kind, so the pin below is about shape, not values. */
+function shapeOf(value: unknown): unknown {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return value.map(shapeOf);
+  if (typeof value === 'object') return Object.fromEntries(Object.entries(value as Json).map(([k, v]) => [k, shapeOf(v)]));
+  if (typeof value === 'number') return Number.isInteger(value) ? 'integer' : 'number';
+  if (typeof value !== 'string') return typeof value;
+  if (UUID.test(value)) return 'uuid';
+  if (/^\d+$/.test(value)) return 'digits';
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(value)) return 'date-time';
+  if (/^\/records\/[0-9a-f-]{36}\/images\/\w+$/.test(value)) return 'image-url';
+  return 'string';
+}
+
+// A link per image the record has (the fixture has no infrared image), in role order.
+const images = { registered: 'image-url', scene: 'image-url', face: 'image-url' };
+const recordData = {
+  recordId: 'uuid',
+  boxId: 'uuid',
+  licenseKey: 'string',
+  mediaDeviceId: 'uuid',
+  deviceExternalId: 'string',
+  identityId: 'uuid',
+  identityExternalId: 'string',
+  identityName: 'string',
+  userType: 'string',
+  postAction: 'digits',
+  occurredAt: 'integer',
+  score: 'number',
+  hasDefects: 'boolean',
+  images,
+};
+const faceData = { recordId: 'uuid', identityId: 'uuid', identityExternalId: 'string', imageSha256: 'string', occurredAt: 'integer', images };
+const envelope = (data: Json) => ({ id: 'digits', type: 'string', timestamp: 'date-time', data });
+
+/**
+ * The public JSON of each event type as SSE clients and webhook receivers get it, key order included. This is the
+ * contract with consumers: a change here is an API change (README "Live event stream and webhooks"), never a
+ * side effect of renaming an internal field.
+ */
+const PUBLIC_SHAPES: Record<string, unknown> = {
+  'recognition.recorded': envelope(recordData),
+  'identity.stranger-registered': envelope(faceData),
+  'identity.face-library-updated': envelope(faceData),
+  'alert.blacklist-seen': envelope(recordData),
+  'alert.vip-seen': envelope(recordData),
+  'identity.merged': envelope({
+    sourceId: 'uuid',
+    sourceExternalId: 'string',
+    targetId: 'uuid',
+    targetExternalId: 'string',
+    movedRecords: 'integer',
+    movedFaces: 'integer',
+    mergedBy: 'string',
+  }),
+};
+
+/** Keys of a JSON value in order, nested ones as `a.b` (toEqual alone ignores key order). */
+function keyPaths(value: unknown, prefix = ''): string[] {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return [];
+  return Object.entries(value as Json).flatMap(([k, v]) => [prefix + k, ...keyPaths(v, `${prefix}${k}.`)]);
+}
+
+describeDb('event envelope: the public shape of every event type', () => {
+  let t: TestApp;
+  let client: SseClient;
+  let doc: Json;
+  const byType = new Map<string, Json>();
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { EVENT_STREAM_POLL_MS: '50', WEBHOOK_DISPATCH_ENABLED: 'false' } });
+    const admin = (await createApiKey(t, 'admin')).key;
+    // Each push raises recognition.recorded plus the events of its post_action and user_type.
+    await push(t, boxRecord({ identity: 'env-vip', userType: 'vip', postAction: '1002', score: 93, timestamp: 1_790_000_001_000, withImages: true }));
+    await push(t, boxRecord({ identity: 'env-bl', userType: 'blacklist', postAction: '1001', score: 93, timestamp: 1_790_000_002_000, withImages: true }));
+    await t.drainOutbox();
+    const identities: { id: string; external_id: string }[] = await t.dataSource.query('SELECT id, external_id FROM identities');
+    const id = (external: string) => identities.find((i) => i.external_id === external)!.id;
+    await t.http().post(`/identities/${id('env-bl')}/merge-into`).set('x-api-key', admin).send({ targetId: id('env-vip') }).expect(200);
+
+    await t.app.listen(0, '127.0.0.1');
+    const base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
+    client = await SseClient.open(base, '/events/stream?last_event_id=0', { 'x-api-key': admin });
+    await eventually(() => client.events.length >= 7, 'every event replayed');
+    for (const e of client.events) if (!byType.has(e.event)) byType.set(e.event, e.data);
+    doc = (await t.http().get('/docs-json').expect(200)).body as Json;
+  });
+
+  afterAll(async () => {
+    client?.close();
+    await t?.close();
+  });
+
+  it('raises every event type once through the real app', () => {
+    expect([...byType.keys()].sort()).toEqual(Object.keys(PUBLIC_SHAPES).sort());
+  });
+
+  it.each(Object.keys(PUBLIC_SHAPES))('%s: the envelope has exactly the pinned keys, key order and value kinds', (type) => {
+    const sent = byType.get(type)!;
+    expect(sent.type).toBe(type);
+    expect(shapeOf(sent)).toEqual(PUBLIC_SHAPES[type]);
+    expect(keyPaths(sent)).toEqual(keyPaths(PUBLIC_SHAPES[type]));
+  });
+
+  it.each(Object.keys(PUBLIC_SHAPES))('%s: the OpenAPI document describes exactly what is sent', (type) => {
+    const schemas = (doc.components as Json).schemas as Record<string, Json>;
+    const resolve = (ref: Json): Json => schemas[String(ref.$ref).split('/').pop()!];
+    const ajv = new Ajv({ strict: false });
+    addFormats(ajv);
+    ajv.addFormat('int64', true);
+    ajv.addSchema({ components: doc.components }, 'doc');
+    const sent = byType.get(type)!;
+    const validate = ajv.compile({ $ref: 'doc#/components/schemas/EventEnvelope' });
+    expect([validate(sent), ajv.errorsText(validate.errors)]).toEqual([true, 'No errors']);
+
+    // The event's own envelope (by the discriminator), and its data schema: the same fields, all of them required
+    // but the image links, which a record without images (or erased) does not have.
+    const mapping = (schemas.EventEnvelope.discriminator as { propertyName: string; mapping: Record<string, string> }).mapping;
+    const own = resolve({ $ref: mapping[type] });
+    expect((own.properties as Record<string, Json>).type.enum).toEqual([type]);
+    const dataSchema = resolve((own.properties as Record<string, Json>).data);
+    const data = sent.data as Json;
+    expect(Object.keys(dataSchema.properties as Json).sort()).toEqual(Object.keys(data).sort());
+    expect([...((dataSchema.required as string[]) ?? [])].sort()).toEqual(Object.keys(data).filter((k) => k !== 'images').sort());
+    const ownValidate = ajv.compile({ $ref: `doc${mapping[type]}` });
+    expect(ownValidate(sent)).toBe(true);
+  });
+});
