@@ -4,6 +4,7 @@ import { decodeCursor, encodeCursor } from '../common/cursor';
 import { DomainError } from '../common/domain-error';
 import { rowBool } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
+import { DevicesService } from './devices.service';
 import { BoxDetailDto, BoxDto, BoxPageDto, MediaDeviceDto } from './dto/device.dto';
 
 type Row = Record<string, unknown>;
@@ -56,6 +57,7 @@ export class DevicesQueryService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly audit: AuditService,
+    private readonly devices: DevicesService,
   ) {}
 
   private boxesSql(where: string): string {
@@ -95,23 +97,12 @@ export class DevicesQueryService {
     return { ...toBox(rows[0]), mediaDevices: devices.map(toMediaDevice) };
   }
 
-  /** Audited in the same transaction as the change. */
+  /** Audited in the same transaction as the change; the change itself is DevicesService's. */
   async updateBox(id: string, change: BoxChange, actor: string): Promise<BoxDetailDto> {
-    const d = this.uow.dialect;
-    const sets: string[] = [];
-    const params: unknown[] = [];
-    if (change.name !== undefined) {
-      params.push(change.name);
-      sets.push(`name = ${d.p(params.length)}`);
-    }
-    if (change.enabled !== undefined) {
-      params.push(d.kind === 'postgres' ? change.enabled : change.enabled ? 1 : 0);
-      sets.push(`enabled = ${d.p(params.length)}`);
-    }
-    if (sets.length > 0) {
-      params.push(id);
+    if (change.name !== undefined || change.enabled !== undefined) {
       await this.uow.run(async (m) => {
-        await m.query(`UPDATE boxes SET ${sets.join(', ')} WHERE id = ${d.p(params.length)}`, params);
+        if (change.name !== undefined) await this.devices.rename({ id }, change.name, m);
+        if (change.enabled !== undefined) await this.devices.setEnabled({ id }, change.enabled, m);
         await this.audit.recordIn(m, { actor, action: 'box.updated', subjectType: 'box', subjectId: id, details: { ...change } });
       });
     }
