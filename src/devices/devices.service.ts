@@ -64,6 +64,14 @@ export class DevicesService {
     }));
   }
 
+  /** License keys of these box ids, for those that exist. */
+  async licenseKeys(boxIds: string[]): Promise<Map<string, string>> {
+    const unique = [...new Set(boxIds)];
+    if (unique.length === 0) return new Map();
+    const boxes = await this.uow.dataSource.getRepository(Box).find({ select: { id: true, licenseKey: true }, where: { id: In(unique) } });
+    return new Map(boxes.map((b) => [b.id, b.licenseKey]));
+  }
+
   async settings(licenseKey: string): Promise<BoxSettings | null> {
     const box = await this.uow.dataSource.getRepository(Box).findOneBy({ licenseKey });
     return box ? toSettings(box) : null;
