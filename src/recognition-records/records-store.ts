@@ -1,0 +1,65 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { UnitOfWork } from '../database/unit-of-work';
+import { RecognitionRecord } from './entities/recognition-record.entity';
+import { recordSelect, RecordRow, RecordView, toRecordView } from './record-rows';
+
+/** What the face library takes from a record, read as the record is now (erasure may have cleared it). */
+export interface RecordFaceSource {
+  feature: Buffer | null;
+  registeredImageSha256: string | null;
+  faceImageSha256: string | null;
+  identityName: string | null;
+}
+
+/**
+ * The recognition-records module's intent methods for other modules (identities, …), which never query
+ * `recognition_records` themselves. Provided by RecordsStoreModule, which depends on nothing but the
+ * database, so modules that RecognitionRecordsModule itself imports (identities) can use it.
+ */
+@Injectable()
+export class RecordsStore {
+  constructor(private readonly uow: UnitOfWork) {}
+
+  /** Moves every record of one identity to another (merge), in the caller's transaction; returns how many moved. */
+  async reassignIdentity(manager: EntityManager, fromIdentityId: string, toIdentityId: string): Promise<number> {
+    const result = await manager
+      .getRepository(RecognitionRecord)
+      .createQueryBuilder()
+      .update()
+      .set({ identityId: toIdentityId })
+      .where('identity_id = :from', { from: fromIdentityId })
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  /** The record's face image, feature and name in the caller's transaction; null when the record is gone. */
+  async faceSource(manager: EntityManager, recordId: string): Promise<RecordFaceSource | null> {
+    const r = await manager.getRepository(RecognitionRecord).findOne({
+      select: { id: true, feature: true, regImageSha256: true, faceImageSha256: true, identityName: true },
+      where: { id: recordId },
+    });
+    if (!r) return null;
+    return {
+      feature: r.feature === null ? null : Buffer.from(r.feature),
+      registeredImageSha256: r.regImageSha256,
+      faceImageSha256: r.faceImageSha256,
+      identityName: r.identityName,
+    };
+  }
+
+  /** The identity's newest records, newest first. */
+  async latestOfIdentity(identityId: string, limit: number): Promise<RecordView[]> {
+    const d = this.uow.dialect;
+    const rows: RecordRow[] = await this.uow.dataSource.query(
+      `SELECT ${recordSelect('r')} FROM recognition_records r WHERE r.identity_id = ${d.p(1)}
+       ORDER BY r.occurred_at DESC, r.id DESC LIMIT ${d.p(2)}`,
+      [identityId, limit],
+    );
+    return rows.map(toRecordView);
+  }
+
+  async countOfIdentity(identityId: string): Promise<number> {
+    return this.uow.dataSource.getRepository(RecognitionRecord).countBy({ identityId });
+  }
+}
