@@ -12,6 +12,18 @@ export interface RecordFaceSource {
   identityName: string | null;
 }
 
+/** What an alert copies from its record. */
+export interface RecordAlertFacts {
+  recordId: string;
+  identityId: string | null;
+  identityExternalId: string;
+  identityName: string | null;
+  boxId: string;
+  mediaDeviceId: string;
+  score: number | null;
+  occurredAt: number;
+}
+
 /**
  * The recognition-records module's intent methods for other modules (identities, …), which never query
  * `recognition_records` themselves. Provided by RecordsStoreModule, which depends on nothing but the
@@ -46,6 +58,17 @@ export class RecordsStore {
       faceImageSha256: r.faceImageSha256,
       identityName: r.identityName,
     };
+  }
+
+  /** The record's facts for a watch-list alert, in the caller's transaction; null when the record is gone. */
+  async alertFacts(manager: EntityManager, recordId: string): Promise<RecordAlertFacts | null> {
+    const r = await manager.getRepository(RecognitionRecord).findOne({
+      select: { id: true, identityId: true, identityExternalId: true, identityName: true, boxId: true, mediaDeviceId: true, score: true, occurredAt: true },
+      where: { id: recordId },
+    });
+    if (!r) return null;
+    const { id, identityId, identityExternalId, identityName, boxId, mediaDeviceId, score, occurredAt } = r;
+    return { recordId: id, identityId, identityExternalId, identityName, boxId, mediaDeviceId, score, occurredAt };
   }
 
   /** The identity's newest records, newest first. */
