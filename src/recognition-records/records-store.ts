@@ -82,6 +82,20 @@ export class RecordsStore {
     return rows.map(toRecordView);
   }
 
+  /** How many records each of these boxes (by box_id) or media devices (by media_device_id) has; absent means 0. */
+  async countsBy(column: 'boxId' | 'mediaDeviceId', ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.uow.dataSource
+      .getRepository(RecognitionRecord)
+      .createQueryBuilder('r')
+      .select(`r.${column}`, 'id')
+      .addSelect('COUNT(*)', 'n')
+      .where(`r.${column} IN (:...ids)`, { ids })
+      .groupBy(`r.${column}`)
+      .getRawMany<{ id: string; n: number | string }>();
+    return new Map(rows.map((r) => [r.id, Number(r.n)]));
+  }
+
   async countOfIdentity(identityId: string): Promise<number> {
     return this.uow.dataSource.getRepository(RecognitionRecord).countBy({ identityId });
   }
