@@ -129,6 +129,19 @@ describeDb('integrations: live event stream (SSE)', () => {
     expect(summary(byId)).toEqual(summary(byKey).slice(0, 2));
   });
 
+  it('replays a filtered stream past more non-matching events than one replay batch (500)', async () => {
+    const start = Math.max(0, ...(await outboxIdsSince(0)));
+    for (let p = 0; p < 6; p++) {
+      const batch = Array.from({ length: 100 }, (_, i) => boxRecord({ box: 'BOX-NOISE', identity: `n-${p}-${i}`, timestamp: nextTime() }));
+      await push(t, batch);
+    }
+    await push(t, boxRecord({ box: 'BOX-RARE', identity: 'rare-1', timestamp: nextTime() }));
+    await eventually(async () => (await outboxIdsSince(start)).length > 600, 'noise written');
+    const c = await open(`/events/stream?box=BOX-RARE&type=recognition.recorded`, { 'Last-Event-ID': String(start) });
+    await eventually(() => c.events.length >= 1, 'the rare box replayed');
+    expect(c.events.map((e) => (e.data.data as Json).identityExternalId)).toEqual(['rare-1']);
+  });
+
   it('opens a stream with a short-lived token instead of a key header, with the filters and role bound to it', async () => {
     const issued = await t.http().post('/events/stream-tokens').set('x-api-key', reader).send({ type: ['alert.vip-seen'], ttlSeconds: 60 }).expect(201);
     expect(issued.body.token).toMatch(/^rhst_/);

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { CliMain, runCliProcess, withCliDatabase } from '../common/cli';
 import { CliCommand, runCommandLine } from '../common/command-line';
 import { UnitOfWork } from '../database/unit-of-work';
+import { DevicesService } from '../devices/devices.service';
 import { BoxAccessService, BoxAccessView } from './box-access.service';
 
 const USAGE = `Usage:
@@ -36,7 +37,7 @@ function describe(v: BoxAccessView): string {
 export const runBoxAccessCli: CliMain = (args, env, out, err = out) =>
   runCommandLine(args, { name: 'box-access', usage: USAGE, commands: COMMANDS }, out, err, ({ command, args: [licenseKey, networks], options }) =>
     withCliDatabase(env, async (ds, config) => {
-      const access = new BoxAccessService(new UnitOfWork(ds), config.BOX_AUTH_MODE);
+      const access = new BoxAccessService(new DevicesService(new UnitOfWork(ds)), config.BOX_AUTH_MODE);
       switch (command) {
         case 'show':
           out(describe(await access.describe(licenseKey)));

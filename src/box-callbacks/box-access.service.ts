@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { DomainError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config.service';
-import { UnitOfWork } from '../database/unit-of-work';
-import { Box } from '../devices/entities/box.entity';
+import { BoxAccessSettings, BoxSettings, DevicesService } from '../devices/devices.service';
 import {
   addressAllowed,
   callbackTokenMatches,
@@ -11,7 +9,6 @@ import {
   hashCallbackToken,
   parseNetworks,
 } from './box-access';
-import { rowBool } from '../database/row-values';
 
 export type BoxAuthMode = 'open' | 'registered';
 
@@ -65,26 +62,19 @@ export interface BoxAccessView {
   allowedNetworks: string[] | null;
 }
 
-interface AccessRow {
-  license_key: string;
-  enabled: boolean | number;
-  callback_token_hash: string | null;
-  allowed_networks: string | null;
-}
-
 /**
- * Decides whether a push may be stored, from the boxes table, before anything is written (a refused
+ * Decides whether a push may be stored, from the box's settings (DevicesService), before anything is written (a refused
  * push never registers its box); and lets an operator set a box's secret, networks and state.
  */
 @Injectable()
 export class BoxAccessService {
   constructor(
-    private readonly uow: UnitOfWork,
+    private readonly devices: DevicesService,
     private readonly mode: BoxAuthMode,
   ) {}
 
-  static fromConfig(uow: UnitOfWork, config: AppConfig): BoxAccessService {
-    return new BoxAccessService(uow, config.get('BOX_AUTH_MODE'));
+  static fromConfig(devices: DevicesService, config: AppConfig): BoxAccessService {
+    return new BoxAccessService(devices, config.get('BOX_AUTH_MODE'));
   }
 
   /** Throws BoxAccessDenied for the first box of the push that may not push. */
@@ -92,19 +82,12 @@ export class BoxAccessService {
     const byKey = new Map<string, PushingBox>();
     for (const b of boxes) if (!byKey.has(b.licenseKey)) byKey.set(b.licenseKey, b);
     // The common open set-up, without secrets or networks, still needs the row: a disabled box is refused.
-    const d = this.uow.dialect;
-    const keys = [...byKey.keys()];
-    const rows: AccessRow[] = await this.uow.dataSource.query(
-      `SELECT license_key, enabled, callback_token_hash, allowed_networks FROM boxes
-       WHERE license_key IN (${d.params(1, keys.length)})`,
-      keys,
-    );
-    const found = new Map(rows.map((r) => [r.license_key, r]));
+    const found = new Map((await this.devices.accessSettings([...byKey.keys()])).map((r) => [r.licenseKey, r]));
     for (const [key, box] of byKey) this.check(box, found.get(key), ctx);
     for (const key of byKey.keys()) if (found.has(key)) ctx.onRecognised?.(key);
   }
 
-  private check(box: PushingBox, row: AccessRow | undefined, ctx: PushContext): void {
+  private check(box: PushingBox, row: BoxAccessSettings | undefined, ctx: PushContext): void {
     const denied = (kind: BoxAccessDenied['kind'], reason: BoxRefusalReason, field: string, message: string) =>
       new BoxAccessDenied(kind, reason, field, message, row ? box.licenseKey : null);
     if (!row) {
@@ -116,105 +99,73 @@ export class BoxAccessService {
       }
       return;
     }
-    if (row.callback_token_hash) {
+    if (row.callbackTokenHash) {
       if (ctx.token === undefined) {
         throw denied('unauthenticated', 'token_required', 'token', 'this box must push to its callback URL with its token');
       }
-      if (!callbackTokenMatches(ctx.token, row.callback_token_hash)) {
+      if (!callbackTokenMatches(ctx.token, row.callbackTokenHash)) {
         throw denied('unauthenticated', 'token_mismatch', 'token', 'the callback token is wrong for this box');
       }
     } else if (ctx.token !== undefined) {
       throw denied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
     }
-    if (!rowBool(row.enabled)) {
+    if (!row.enabled) {
       throw denied('forbidden', 'box_disabled', box.field, 'this box is disabled');
     }
-    const networks = row.allowed_networks ? (JSON.parse(row.allowed_networks) as string[]) : null;
+    const networks = row.allowedNetworks;
     if (networks && networks.length > 0 && !addressAllowed(ctx.sourceAddress, networks)) {
       throw denied('forbidden', 'network_not_allowed', 'source_address', 'this box may not push from this network address');
     }
   }
 
-  // --- Operator actions (CLI: npm run box-access) ---
+  // --- Operator actions (CLI: npm run box-access); the boxes table itself belongs to DevicesService ---
 
   /** Registers a box ahead of its first push (needed when BOX_AUTH_MODE=registered); idempotent. */
   async register(licenseKey: string, name?: string): Promise<BoxAccessView> {
-    // Through the UnitOfWork: on SQLite a write outside it could join (and roll back with) another transaction.
-    const box = await this.uow.run(async (m) => {
-      const repo = m.getRepository(Box);
-      const existing = await repo.findOneBy({ licenseKey });
-      if (existing) {
-        if (name !== undefined) {
-          await repo.update({ licenseKey }, { name });
-          existing.name = name;
-        }
-        return existing;
-      }
-      const now = Date.now();
-      // ON CONFLICT DO NOTHING: a push may register the same box meanwhile (PostgreSQL).
-      await repo
-        .createQueryBuilder()
-        .insert()
-        .values({
-          id: randomUUID(),
-          licenseKey,
-          name: name ?? null,
-          enabled: true,
-          apiVersion: null,
-          lastAddress: null,
-          firstSeenAt: now,
-          lastSeenAt: now,
-          callbackTokenHash: null,
-          allowedNetworks: null,
-        })
-        .orIgnore()
-        .execute();
-      return (await repo.findOneBy({ licenseKey }))!;
-    });
-    return view(box);
+    return view(await this.devices.register(licenseKey, name));
   }
 
   /** Gives the box a new callback secret (registering it if needed); returns the secret, shown once. */
   async issueToken(licenseKey: string): Promise<{ token: string; box: BoxAccessView }> {
-    await this.register(licenseKey);
+    await this.devices.register(licenseKey);
     const token = generateCallbackToken();
-    await this.uow.run((m) => m.getRepository(Box).update({ licenseKey }, { callbackTokenHash: hashCallbackToken(token) }));
+    await this.devices.setCallbackTokenHash(licenseKey, hashCallbackToken(token));
     return { token, box: await this.describe(licenseKey) };
   }
 
   async clearToken(licenseKey: string): Promise<BoxAccessView> {
-    await this.register(licenseKey);
-    await this.uow.run((m) => m.getRepository(Box).update({ licenseKey }, { callbackTokenHash: null }));
+    await this.devices.register(licenseKey);
+    await this.devices.setCallbackTokenHash(licenseKey, null);
     return this.describe(licenseKey);
   }
 
   /** Limits the box to these CIDR networks; null or an empty list allows any address. */
   async setNetworks(licenseKey: string, networks: string[] | null): Promise<BoxAccessView> {
     const parsed = networks && networks.length > 0 ? parseNetworks(networks) : null;
-    await this.register(licenseKey);
-    await this.uow.run((m) => m.getRepository(Box).update({ licenseKey }, { allowedNetworks: parsed }));
+    await this.devices.register(licenseKey);
+    await this.devices.setAllowedNetworks(licenseKey, parsed);
     return this.describe(licenseKey);
   }
 
   async setEnabled(licenseKey: string, enabled: boolean): Promise<BoxAccessView> {
-    await this.register(licenseKey);
-    await this.uow.run((m) => m.getRepository(Box).update({ licenseKey }, { enabled }));
+    await this.devices.register(licenseKey);
+    await this.devices.setEnabled({ licenseKey }, enabled);
     return this.describe(licenseKey);
   }
 
   async describe(licenseKey: string): Promise<BoxAccessView> {
-    const box = await this.uow.dataSource.getRepository(Box).findOneBy({ licenseKey });
+    const box = await this.devices.settings(licenseKey);
     if (!box) throw new Error(`no box with license key ${licenseKey}`);
     return view(box);
   }
 }
 
-function view(box: Box): BoxAccessView {
+function view(box: BoxSettings): BoxAccessView {
   return {
     licenseKey: box.licenseKey,
     name: box.name,
     enabled: box.enabled,
-    hasCallbackToken: box.callbackTokenHash !== null,
+    hasCallbackToken: box.hasCallbackToken,
     allowedNetworks: box.allowedNetworks,
   };
 }

@@ -4,6 +4,8 @@ import { decodeCursor, encodeCursor } from '../common/cursor';
 import { DomainError } from '../common/domain-error';
 import { rowBool } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
+import { RecordsStore } from '../recognition-records/records-store';
+import { DevicesService } from './devices.service';
 import { BoxDetailDto, BoxDto, BoxPageDto, MediaDeviceDto } from './dto/device.dto';
 
 type Row = Record<string, unknown>;
@@ -56,12 +58,13 @@ export class DevicesQueryService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly audit: AuditService,
+    private readonly devices: DevicesService,
+    private readonly records: RecordsStore,
   ) {}
 
   private boxesSql(where: string): string {
     return `SELECT b.id, b.license_key, b.name, b.enabled, b.api_version, b.last_address, b.first_seen_at, b.last_seen_at,
-              (SELECT COUNT(*) FROM media_devices m WHERE m.box_id = b.id) AS media_device_count,
-              (SELECT COUNT(*) FROM recognition_records r WHERE r.box_id = b.id) AS record_count
+              (SELECT COUNT(*) FROM media_devices m WHERE m.box_id = b.id) AS media_device_count
             FROM boxes b ${where}
             ORDER BY b.first_seen_at ASC, b.id ASC`;
   }
@@ -78,7 +81,7 @@ export class DevicesQueryService {
     }
     params.push(limit + 1);
     const rows: Row[] = await this.uow.dataSource.query(`${this.boxesSql(where)} LIMIT ${d.p(params.length)}`, params);
-    const items = rows.slice(0, limit).map(toBox);
+    const items = await this.withRecordCounts(rows.slice(0, limit).map(toBox));
     const last = items[items.length - 1];
     return { items, nextCursor: rows.length > limit ? encodeCursor({ t: last.firstSeenAt, id: last.id }) : null };
   }
@@ -88,30 +91,27 @@ export class DevicesQueryService {
     const rows: Row[] = await this.uow.dataSource.query(this.boxesSql(`WHERE b.id = ${d.p(1)}`), [id]);
     if (rows.length === 0) throw new DomainError('not_found', 'box_not_found', 'box not found', 'id');
     const devices: Row[] = await this.uow.dataSource.query(
-      `SELECT m.*, (SELECT COUNT(*) FROM recognition_records r WHERE r.media_device_id = m.id) AS record_count
-       FROM media_devices m WHERE m.box_id = ${d.p(1)} ORDER BY m.first_seen_at ASC, m.id ASC`,
+      `SELECT m.* FROM media_devices m WHERE m.box_id = ${d.p(1)} ORDER BY m.first_seen_at ASC, m.id ASC`,
       [id],
     );
-    return { ...toBox(rows[0]), mediaDevices: devices.map(toMediaDevice) };
+    const [box] = await this.withRecordCounts([toBox(rows[0])]);
+    const mediaDevices = devices.map(toMediaDevice);
+    const counts = await this.records.countsBy('mediaDeviceId', mediaDevices.map((m) => m.id));
+    return { ...box, mediaDevices: mediaDevices.map((m) => ({ ...m, recordCount: counts.get(m.id) ?? 0 })) };
   }
 
-  /** Audited in the same transaction as the change. */
+  /** Record counts come from the records module, which owns recognition_records. */
+  private async withRecordCounts(boxes: BoxDto[]): Promise<BoxDto[]> {
+    const counts = await this.records.countsBy('boxId', boxes.map((b) => b.id));
+    return boxes.map((b) => ({ ...b, recordCount: counts.get(b.id) ?? 0 }));
+  }
+
+  /** Audited in the same transaction as the change; the change itself is DevicesService's. */
   async updateBox(id: string, change: BoxChange, actor: string): Promise<BoxDetailDto> {
-    const d = this.uow.dialect;
-    const sets: string[] = [];
-    const params: unknown[] = [];
-    if (change.name !== undefined) {
-      params.push(change.name);
-      sets.push(`name = ${d.p(params.length)}`);
-    }
-    if (change.enabled !== undefined) {
-      params.push(d.kind === 'postgres' ? change.enabled : change.enabled ? 1 : 0);
-      sets.push(`enabled = ${d.p(params.length)}`);
-    }
-    if (sets.length > 0) {
-      params.push(id);
+    if (change.name !== undefined || change.enabled !== undefined) {
       await this.uow.run(async (m) => {
-        await m.query(`UPDATE boxes SET ${sets.join(', ')} WHERE id = ${d.p(params.length)}`, params);
+        if (change.name !== undefined) await this.devices.rename({ id }, change.name, m);
+        if (change.enabled !== undefined) await this.devices.setEnabled({ id }, change.enabled, m);
         await this.audit.recordIn(m, { actor, action: 'box.updated', subjectType: 'box', subjectId: id, details: { ...change } });
       });
     }

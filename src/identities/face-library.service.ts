@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
 import type { FaceSource } from '../events/domain-events';
 import { IdentitiesService } from './identities.service';
+import { RecordsStore } from '../recognition-records/records-store';
 
 export type FaceOrigin = 'stranger-registered' | 'face-library-updated';
 
@@ -27,6 +28,7 @@ export class FaceLibraryService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly identities: IdentitiesService,
+    private readonly records: RecordsStore,
   ) {}
 
   /** post_action 1001: the stranger identity exists with user_type stranger, its face is in the library. */
@@ -44,16 +46,7 @@ export class FaceLibraryService {
       const d = this.uow.dialect;
       // Image and feature come from the record row as it is now, not from the event: biometrics erased since the
       // event was written must not come back through it.
-      const records: {
-        feature: Buffer | Uint8Array | null;
-        reg_image_sha256: string | null;
-        face_image_sha256: string | null;
-        identity_name: string | null;
-      }[] = await m.query(
-        `SELECT feature, reg_image_sha256, face_image_sha256, identity_name FROM recognition_records WHERE id = ${d.p(1)}`,
-        [face.recordId],
-      );
-      const record = records[0];
+      const record = await this.records.faceSource(m, face.recordId);
       if (!record) {
         this.logger.log(`record ${face.recordId} no longer exists; face library left unchanged`);
         return { faceId: null, added: false, currentFaceId: null };
@@ -64,18 +57,18 @@ export class FaceLibraryService {
       // take turns, and the current-face switch below never sees a half-applied sibling.
       const identityId = await this.identities.recordSighting(m, {
         externalId: face.identityExternalId,
-        name: record.identity_name,
+        name: record.identityName,
         userType,
         seenAt: face.occurredAt,
         now,
       });
-      const imageSha256 = record.reg_image_sha256 ?? record.face_image_sha256;
+      const imageSha256 = record.registeredImageSha256 ?? record.faceImageSha256;
       if (imageSha256 === null && record.feature === null) {
         // Erased since, or the box sent nothing usable (the record's defects say why): no face to register.
         this.logger.log(`record ${face.recordId} has no face image or feature; no face added`);
         return { faceId: null, added: false, currentFaceId: null };
       }
-      const feature = record.feature === null ? null : Buffer.from(record.feature);
+      const feature = record.feature;
       const inserted: { id: string }[] = await m.query(
         `INSERT INTO faces (id, identity_id, source_record_id, source, image_sha256, feature, is_current, captured_at, created_at)
          VALUES (${d.params(1, 6)}, ${d.bool(false)}, ${d.params(7, 2)})

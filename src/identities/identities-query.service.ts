@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor } from '../common/cursor';
 import { rowBool, rowNumber } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import { RecordSummaryDto } from '../recognition-records/dto/record.dto';
-import { recordSelect, RecordRow, toRecordView } from '../recognition-records/record-rows';
+import { RecordsStore } from '../recognition-records/records-store';
 import { floatsOf } from '../recognition-records/records-query.service';
 import { FaceDto, IdentityDetailDto, IdentityDto } from './dto/identity.dto';
 import { faceFeatureMissing, faceImageMissing, faceNotFound, identityMerged, identityNotFound } from './identity-errors';
@@ -48,7 +48,10 @@ function toFaceDto(r: Row): FaceDto {
 /** Identities and their face libraries for the consumer API (no image bytes, no features). */
 @Injectable()
 export class IdentitiesQueryService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly records: RecordsStore,
+  ) {}
 
   /** Most recently seen first, keyset-paginated by (last_seen_at, id). */
   async list(f: IdentityFilter, limit: number, cursor?: string): Promise<{ items: IdentityDto[]; nextCursor: string | null }> {
@@ -92,19 +95,15 @@ export class IdentitiesQueryService {
        FROM faces WHERE identity_id = ${d.p(1)} ORDER BY captured_at DESC, source_record_id DESC`,
       [id],
     );
-    const records: RecordRow[] = await ds.query(
-      `SELECT ${recordSelect('r')} FROM recognition_records r WHERE r.identity_id = ${d.p(1)}
-       ORDER BY r.occurred_at DESC, r.id DESC LIMIT 10`,
-      [id],
-    );
-    const count: { n: number | string }[] = await ds.query(`SELECT COUNT(*) AS n FROM recognition_records WHERE identity_id = ${d.p(1)}`, [id]);
+    const records = await this.records.latestOfIdentity(id, 10);
+    const recordCount = await this.records.countOfIdentity(id);
     const faceDtos = faces.map(toFaceDto);
     return {
       ...toIdentityDto(rows[0]),
       currentFace: faceDtos.find((f) => f.isCurrent) ?? null,
       faceHistory: faceDtos.filter((f) => !f.isCurrent),
-      recordCount: Number(count[0].n),
-      latestRecords: records.map((r) => RecordSummaryDto.from(toRecordView(r))),
+      recordCount,
+      latestRecords: records.map((r) => RecordSummaryDto.from(r)),
     };
   }
 

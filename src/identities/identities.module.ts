@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ImagesModule } from '../images/images.module';
+import { RecordsStoreModule } from '../recognition-records/records-store.module';
 import { IdentitiesController } from './identities.controller';
 import { IdentitiesQueryService } from './identities-query.service';
 import { IdentityAdminService } from './identity-admin.service';
@@ -8,7 +9,7 @@ import { FaceLibraryService } from './face-library.service';
 import { IdentitiesService } from './identities.service';
 
 @Module({
-  imports: [ImagesModule],
+  imports: [ImagesModule, RecordsStoreModule],
   controllers: [IdentitiesController],
   providers: [IdentitiesService, FaceLibraryService, FaceLibraryListener, IdentitiesQueryService, IdentityAdminService],
   exports: [IdentitiesService, FaceLibraryService],

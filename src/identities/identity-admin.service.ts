@@ -6,6 +6,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { IdentityMergedEvent } from '../events/domain-events';
 import { OutboxRelay } from '../events/outbox-relay.service';
 import { OutboxService } from '../events/outbox.service';
+import { RecordsStore } from '../recognition-records/records-store';
 import { identityMerged, identityNotFound, mergeIntoSelf } from './identity-errors';
 
 type Row = Record<string, unknown>;
@@ -24,6 +25,7 @@ export class IdentityAdminService {
     private readonly relay: OutboxRelay,
     private readonly audit: AuditService,
     private readonly faceLibrary: FaceLibraryService,
+    private readonly records: RecordsStore,
   ) {}
 
   async update(id: string, change: IdentityChange, actor: string): Promise<void> {
@@ -78,9 +80,7 @@ export class IdentityAdminService {
       const target = locked[targetId];
       const now = Date.now();
 
-      const movedRecords = d.returnedRows<{ id: string }>(
-        await m.query(`UPDATE recognition_records SET identity_id = ${d.p(1)} WHERE identity_id = ${d.p(2)} RETURNING id`, [targetId, sourceId]),
-      ).length;
+      const movedRecords = await this.records.reassignIdentity(m, sourceId, targetId);
       // The target may already hold a face from the same source record; keep the target's.
       await m.query(
         `DELETE FROM faces WHERE identity_id = ${d.p(1)}

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.service';
-import { UnitOfWork } from '../database/unit-of-work';
+import { DevicesService } from '../devices/devices.service';
+import { OutboxEntry, OutboxReader } from '../events/outbox-reader.service';
+import { RecordsQueryService } from '../recognition-records/records-query.service';
 import { IMAGE_ROLES, ImageRole } from '../recognition-records/recognition-record.types';
 import { rowJson } from '../database/row-values';
 import { rehydrateEvent } from '../events/domain-events';
@@ -46,72 +48,77 @@ const IMAGE_COLUMNS: Record<ImageRole, keyof FeedRow> = {
 };
 
 /**
- * Reads domain events from the outbox in id order, joined to their record (the outbox aggregate id of
- * record events) for filtering and image links. Rows stay in the outbox after relay until retention
- * purges them, so this is also the replay source for resuming streams.
+ * Reads domain events from the outbox (OutboxReader) in id order, with what their record (the outbox
+ * aggregate id of record events) adds for filtering and image links, resolved through the records and
+ * devices modules. Rows stay in the outbox after relay until retention purges them, so this is also the
+ * replay source for resuming streams.
  */
 @Injectable()
 export class EventFeedService {
   constructor(
-    private readonly uow: UnitOfWork,
+    private readonly outbox: OutboxReader,
+    private readonly records: RecordsQueryService,
+    private readonly devices: DevicesService,
     private readonly config: AppConfig,
   ) {}
 
+  /**
+   * Up to `limit` events after `after` (and up to `upTo`) that pass the filter; fewer only when the range is
+   * exhausted. Box and user-type filters need the record, so they are applied here with matchesFilter, the
+   * same test live events get, reading on through the outbox until the page is full.
+   */
   async read(opts: { after: number; upTo?: number; limit: number; filter?: FeedFilter }): Promise<FeedEvent[]> {
-    const d = this.uow.dialect;
-    const params: unknown[] = [opts.after];
-    const where = [`o.id > ${d.p(1)}`];
-    const add = (sql: (p: string) => string, value: unknown) => {
-      params.push(value);
-      where.push(sql(d.p(params.length)));
-    };
-    if (opts.upTo !== undefined) add((p) => `o.id <= ${p}`, opts.upTo);
     const f = opts.filter ?? {};
-    if (f.types?.length) {
-      const first = params.length + 1;
-      params.push(...f.types);
-      where.push(`o.type IN (${d.params(first, f.types.length)})`);
+    const byRecord = Boolean(f.box || f.userTypes?.length);
+    const out: FeedEvent[] = [];
+    let after = opts.after;
+    for (;;) {
+      const entries = await this.outbox.readAfter({ after, upTo: opts.upTo, limit: opts.limit, types: f.types });
+      for (const e of await this.resolve(entries)) {
+        if (byRecord && !matchesFilter(e, f)) continue;
+        out.push(e);
+        if (out.length === opts.limit) return out;
+      }
+      if (entries.length < opts.limit) return out;
+      after = entries[entries.length - 1].id;
     }
-    if (f.box) {
-      params.push(f.box, f.box);
-      where.push(`(r.box_id = ${d.p(params.length - 1)} OR b.license_key = ${d.p(params.length)})`);
-    }
-    if (f.userTypes?.length) {
-      const first = params.length + 1;
-      params.push(...f.userTypes);
-      where.push(`r.user_type IN (${d.params(first, f.userTypes.length)})`);
-    }
-    params.push(opts.limit);
-    const rows: FeedRow[] = await this.uow.dataSource.query(
-      `SELECT o.id, o.type, o.payload, o.created_at, r.id AS record_id, r.box_id, b.license_key, r.user_type,
-              r.reg_image_sha256, r.spot_image_sha256, r.ir_image_sha256, r.face_image_sha256
-       FROM outbox_events o
-       LEFT JOIN recognition_records r ON r.id = o.aggregate_id
-       LEFT JOIN boxes b ON b.id = r.box_id
-       WHERE ${where.join(' AND ')}
-       ORDER BY o.id LIMIT ${d.p(params.length)}`,
-      params,
-    );
-    return rows.map((r) => this.toFeedEvent(r));
   }
 
   async one(eventId: number): Promise<FeedEvent | null> {
-    const [event] = await this.read({ after: eventId - 1, upTo: eventId, limit: 1 });
-    return event ?? null;
+    const entry = await this.outbox.one(eventId);
+    return entry ? (await this.resolve([entry]))[0] : null;
   }
 
   /** Ids and write times of the rows after `after` (a primary-key range read). */
-  async idsAfter(after: number): Promise<{ id: number; createdAt: number }[]> {
-    const rows: { id: number | string; created_at: number | string }[] = await this.uow.dataSource.query(
-      `SELECT id, created_at FROM outbox_events WHERE id > ${this.uow.dialect.p(1)} ORDER BY id`,
-      [after],
-    );
-    return rows.map((r) => ({ id: Number(r.id), createdAt: Number(r.created_at) }));
+  idsAfter(after: number): Promise<{ id: number; createdAt: number }[]> {
+    return this.outbox.idsAfter(after);
   }
 
-  async maxId(): Promise<number> {
-    const rows: { m: number | string | null }[] = await this.uow.dataSource.query('SELECT MAX(id) AS m FROM outbox_events');
-    return Number(rows[0]?.m ?? 0);
+  maxId(): Promise<number> {
+    return this.outbox.maxId();
+  }
+
+  /** Joins outbox entries to their record's box, license key, user type and images (by the owners' read methods). */
+  private async resolve(entries: OutboxEntry[]): Promise<FeedEvent[]> {
+    const facts = await this.records.feedFacts(entries.map((e) => e.aggregateId));
+    const licenseKeys = await this.devices.licenseKeys([...facts.values()].map((r) => r.boxId));
+    return entries.map((e) => {
+      const r = facts.get(e.aggregateId);
+      return this.toFeedEvent({
+        id: e.id,
+        type: e.type,
+        payload: e.payload,
+        created_at: e.createdAt,
+        record_id: r ? e.aggregateId : null,
+        box_id: r?.boxId ?? null,
+        license_key: r ? (licenseKeys.get(r.boxId) ?? null) : null,
+        user_type: r?.userType ?? null,
+        reg_image_sha256: r?.imageSha256.registered ?? null,
+        spot_image_sha256: r?.imageSha256.scene ?? null,
+        ir_image_sha256: r?.imageSha256.infrared ?? null,
+        face_image_sha256: r?.imageSha256.face ?? null,
+      });
+    });
   }
 
   private toFeedEvent(r: FeedRow): FeedEvent {
@@ -141,7 +148,7 @@ export class EventFeedService {
   }
 }
 
-/** Whether an event passes a stream filter (the in-memory twin of read()'s SQL filter). */
+/** Whether an event passes a stream filter (live events in the hub, and replays in read()). */
 export function matchesFilter(e: FeedEvent, f: FeedFilter): boolean {
   if (f.types?.length && !f.types.includes(e.type)) return false;
   if (f.box && e.boxId !== f.box && e.licenseKey !== f.box) return false;

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { DevicesModule } from '../devices/devices.module';
+import { RecognitionRecordsModule } from '../recognition-records/recognition-records.module';
 import { EventFeedService } from './event-feed.service';
 import { EventStreamController } from './event-stream/event-stream.controller';
 import { EventStreamHub } from './event-stream/event-stream.hub';
@@ -15,6 +17,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** Consumers of domain events outside the hub: the live SSE stream and signed outbound webhooks. */
 @Module({
+  imports: [DevicesModule, RecognitionRecordsModule],
   controllers: [EventStreamController, WebhooksController],
   providers: [
     EventFeedService,

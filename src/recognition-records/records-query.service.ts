@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { In } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { UnitOfWork } from '../database/unit-of-work';
+import { RecognitionRecord } from './entities/recognition-record.entity';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 import { recordFeatureMissing, recordImageMissing, recordNotFound } from './record-errors';
 import { IMAGE_COLUMN, recordSelect, RecordRow, RecordView, toRecordView } from './record-rows';
@@ -29,6 +31,14 @@ export interface RecordDetailView extends RecordView {
   imageMeta: Partial<Record<ImageRole, { contentType: string; byteSize: number }>>;
 }
 
+/** What the event feed needs of a record to filter and link its events. */
+export interface RecordFeedFacts {
+  boxId: string;
+  userType: string | null;
+  /** sha256 of each stored image, by role (null where the record has none). */
+  imageSha256: Record<ImageRole, string | null>;
+}
+
 export interface ImageRef {
   sha256: string;
   contentType: string;
@@ -41,6 +51,26 @@ export interface ImageRef {
 @Injectable()
 export class RecordsQueryService {
   constructor(private readonly uow: UnitOfWork) {}
+
+  /** Feed facts of those of these ids that are records (other ids, e.g. identities', are skipped). */
+  async feedFacts(ids: string[]): Promise<Map<string, RecordFeedFacts>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const rows = await this.uow.dataSource.getRepository(RecognitionRecord).find({
+      select: { id: true, boxId: true, userType: true, regImageSha256: true, spotImageSha256: true, irImageSha256: true, faceImageSha256: true },
+      where: { id: In(unique) },
+    });
+    return new Map(
+      rows.map((r) => [
+        r.id,
+        {
+          boxId: r.boxId,
+          userType: r.userType,
+          imageSha256: { registered: r.regImageSha256, scene: r.spotImageSha256, infrared: r.irImageSha256, face: r.faceImageSha256 },
+        },
+      ]),
+    );
+  }
 
   async list(filter: RecordFilter, limit: number, cursor?: string): Promise<{ items: RecordView[]; nextCursor: string | null }> {
     const after = cursor ? decodeCursor<RecordKey>(cursor, { t: 'number', id: 'string' }) : undefined;
