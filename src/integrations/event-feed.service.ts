@@ -134,7 +134,7 @@ export class EventFeedService {
     return {
       id,
       type: r.type,
-      // From the record row, as read()'s SQL filter sees them, so a replay matches what went live.
+      // From the record row, as read()'s filter sees them, so a replay matches what went live.
       boxId: r.box_id,
       licenseKey: r.license_key,
       userType: r.user_type,
