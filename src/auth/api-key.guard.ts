@@ -7,9 +7,9 @@ import { clientAddress } from '../common/client-address';
 import { AppConfig } from '../config/app-config.service';
 import { ApiKeysService } from './api-keys.service';
 import { OWN_AUTHENTICATION, PUBLIC_ROUTE } from './auth.decorators';
-import { ApiPrincipal, ApiRole, REQUIRED_ROLE, roleSatisfies } from './roles';
+import { ApiPrincipal, ApiRole, AuthenticatedRequest, REQUIRED_ROLE, roleSatisfies } from './roles';
 
-export type AuthenticatedRequest = Request & { principal?: ApiPrincipal };
+export type { AuthenticatedRequest } from './roles';
 
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 

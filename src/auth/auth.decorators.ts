@@ -1,6 +1,6 @@
 import { applyDecorators, CanActivate, createParamDecorator, ExecutionContext, SetMetadata, Type, UseGuards } from '@nestjs/common';
 import { ApiExtension } from '@nestjs/swagger';
-import type { AuthenticatedRequest } from './api-key.guard';
+import type { AuthenticatedRequest } from './roles';
 import { ApiPrincipal, ApiRole, REQUIRED_ROLE } from './roles';
 
 export const API_KEY_SECURITY = 'api-key';

@@ -1,3 +1,4 @@
+import type { Request } from 'express';
 /**
  * Roles of REST consumers, from least to most privileged:
  * reader (records, identities, devices; no biometrics), biometric-reader (also images and feature
@@ -21,3 +22,6 @@ export interface ApiPrincipal {
   /** Stable actor string for the audit log. */
   actor: string;
 }
+
+/** A request the key guard has authenticated (principal set), or is about to. */
+export type AuthenticatedRequest = Request & { principal?: ApiPrincipal };
