@@ -1,5 +1,8 @@
 // ESLint flat config: type-aware promise rules, module import boundaries, and eslint-config-prettier last so
 // that formatting is prettier's job alone (`npm run format`), never a lint error.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { defineConfig } from 'eslint/config';
 import boundaries from 'eslint-plugin-boundaries';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
@@ -67,7 +70,19 @@ const BASELINE = [
   ['src/integrations/event-stream/stream-auth.guard.ts', 'src/auth/api-key.guard.ts'],
 ];
 
-export default tseslint.config(
+// A baseline entry whose import has gone away must be deleted, so that the exception cannot be reused later.
+for (const [from, to] of BASELINE) {
+  const dir = path.dirname(path.join(import.meta.dirname, from));
+  const specifiers = [...readFileSync(path.join(import.meta.dirname, from), 'utf8').matchAll(/from '(\.[^']+)'/g)].map((m) => m[1]);
+  const imported = specifiers.some((spec) =>
+    [`${spec}.ts`, `${spec}/index.ts`, spec].some(
+      (candidate) => existsSync(path.join(dir, candidate)) && path.join(dir, candidate) === path.join(import.meta.dirname, to),
+    ),
+  );
+  if (!imported) throw new Error(`eslint.config.mjs: BASELINE entry ${from} -> ${to} no longer matches an import; delete it`);
+}
+
+export default defineConfig(
   {
     ignores: ['dist/**', 'dist-tools/**', 'coverage/**', 'node_modules/**', 'bench/.work/**', 'data/**'],
   },
