@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { createHash } from 'node:crypto';
 import { RecognitionRecordedEvent } from '../src/events/domain-events';
+import { onAwaited } from './helpers/awaited-listener';
 import { CALLBACK_PATH, readFixture, startTestApp, TestApp } from './helpers/test-app';
 import { describeDb, queryRows } from './helpers/test-database';
 
@@ -197,7 +198,7 @@ describeDb('domain events through the outbox', () => {
       if (calls <= 2) throw new Error(`downstream unavailable (${calls})`);
       delivered.push(e.meta!.eventId);
     };
-    emitter.on(RecognitionRecordedEvent.type, flaky);
+    const unsubscribe = onAwaited(emitter, RecognitionRecordedEvent.type, flaky);
     try {
       const p = event(withRegImage(0), { identity_id: 'F-flaky', user_type: 'employee', post_action: '0' });
       await post(p);
@@ -238,7 +239,7 @@ describeDb('domain events through the outbox', () => {
       await t.drainOutbox();
       expect(calls).toBe(3);
     } finally {
-      emitter.off(RecognitionRecordedEvent.type, flaky);
+      unsubscribe();
       warn.mockRestore();
     }
   });

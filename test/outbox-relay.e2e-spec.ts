@@ -3,6 +3,7 @@ import { UnitOfWork } from '../src/database/unit-of-work';
 import { RecognitionRecordedEvent, RecordRef } from '../src/events/domain-events';
 import { OutboxRelay } from '../src/events/outbox-relay.service';
 import { OutboxService } from '../src/events/outbox.service';
+import { onAwaited } from './helpers/awaited-listener';
 import { CALLBACK_PATH, readFixture, startTestApp, TestApp } from './helpers/test-app';
 import { describeDb, testDbKind } from './helpers/test-database';
 
@@ -59,7 +60,7 @@ describeDb('outbox relay shared by several instances', () => {
     const deliveries = new Map<number, string[]>();
     const inFlight = new Set<number>();
     let overlaps = 0;
-    const listeners: [EventEmitter2, (e: RecognitionRecordedEvent) => Promise<void>][] = [];
+    const unsubscribes: (() => void)[] = [];
     const hooks: Record<string, (id: number) => Promise<void>> = {};
     for (const [name, app] of [
       ['a', a],
@@ -75,14 +76,13 @@ describeDb('outbox relay shared by several instances', () => {
         await new Promise((r) => setImmediate(r)); // let the other relay run meanwhile
         inFlight.delete(id);
       };
-      emitter.on(RecognitionRecordedEvent.type, fn);
-      listeners.push([emitter, fn]);
+      unsubscribes.push(onAwaited(emitter, RecognitionRecordedEvent.type, fn));
     }
     return {
       deliveries,
       overlaps: () => overlaps,
       hooks,
-      stop: () => listeners.forEach(([e, fn]) => e.off(RecognitionRecordedEvent.type, fn)),
+      stop: () => unsubscribes.forEach((unsubscribe) => unsubscribe()),
     };
   }
 
