@@ -46,9 +46,7 @@ const BASELINE = [
   ['src/recognition-records/entities/recognition-record.entity.ts', 'src/identities/entities/identity.entity.ts'],
   ['src/alerts/entities/alert.entity.ts', 'src/recognition-records/entities/recognition-record.entity.ts'],
   // box-callbacks reads the devices Box entity directly.
-  ['src/box-callbacks/box-access.service.ts', 'src/devices/entities/box.entity.ts'],
   // identities reads recognition-records internals.
-  ['src/identities/identities-query.service.ts', 'src/recognition-records/record-rows.ts'],
   ['src/identities/identities.controller.ts', 'src/recognition-records/image-response.ts'],
   // box-callbacks maps records with images and recognition-records helpers.
   ['src/box-callbacks/recognition-record.mapper.ts', 'src/images/image-decoding.ts'],

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { UnitOfWork } from '../database/unit-of-work';
 import type { RecordRef } from '../events/domain-events';
 import { maskLicenseKey } from '../logging/redact';
-import { RecordsStore } from '../recognition-records/records-store';
+import { RecordsStore } from '../recognition-records/records-store.service';
 
 export type AlertKind = 'blacklist-seen' | 'vip-seen';
 

@@ -4,7 +4,7 @@ import { decodeCursor, encodeCursor } from '../common/cursor';
 import { DomainError } from '../common/domain-error';
 import { rowBool } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
-import { RecordsStore } from '../recognition-records/records-store';
+import { RecordsStore } from '../recognition-records/records-store.service';
 import { DevicesService } from './devices.service';
 import { BoxDetailDto, BoxDto, BoxPageDto, MediaDeviceDto } from './dto/device.dto';
 

@@ -4,7 +4,7 @@ import { EntityManager } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
 import type { FaceSource } from '../events/domain-events';
 import { IdentitiesService } from './identities.service';
-import { RecordsStore } from '../recognition-records/records-store';
+import { RecordsStore } from '../recognition-records/records-store.service';
 
 export type FaceOrigin = 'stranger-registered' | 'face-library-updated';
 

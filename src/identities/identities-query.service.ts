@@ -3,7 +3,7 @@ import { decodeCursor, encodeCursor } from '../common/cursor';
 import { rowBool, rowNumber } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import { RecordSummaryDto } from '../recognition-records/dto/record.dto';
-import { RecordsStore } from '../recognition-records/records-store';
+import { RecordsStore } from '../recognition-records/records-store.service';
 import { floatsOf } from '../recognition-records/records-query.service';
 import { FaceDto, IdentityDetailDto, IdentityDto } from './dto/identity.dto';
 import { faceFeatureMissing, faceImageMissing, faceNotFound, identityMerged, identityNotFound } from './identity-errors';

@@ -6,7 +6,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { IdentityMergedEvent } from '../events/domain-events';
 import { OutboxRelay } from '../events/outbox-relay.service';
 import { OutboxService } from '../events/outbox.service';
-import { RecordsStore } from '../recognition-records/records-store';
+import { RecordsStore } from '../recognition-records/records-store.service';
 import { identityMerged, identityNotFound, mergeIntoSelf } from './identity-errors';
 
 type Row = Record<string, unknown>;

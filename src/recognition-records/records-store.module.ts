@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { RecordsStore } from './records-store';
+import { RecordsStore } from './records-store.service';
 
 /** RecordsStore on its own, so the identities module can use it without importing RecognitionRecordsModule (which imports identities). */
 @Module({
