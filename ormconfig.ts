@@ -7,6 +7,4 @@ import { buildDataSourceOptions } from './src/database/data-source-options';
 // The data source the TypeORM CLI uses (npm run migration:run / migration:revert / migration:show),
 // configured from the same environment variables as the app.
 const env = validateEnvironment(process.env);
-export default new DataSource(
-  buildDataSourceOptions(databaseSettings(env.DATABASE_URL, env.DATA_DIR, env.SQLITE_PATH, env.DB_POOL_SIZE)),
-);
+export default new DataSource(buildDataSourceOptions(databaseSettings(env.DATABASE_URL, env.DATA_DIR, env.SQLITE_PATH, env.DB_POOL_SIZE)));

@@ -45,8 +45,23 @@ if (dbs.includes('postgres') && !process.env.DATABASE_URL) throw new Error('--db
 function runLoad(server, payloads, label) {
   const json = path.join(WORK, `load-${process.pid}.json`);
   const argv = toolArgv('load.mjs', [
-    '--url', server.url, '--payloads', payloads, '--duration', String(opts.duration), '--warmup', String(opts.warmup),
-    '--connections', String(opts.connections), '--server-pid', String(server.pid), '--json', json, '--label', label, '--quiet',
+    '--url',
+    server.url,
+    '--payloads',
+    payloads,
+    '--duration',
+    String(opts.duration),
+    '--warmup',
+    String(opts.warmup),
+    '--connections',
+    String(opts.connections),
+    '--server-pid',
+    String(server.pid),
+    '--json',
+    json,
+    '--label',
+    label,
+    '--quiet',
   ]);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -68,7 +83,12 @@ const summarise = (runs, peakRss) => ({
   serverCpuPct: median(runs.map((r) => r.serverCpuPct)),
   machineBusyPct: median(runs.map((r) => r.machineBusyPct)),
   peakRssMiB: peakRss,
-  runs: runs.map((r) => ({ recordsPerSec: +(r.ok2xx / r.duration).toFixed(1), p50: r.latencyMs.p50, p99: r.latencyMs.p99, non2xx: r.non2xx })),
+  runs: runs.map((r) => ({
+    recordsPerSec: +(r.ok2xx / r.duration).toFixed(1),
+    p50: r.latencyMs.p50,
+    p99: r.latencyMs.p99,
+    non2xx: r.non2xx,
+  })),
 });
 
 const result = { machine: machine(), options: opts, startedAt: new Date().toISOString(), loadBefore: loadAverage(), results: [] };
@@ -76,7 +96,9 @@ console.log(
   `machine: ${result.machine.cores} cores (${result.machine.cpu}), ${result.machine.memGiB} GiB, Node ${result.machine.node}; ` +
     `load average ${result.loadBefore}`,
 );
-console.log(`${opts.connections} connections, ${opts.runs} alternating runs of ${opts.duration} s (+${opts.warmup} s warm-up) each; medians\n`);
+console.log(
+  `${opts.connections} connections, ${opts.runs} alternating runs of ${opts.duration} s (+${opts.warmup} s warm-up) each; medians\n`,
+);
 
 for (const db of dbs) {
   for (const size of sizes) {
@@ -106,7 +128,17 @@ for (const db of dbs) {
     const meanKB = hubRuns[0].meanBodyKB;
     result.results.push({ db, size, meanBodyKB: meanKB, hub: h, reference: r, ratio });
     console.log(`\n${db === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${size} payloads (mean ${meanKB} KB), load average ${loadAverage()}`);
-    const row = (name, s, ratioText) => [name, s.recordsPerSec, s.mibPerSec, s.p50, s.p99, s.non2xx, s.peakRssMiB, s.serverCpuPct, ratioText];
+    const row = (name, s, ratioText) => [
+      name,
+      s.recordsPerSec,
+      s.mibPerSec,
+      s.p50,
+      s.p99,
+      s.non2xx,
+      s.peakRssMiB,
+      s.serverCpuPct,
+      ratioText,
+    ];
     console.log(
       table([
         ['target', 'records/s', 'MiB/s', 'p50 ms', 'p99 ms', 'non-2xx', 'peak RSS MiB', 'server CPU %', 'ratio'],
@@ -121,5 +153,6 @@ for (const db of dbs) {
 result.loadAfter = loadAverage();
 const file = writeResult('ingest', result);
 console.log(`\nsummary (hub records/s as a ratio to the reference, same run):`);
-for (const x of result.results) console.log(`  ${x.db.padEnd(8)} ${x.size.padEnd(8)} ${x.ratio}x  (${x.hub.recordsPerSec} vs ${x.reference.recordsPerSec} records/s)`);
+for (const x of result.results)
+  console.log(`  ${x.db.padEnd(8)} ${x.size.padEnd(8)} ${x.ratio}x  (${x.hub.recordsPerSec} vs ${x.reference.recordsPerSec} records/s)`);
 console.log(`load average after: ${result.loadAfter}; full results in ${path.relative(process.cwd(), file)}`);

@@ -53,12 +53,16 @@ function makeBody() {
 
 function post(url, body, agent) {
   return new Promise((resolve) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode, text }));
-    });
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ status: res.statusCode, text }));
+      },
+    );
     // A refused or reset push is a failure to report, not a crash of the benchmark.
     req.on('error', (e) => resolve({ status: e.code ?? 'error', text: e.message }));
     req.end(body);
@@ -114,13 +118,16 @@ if (pgDb) {
   const c = new pg.Client({ connectionString: pgDb.url });
   await c.connect();
   rows = Number((await c.query('SELECT count(*) AS n FROM recognition_records')).rows[0].n);
-  shas = (await c.query('SELECT reg_image_sha256 a, spot_image_sha256 b, ir_image_sha256 c, face_image_sha256 d FROM recognition_records')).rows;
+  shas = (await c.query('SELECT reg_image_sha256 a, spot_image_sha256 b, ir_image_sha256 c, face_image_sha256 d FROM recognition_records'))
+    .rows;
   await c.end();
   await pgDb.drop();
 } else {
   const db = new Database(path.join(dataDir, 'recognition-hub.sqlite'), { readonly: true });
   rows = db.prepare('SELECT count(*) AS n FROM recognition_records').get().n;
-  shas = db.prepare('SELECT reg_image_sha256 a, spot_image_sha256 b, ir_image_sha256 c, face_image_sha256 d FROM recognition_records').all();
+  shas = db
+    .prepare('SELECT reg_image_sha256 a, spot_image_sha256 b, ir_image_sha256 c, face_image_sha256 d FROM recognition_records')
+    .all();
   db.close();
 }
 const distinct = new Set(shas.flatMap((r) => [r.a, r.b, r.c, r.d]).filter(Boolean));
@@ -157,6 +164,11 @@ console.log(
 if (failures.length) {
   console.log(`failures:\n  ${failures.slice(0, 5).join('\n  ')}`);
   const errors = hubOutput.split('\n').filter((l) => /"level":(50|60)/.test(l));
-  console.log(`hub error log (last 3 of ${errors.length}):\n  ${errors.slice(-3).map((l) => l.slice(0, 600)).join('\n  ')}`);
+  console.log(
+    `hub error log (last 3 of ${errors.length}):\n  ${errors
+      .slice(-3)
+      .map((l) => l.slice(0, 600))
+      .join('\n  ')}`,
+  );
 }
 process.exitCode = pass ? 0 : 1;

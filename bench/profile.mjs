@@ -26,9 +26,23 @@ if (opts.shm) {
 }
 const hub = await startHub({ dataDir, databaseUrl: pgDb?.url });
 await new Promise((resolve, reject) => {
-  const argv = toolArgv('load.mjs', ['--url', hub.url, '--payloads', ensurePayloads(opts.size), '--duration', String(opts.duration),
-    '--warmup', '2', '--connections', String(opts.connections), '--server-pid', String(hub.pid)]);
-  spawn(process.execPath, argv, { stdio: 'inherit' }).on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load.mjs exited ${code}`))));
+  const argv = toolArgv('load.mjs', [
+    '--url',
+    hub.url,
+    '--payloads',
+    ensurePayloads(opts.size),
+    '--duration',
+    String(opts.duration),
+    '--warmup',
+    '2',
+    '--connections',
+    String(opts.connections),
+    '--server-pid',
+    String(hub.pid),
+  ]);
+  spawn(process.execPath, argv, { stdio: 'inherit' }).on('exit', (code) =>
+    code === 0 ? resolve() : reject(new Error(`load.mjs exited ${code}`)),
+  );
 });
 await hub.stop();
 await pgDb?.drop();
@@ -50,7 +64,15 @@ for (const n of prof.nodes) {
   const where = url ? `${path.relative(process.cwd(), url)}:${cf.lineNumber + 1}` : '(native)';
   const fnKey = `${cf.functionName || '(anonymous)'}  ${where}`;
   byFn.set(fnKey, (byFn.get(fnKey) ?? 0) + us);
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ?? (url.includes('/dist/') ? 'hub (dist)' : url.startsWith('node:') ? 'node core' : cf.functionName.startsWith('(') ? cf.functionName : 'native/builtin');
+  const pkg =
+    /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+    (url.includes('/dist/')
+      ? 'hub (dist)'
+      : url.startsWith('node:')
+        ? 'node core'
+        : cf.functionName.startsWith('(')
+          ? cf.functionName
+          : 'native/builtin');
   byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + us);
 }
 const show = (m, n) =>

@@ -46,23 +46,34 @@ if (!state) {
   const w = pgDb
     ? await seedPostgres(pgDb.url, { count: opts.count })
     : seedSqlite(path.join(dataDir, 'recognition-hub.sqlite'), { count: opts.count });
-  state = { databaseUrl: pgDb?.url ?? null, pgName: pgDb?.name ?? null, t0: w.t0, now: w.now, devices: w.devices.map((d) => d.id), seedSeconds: (Date.now() - t) / 1000 };
+  state = {
+    databaseUrl: pgDb?.url ?? null,
+    pgName: pgDb?.name ?? null,
+    t0: w.t0,
+    now: w.now,
+    devices: w.devices.map((d) => d.id),
+    seedSeconds: (Date.now() - t) / 1000,
+  };
   fs.writeFileSync(stateFile, JSON.stringify(state));
   console.error(`seeded in ${state.seedSeconds.toFixed(0)} s`);
 }
 
 const hubEnv = { ...process.env, DATA_DIR: dataDir, ...(state.databaseUrl ? { DATABASE_URL: state.databaseUrl } : {}) };
 if (!state.databaseUrl) delete hubEnv.DATABASE_URL;
-const created = execFileSync(process.execPath, [path.join(REPO, 'dist/src/auth/api-key.cli.js'), 'create', '--name', `bench-${Date.now()}`, '--role', 'reader'], {
-  env: hubEnv,
-  encoding: 'utf8',
-});
+const created = execFileSync(
+  process.execPath,
+  [path.join(REPO, 'dist/src/auth/api-key.cli.js'), 'create', '--name', `bench-${Date.now()}`, '--role', 'reader'],
+  {
+    env: hubEnv,
+    encoding: 'utf8',
+  },
+);
 const apiKey = created.trim().split('\n').pop().trim();
 const hub = await startHub({ dataDir, databaseUrl: state.databaseUrl ?? undefined });
 
 // Deterministic pseudo-random choices, so reruns ask the same questions.
 let seed = 42;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
 const HOUR = 3_600_000;
 const windows = [
   ['1 hour', HOUR],
@@ -118,14 +129,24 @@ if (state.databaseUrl) {
   await c.end();
 } else {
   const db = new Database(path.join(dataDir, 'recognition-hub.sqlite'), { readonly: true });
-  plan = db.prepare(`EXPLAIN QUERY PLAN ${sql.replace(/\$\d/g, '?')}`).all(q.device, q.from, q.to, q.to, 'ffffffff').map((r) => r.detail).join('\n');
+  plan = db
+    .prepare(`EXPLAIN QUERY PLAN ${sql.replace(/\$\d/g, '?')}`)
+    .all(q.device, q.from, q.to, q.to, 'ffffffff')
+    .map((r) => r.detail)
+    .join('\n');
   db.close();
 }
 if (!opts.reuse && state.pgName) await dropPostgresDatabase(process.env.DATABASE_URL, state.pgName);
 
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
-  return { n: s.length, p50: +percentile(s, 50).toFixed(1), p95: +percentile(s, 95).toFixed(1), p99: +percentile(s, 99).toFixed(1), max: +s[s.length - 1].toFixed(1) };
+  return {
+    n: s.length,
+    p50: +percentile(s, 50).toFixed(1),
+    p95: +percentile(s, 95).toFixed(1),
+    p99: +percentile(s, 99).toFixed(1),
+    max: +s[s.length - 1].toFixed(1),
+  };
 };
 const result = {
   machine: machine(),
@@ -145,11 +166,14 @@ console.log(
   `${opts.db}, ${opts.count.toLocaleString('en')} records on ${result.devices} media devices: GET /records?mediaDeviceId&from&to (limit 50), ` +
     `windows of 1 hour to 30 days, mean ${result.meanRowsPerPage} rows on a first page`,
 );
-for (const [name, s] of [['first pages', result.firstPage], ['next pages (cursor)', result.nextPage], ['all', result.all]]) {
+for (const [name, s] of [
+  ['first pages', result.firstPage],
+  ['next pages (cursor)', result.nextPage],
+  ['all', result.all],
+]) {
   console.log(`  ${name.padEnd(20)} n=${s.n}  p50 ${s.p50} ms  p95 ${s.p95} ms  p99 ${s.p99} ms  max ${s.max} ms`);
 }
 console.log(`plan:\n  ${plan.replace(/\n/g, '\n  ')}`);
 const pass = result.all.p95 < 50;
 console.log(`${pass ? 'PASS' : 'FAIL'}: p95 ${result.all.p95} ms (target < 50 ms)`);
 process.exitCode = pass ? 0 : 1;
-

@@ -63,13 +63,17 @@ export function seedSqlite(file, options = {}, log = console.error) {
   db.transaction(() => {
     const box = db.prepare('INSERT INTO boxes (id, license_key, name, api_version, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?)');
     for (const b of w.boxes) box.run(b.id, b.key, b.key, '2.0', w.t0, w.now);
-    const dev = db.prepare('INSERT INTO media_devices (id, box_id, device_id, type, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const dev = db.prepare(
+      'INSERT INTO media_devices (id, box_id, device_id, type, name, first_seen_at, last_seen_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     const sd = db.prepare('INSERT INTO seed_devices VALUES (?, ?, ?, ?)');
     for (const d of w.devices) {
       dev.run(d.id, d.box.id, d.deviceId, 'rtsp', `Camera ${d.k}`, w.t0, w.now);
       sd.run(d.k, d.id, d.box.id, d.deviceId);
     }
-    const idn = db.prepare('INSERT INTO identities (id, external_id, name, user_type, first_seen_at, last_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const idn = db.prepare(
+      'INSERT INTO identities (id, external_id, name, user_type, first_seen_at, last_seen_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     const si = db.prepare('INSERT INTO seed_identities VALUES (?, ?, ?, ?, ?)');
     for (const i of w.identities) {
       idn.run(i.id, i.externalId, i.name, i.userType, w.t0, w.now, w.now);
@@ -107,7 +111,12 @@ export async function seedPostgres(url, options = {}, log = console.error) {
     await c.query('BEGIN');
     for (const b of w.boxes) {
       await c.query('INSERT INTO boxes (id, license_key, name, api_version, first_seen_at, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6)', [
-        b.id, b.key, b.key, '2.0', w.t0, w.now,
+        b.id,
+        b.key,
+        b.key,
+        '2.0',
+        w.t0,
+        w.now,
       ]);
     }
     await c.query(
@@ -119,16 +128,37 @@ export async function seedPostgres(url, options = {}, log = console.error) {
     await c.query(
       `INSERT INTO identities (id, external_id, name, user_type, first_seen_at, last_seen_at, updated_at)
        SELECT u.*, $5::bigint, $6::bigint, $6::bigint FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::varchar[]) AS u`,
-      [w.identities.map((i) => i.id), w.identities.map((i) => i.externalId), w.identities.map((i) => i.name), w.identities.map((i) => i.userType), w.t0, w.now],
+      [
+        w.identities.map((i) => i.id),
+        w.identities.map((i) => i.externalId),
+        w.identities.map((i) => i.name),
+        w.identities.map((i) => i.userType),
+        w.t0,
+        w.now,
+      ],
     );
-    await c.query('CREATE TEMP TABLE seed_devices (k int PRIMARY KEY, id varchar, box_id varchar, device_id varchar) ON COMMIT PRESERVE ROWS');
+    await c.query(
+      'CREATE TEMP TABLE seed_devices (k int PRIMARY KEY, id varchar, box_id varchar, device_id varchar) ON COMMIT PRESERVE ROWS',
+    );
     await c.query('INSERT INTO seed_devices SELECT * FROM unnest($1::int[], $2::varchar[], $3::varchar[], $4::varchar[])', [
-      w.devices.map((d) => d.k), w.devices.map((d) => d.id), w.devices.map((d) => d.box.id), w.devices.map((d) => d.deviceId),
+      w.devices.map((d) => d.k),
+      w.devices.map((d) => d.id),
+      w.devices.map((d) => d.box.id),
+      w.devices.map((d) => d.deviceId),
     ]);
-    await c.query('CREATE TEMP TABLE seed_identities (k int PRIMARY KEY, id varchar, external_id varchar, name varchar, user_type varchar)');
-    await c.query('INSERT INTO seed_identities SELECT * FROM unnest($1::int[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[])', [
-      w.identities.map((i) => i.k), w.identities.map((i) => i.id), w.identities.map((i) => i.externalId), w.identities.map((i) => i.name), w.identities.map((i) => i.userType),
-    ]);
+    await c.query(
+      'CREATE TEMP TABLE seed_identities (k int PRIMARY KEY, id varchar, external_id varchar, name varchar, user_type varchar)',
+    );
+    await c.query(
+      'INSERT INTO seed_identities SELECT * FROM unnest($1::int[], $2::varchar[], $3::varchar[], $4::varchar[], $5::varchar[])',
+      [
+        w.identities.map((i) => i.k),
+        w.identities.map((i) => i.id),
+        w.identities.map((i) => i.externalId),
+        w.identities.map((i) => i.name),
+        w.identities.map((i) => i.userType),
+      ],
+    );
     await c.query('COMMIT');
     await c.query('SET synchronous_commit = off');
     const t = Date.now();

@@ -32,7 +32,8 @@ export function simulatorOptions(argv: string[]): Omit<SimulationOptions, 'log'>
   if (a.help) return 'help';
   const num = (name: string, v: string, min: number, max: number) => {
     const n = Number(v);
-    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max) throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
+    if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+      throw new UsageError(`--${name} must be a number from ${min} to ${max}`);
     return n;
   };
   let url: URL;
@@ -72,8 +73,13 @@ async function main(): Promise<void> {
   for (const r of reports) {
     acked += r.acknowledged;
     pending += r.pending;
-    const failures = Object.entries(r.failures).map(([k, v]) => `${k}x${v}`).join(' ') || 'none';
-    console.log(`${r.box}: generated ${r.generated}, acknowledged ${r.acknowledged}, still queued ${r.pending}, failed attempts ${failures}`);
+    const failures =
+      Object.entries(r.failures)
+        .map(([k, v]) => `${k}x${v}`)
+        .join(' ') || 'none';
+    console.log(
+      `${r.box}: generated ${r.generated}, acknowledged ${r.acknowledged}, still queued ${r.pending}, failed attempts ${failures}`,
+    );
   }
   console.log(`acknowledged ${acked} record(s)${pending ? `, ${pending} still queued (not acknowledged)` : ''}`);
   if (pending) process.exitCode = 2;

@@ -43,10 +43,18 @@ describeDb('REST API: API keys, roles and OpenAPI', () => {
       ['GET /identities/:id', (k) => t.http().get(`/identities/${identity.id}`).set('x-api-key', k), 'reader'],
       ['GET /records/:id/images/scene', (k) => t.http().get(`/records/${record.id}/images/scene`).set('x-api-key', k), 'biometric-reader'],
       ['GET /records/:id/feature', (k) => t.http().get(`/records/${record.id}/feature`).set('x-api-key', k), 'biometric-reader'],
-      ['GET /identities/:id/faces/:f/image', (k) => t.http().get(`/identities/${identity.id}/faces/${ZERO}/image`).set('x-api-key', k), 'biometric-reader'],
+      [
+        'GET /identities/:id/faces/:f/image',
+        (k) => t.http().get(`/identities/${identity.id}/faces/${ZERO}/image`).set('x-api-key', k),
+        'biometric-reader',
+      ],
       ['PATCH /boxes/:id', (k) => t.http().patch(`/boxes/${record.boxId}`).set('x-api-key', k).send({ name: 'gate' }), 'admin'],
       ['PATCH /identities/:id', (k) => t.http().patch(`/identities/${identity.id}`).set('x-api-key', k).send({ name: 'Ann' }), 'admin'],
-      ['POST /identities/:id/merge-into', (k) => t.http().post(`/identities/${identity.id}/merge-into`).set('x-api-key', k).send({ targetId: ZERO }), 'admin'],
+      [
+        'POST /identities/:id/merge-into',
+        (k) => t.http().post(`/identities/${identity.id}/merge-into`).set('x-api-key', k).send({ targetId: ZERO }),
+        'admin',
+      ],
       ['GET /api-keys', (k) => t.http().get('/api-keys').set('x-api-key', k), 'admin'],
       ['GET /audit-log', (k) => t.http().get('/audit-log').set('x-api-key', k), 'admin'],
     ];
@@ -73,11 +81,18 @@ describeDb('REST API: API keys, roles and OpenAPI', () => {
 
     const list = await t.http().get('/api-keys').set('x-api-key', keys.admin).expect(200);
     expect(JSON.stringify(list.body)).not.toContain(key);
-    expect((list.body as Json[]).find((k) => k.id === id)).toMatchObject({ name: 'attendance', role: 'reader', revokedAt: null, keyPrefix: key.slice(0, 12) });
+    expect((list.body as Json[]).find((k) => k.id === id)).toMatchObject({
+      name: 'attendance',
+      role: 'reader',
+      revokedAt: null,
+      keyPrefix: key.slice(0, 12),
+    });
     expect((list.body as Json[])[0]).not.toHaveProperty('keyHash');
 
     await t.http().post('/api-keys').set('x-api-key', keys.reader).send({ name: 'x', role: 'admin' }).expect(403);
-    expect((await t.http().post('/api-keys').set('x-api-key', keys.admin).send({ name: 'x', role: 'root' }).expect(400)).body.field).toBe('role');
+    expect((await t.http().post('/api-keys').set('x-api-key', keys.admin).send({ name: 'x', role: 'root' }).expect(400)).body.field).toBe(
+      'role',
+    );
 
     await t.http().delete(`/api-keys/${id}`).set('x-api-key', keys.admin).expect(200);
     await t.http().get('/records').set('x-api-key', key).expect(401);
@@ -142,7 +157,13 @@ describeDb('REST API: API keys, roles and OpenAPI', () => {
     ];
     for (const [path, method] of expected) {
       const op = doc.paths[path]?.[method];
-      expect([path, method, Boolean(op?.summary), Boolean(op?.security?.length), Boolean(op?.responses['401'])]).toEqual([path, method, true, true, true]);
+      expect([path, method, Boolean(op?.summary), Boolean(op?.security?.length), Boolean(op?.responses['401'])]).toEqual([
+        path,
+        method,
+        true,
+        true,
+        true,
+      ]);
     }
     // Every published operation (box edge, health, erasure, integrations too) says what it does.
     const undocumented = Object.entries(doc.paths).flatMap(([path, ops]) =>
@@ -151,7 +172,16 @@ describeDb('REST API: API keys, roles and OpenAPI', () => {
         .map(([method]) => `${method.toUpperCase()} ${path}`),
     );
     expect(undocumented).toEqual([]);
-    for (const schema of ['RecordSummaryDto', 'RecordDetailDto', 'RecordPageDto', 'IdentityDetailDto', 'BoxDetailDto', 'CreateApiKeyDto', 'ErrorResponseDto', 'AuditPageDto']) {
+    for (const schema of [
+      'RecordSummaryDto',
+      'RecordDetailDto',
+      'RecordPageDto',
+      'IdentityDetailDto',
+      'BoxDetailDto',
+      'CreateApiKeyDto',
+      'ErrorResponseDto',
+      'AuditPageDto',
+    ]) {
       expect(doc.components.schemas).toHaveProperty(schema);
     }
     expect(doc.components.securitySchemes['api-key'].name).toBe('X-API-Key');

@@ -10,7 +10,8 @@ describeDb('REST API: error codes', () => {
   let t: TestApp;
   let admin: string;
   const get = (path: string) => t.http().get(path).set('x-api-key', admin);
-  const identityId = async (externalId: string): Promise<string> => ((await get(`/identities?externalId=${externalId}`).expect(200)).body.items[0] as Json).id as string;
+  const identityId = async (externalId: string): Promise<string> =>
+    ((await get(`/identities?externalId=${externalId}`).expect(200)).body.items[0] as Json).id as string;
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -26,7 +27,13 @@ describeDb('REST API: error codes', () => {
 
   it('a record that does not exist: record_not_found', async () => {
     const res = await get(`/records/${NO_SUCH_ID}`).expect(404);
-    expect(res.body).toEqual({ statusCode: 404, error: 'Not Found', code: 'record_not_found', message: 'recognition record not found', field: 'id' });
+    expect(res.body).toEqual({
+      statusCode: 404,
+      error: 'Not Found',
+      code: 'record_not_found',
+      message: 'recognition record not found',
+      field: 'id',
+    });
   });
 
   it('a merged identity: identity_merged naming the target; an unknown one: identity_not_found', async () => {
@@ -52,14 +59,26 @@ describeDb('REST API: error codes', () => {
 
   it.each(['/records', '/identities', '/boxes', '/audit-log'])('a cursor this API did not issue: cursor_invalid (%s)', async (path) => {
     const res = await get(`${path}?cursor=${Buffer.from('{"t":"x"}').toString('base64url')}`).expect(400);
-    expect(res.body).toEqual({ statusCode: 400, error: 'Bad Request', code: 'cursor_invalid', message: 'cursor is not one this API issued', field: 'cursor' });
+    expect(res.body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'cursor_invalid',
+      message: 'cursor is not one this API issued',
+      field: 'cursor',
+    });
   });
 
   it('webhook subscriptions and deliveries that do not exist, boxes and API keys too', async () => {
-    expect((await get(`/webhooks/subscriptions/${NO_SUCH_ID}`).expect(404)).body).toMatchObject({ code: 'webhook_subscription_not_found', field: 'id' });
+    expect((await get(`/webhooks/subscriptions/${NO_SUCH_ID}`).expect(404)).body).toMatchObject({
+      code: 'webhook_subscription_not_found',
+      field: 'id',
+    });
     const del = await t.http().delete(`/webhooks/subscriptions/${NO_SUCH_ID}`).set('x-api-key', admin).expect(404);
     expect(del.body).toMatchObject({ code: 'webhook_subscription_not_found', field: 'id' });
-    expect((await get(`/webhooks/deliveries/${NO_SUCH_ID}`).expect(404)).body).toMatchObject({ code: 'webhook_delivery_not_found', field: 'id' });
+    expect((await get(`/webhooks/deliveries/${NO_SUCH_ID}`).expect(404)).body).toMatchObject({
+      code: 'webhook_delivery_not_found',
+      field: 'id',
+    });
     expect((await get(`/boxes/${NO_SUCH_ID}`).expect(404)).body).toMatchObject({ code: 'box_not_found', field: 'id' });
     const key = await t.http().delete(`/api-keys/${NO_SUCH_ID}`).set('x-api-key', admin).expect(404);
     expect(key.body).toMatchObject({ code: 'api_key_not_found', field: 'id' });
@@ -70,13 +89,23 @@ describeDb('REST API: error codes', () => {
     expect((await get('/records/not-a-uuid').expect(400)).body).toMatchObject({ code: 'invalid_input', field: 'id' });
     expect((await get('/no-such-route').expect(404)).body).toMatchObject({ statusCode: 404, error: 'Not Found', code: 'not_found' });
     expect((await t.http().get('/records').expect(401)).body).toMatchObject({ code: 'unauthenticated' });
-    const badJson = await t.http().patch(`/identities/${NO_SUCH_ID}`).set('x-api-key', admin).set('content-type', 'application/json').send('{"name":').expect(400);
+    const badJson = await t
+      .http()
+      .patch(`/identities/${NO_SUCH_ID}`)
+      .set('x-api-key', admin)
+      .set('content-type', 'application/json')
+      .send('{"name":')
+      .expect(400);
     expect(badJson.body).toMatchObject({ code: 'invalid_json', field: 'body' });
   });
 
   it('box refusals keep their status and reason, and carry it as code', async () => {
-    const res = await t.http().post('/box-callbacks/some-token/recognition-records').set('content-type', 'application/json')
-      .send(boxRecord({ box: 'BOX-NEW', timestamp: T + 3000 })).expect(401);
+    const res = await t
+      .http()
+      .post('/box-callbacks/some-token/recognition-records')
+      .set('content-type', 'application/json')
+      .send(boxRecord({ box: 'BOX-NEW', timestamp: T + 3000 }))
+      .expect(401);
     expect(res.body).toEqual({
       statusCode: 401,
       error: 'Unauthorized',

@@ -27,11 +27,38 @@ describeDb('REST API: identities and devices', () => {
     t.app.get(EventEmitter2).on(IdentityMergedEvent.type, (e: IdentityMergedEvent) => void merged.push(e));
     await push(t, [
       // A stranger registered by the box, who later gets a new registered face.
-      boxRecord({ box: 'BOX-A', device: 'cam-1', identity: 's-1', name: 'Stranger One', userType: 'stranger', postAction: '1001', timestamp: T + 1000, withImages: true }),
-      boxRecord({ box: 'BOX-A', device: 'cam-1', identity: 's-1', name: 'Stranger One', userType: 'stranger', postAction: '1002', timestamp: T + 5000, withImages: true }),
+      boxRecord({
+        box: 'BOX-A',
+        device: 'cam-1',
+        identity: 's-1',
+        name: 'Stranger One',
+        userType: 'stranger',
+        postAction: '1001',
+        timestamp: T + 1000,
+        withImages: true,
+      }),
+      boxRecord({
+        box: 'BOX-A',
+        device: 'cam-1',
+        identity: 's-1',
+        name: 'Stranger One',
+        userType: 'stranger',
+        postAction: '1002',
+        timestamp: T + 5000,
+        withImages: true,
+      }),
       boxRecord({ box: 'BOX-A', device: 'cam-2', identity: 'e-7', name: 'Eve Example', userType: 'employee', timestamp: T + 2000 }),
       // The same person registered twice on another box: to be merged into s-1.
-      boxRecord({ box: 'BOX-B', device: 'door', identity: 'dup-1', name: 'stranger dup', userType: 'stranger', postAction: '1001', timestamp: T + 3000, withImages: true }),
+      boxRecord({
+        box: 'BOX-B',
+        device: 'door',
+        identity: 'dup-1',
+        name: 'stranger dup',
+        userType: 'stranger',
+        postAction: '1001',
+        timestamp: T + 3000,
+        withImages: true,
+      }),
       boxRecord({ box: 'BOX-B', device: 'door', identity: 'dup-1', name: 'stranger dup', userType: 'stranger', timestamp: T + 8000 }),
       boxRecord({ box: 'BOX-B', device: 'door', identity: 'v-1', name: 'Victor Visitor', userType: 'visitor', timestamp: T + 4000 }),
     ]);
@@ -45,7 +72,9 @@ describeDb('REST API: identities and devices', () => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const res: { body: { items: Json[]; nextCursor: string | null } } = await get(`/identities?limit=2${cursor ? `&cursor=${cursor}` : ''}`).expect(200);
+      const res: { body: { items: Json[]; nextCursor: string | null } } = await get(
+        `/identities?limit=2${cursor ? `&cursor=${cursor}` : ''}`,
+      ).expect(200);
       seen.push(...res.body.items.map((i) => i.externalId as string));
       cursor = res.body.nextCursor;
     } while (cursor);
@@ -69,7 +98,9 @@ describeDb('REST API: identities and devices', () => {
     const res = await get(`/identities/${s1.id}`).expect(200);
     expect(res.body).toMatchObject({ externalId: 's-1', name: 'Stranger One', userType: 'stranger', recordCount: 2 });
     expect(res.body.currentFace).toMatchObject({ source: 'face-library-updated', isCurrent: true, capturedAt: T + 5000, hasFeature: true });
-    expect(res.body.faceHistory).toEqual([expect.objectContaining({ source: 'stranger-registered', isCurrent: false, capturedAt: T + 1000 })]);
+    expect(res.body.faceHistory).toEqual([
+      expect.objectContaining({ source: 'stranger-registered', isCurrent: false, capturedAt: T + 1000 }),
+    ]);
     expect((res.body.latestRecords as Json[]).map((r) => r.occurredAt)).toEqual([T + 5000, T + 1000]);
     expect(JSON.stringify(res.body)).not.toMatch(/"feature"/);
     await get('/identities/00000000-0000-4000-8000-000000000000').expect(404);
@@ -94,7 +125,12 @@ describeDb('REST API: identities and devices', () => {
 
   it('changes name and user_type (admin), audited with before and after', async () => {
     const v1 = await identityByExternal('v-1');
-    const res = await t.http().patch(`/identities/${v1.id}`).set('x-api-key', admin.key).send({ name: 'Victor V.', userType: 'blacklist' }).expect(200);
+    const res = await t
+      .http()
+      .patch(`/identities/${v1.id}`)
+      .set('x-api-key', admin.key)
+      .send({ name: 'Victor V.', userType: 'blacklist' })
+      .expect(200);
     expect(res.body).toMatchObject({ name: 'Victor V.', userType: 'blacklist' });
     expect((await get(`/identities?userType=blacklist`).expect(200)).body.items).toEqual([expect.objectContaining({ id: v1.id })]);
     const trail = await get(`/audit-log?action=identity.updated&subjectId=${v1.id}`, admin.key).expect(200);
@@ -105,17 +141,36 @@ describeDb('REST API: identities and devices', () => {
     expect(res.body.editedAt).toEqual(expect.any(Number));
 
     // A later push from the box still says "visitor": the operator's decision stands, the record keeps what was sent.
-    await push(t, boxRecord({ box: 'BOX-B', device: 'door', identity: 'v-1', name: 'Victor Visitor', userType: 'visitor', timestamp: T + 4500 }));
-    expect((await get(`/identities/${v1.id}`).expect(200)).body).toMatchObject({ name: 'Victor V.', userType: 'blacklist', lastSeenAt: T + 4500 });
-    expect((await get(`/records?identityId=${v1.id}&from=${T + 4500}`).expect(200)).body.items[0]).toMatchObject({ userType: 'visitor', identityName: 'Victor Visitor' });
-    expect((await t.http().patch(`/identities/${v1.id}`).set('x-api-key', admin.key).send({ userType: 5 }).expect(400)).body.field).toBe('userType');
-    expect((await t.http().patch(`/identities/${v1.id}`).set('x-api-key', admin.key).send({ colour: 'red' }).expect(400)).body.field).toBe('colour');
+    await push(
+      t,
+      boxRecord({ box: 'BOX-B', device: 'door', identity: 'v-1', name: 'Victor Visitor', userType: 'visitor', timestamp: T + 4500 }),
+    );
+    expect((await get(`/identities/${v1.id}`).expect(200)).body).toMatchObject({
+      name: 'Victor V.',
+      userType: 'blacklist',
+      lastSeenAt: T + 4500,
+    });
+    expect((await get(`/records?identityId=${v1.id}&from=${T + 4500}`).expect(200)).body.items[0]).toMatchObject({
+      userType: 'visitor',
+      identityName: 'Victor Visitor',
+    });
+    expect((await t.http().patch(`/identities/${v1.id}`).set('x-api-key', admin.key).send({ userType: 5 }).expect(400)).body.field).toBe(
+      'userType',
+    );
+    expect((await t.http().patch(`/identities/${v1.id}`).set('x-api-key', admin.key).send({ colour: 'red' }).expect(400)).body.field).toBe(
+      'colour',
+    );
   });
 
   it('merges one identity into another: records and faces move, the source goes, an event is emitted', async () => {
     const source = await identityByExternal('dup-1');
     const target = await identityByExternal('s-1');
-    const res = await t.http().post(`/identities/${source.id}/merge-into`).set('x-api-key', admin.key).send({ targetId: target.id }).expect(200);
+    const res = await t
+      .http()
+      .post(`/identities/${source.id}/merge-into`)
+      .set('x-api-key', admin.key)
+      .send({ targetId: target.id })
+      .expect(200);
     expect(res.body).toMatchObject({ id: target.id, recordCount: 4, lastSeenAt: T + 8000, firstSeenAt: T + 1000 });
     // The current face stays the newest by capture time; the moved face joins the history.
     expect(res.body.currentFace).toMatchObject({ capturedAt: T + 5000 });
@@ -127,20 +182,36 @@ describeDb('REST API: identities and devices', () => {
 
     await t.drainOutbox();
     expect(merged.map((e) => e.merge)).toEqual([
-      { sourceId: source.id, sourceExternalId: 'dup-1', targetId: target.id, targetExternalId: 's-1', movedRecords: 2, movedFaces: 1, mergedBy: `api-key:${admin.id}` },
+      {
+        sourceId: source.id,
+        sourceExternalId: 'dup-1',
+        targetId: target.id,
+        targetExternalId: 's-1',
+        movedRecords: 2,
+        movedFaces: 1,
+        mergedBy: `api-key:${admin.id}`,
+      },
     ]);
     const trail = await get(`/audit-log?action=identity.merged`, admin.key).expect(200);
     expect(trail.body.items[0]).toMatchObject({ subjectId: target.id, details: expect.objectContaining({ sourceId: source.id }) });
 
     // The box still knows the person as dup-1: its next push lands on the target instead of re-creating dup-1.
-    await push(t, boxRecord({ box: 'BOX-B', device: 'door', identity: 'dup-1', name: 'stranger dup', userType: 'stranger', timestamp: T + 8800 }));
+    await push(
+      t,
+      boxRecord({ box: 'BOX-B', device: 'door', identity: 'dup-1', name: 'stranger dup', userType: 'stranger', timestamp: T + 8800 }),
+    );
     expect((await get(`/records?identityId=${target.id}`).expect(200)).body.items).toHaveLength(5);
     expect((await get('/identities?externalId=dup-1').expect(200)).body.items).toEqual([]);
     expect((await get(`/identities/${target.id}`).expect(200)).body).toMatchObject({ lastSeenAt: T + 8800, recordCount: 5 });
 
     await t.http().post(`/identities/${target.id}/merge-into`).set('x-api-key', admin.key).send({ targetId: target.id }).expect(400);
-    expect((await t.http().post(`/identities/${source.id}/merge-into`).set('x-api-key', admin.key).send({ targetId: target.id }).expect(404)).body.field).toBe('id');
-    expect((await t.http().post(`/identities/${target.id}/merge-into`).set('x-api-key', admin.key).send({}).expect(400)).body.field).toBe('targetId');
+    expect(
+      (await t.http().post(`/identities/${source.id}/merge-into`).set('x-api-key', admin.key).send({ targetId: target.id }).expect(404))
+        .body.field,
+    ).toBe('id');
+    expect((await t.http().post(`/identities/${target.id}/merge-into`).set('x-api-key', admin.key).send({}).expect(400)).body.field).toBe(
+      'targetId',
+    );
   });
 
   it('lists boxes and media devices with first/last seen and record counts, hiding stream credentials', async () => {
@@ -174,7 +245,9 @@ describeDb('REST API: identities and devices', () => {
     const seen: unknown[] = [];
     let cursor: string | null = null;
     do {
-      const body: { items: Json[]; nextCursor: string | null } = (await get(`/boxes?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).expect(200)).body;
+      const body: { items: Json[]; nextCursor: string | null } = (
+        await get(`/boxes?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`).expect(200)
+      ).body;
       expect(body.items.length).toBeLessThanOrEqual(2);
       seen.push(...body.items.map((b) => b.id));
       cursor = body.nextCursor;
@@ -184,12 +257,21 @@ describeDb('REST API: identities and devices', () => {
     expect((await get('/boxes?cursor=nonsense').expect(400)).body.field).toBe('cursor');
   });
 
-  it('renames and disables a box (admin); a disabled box\'s pushes are refused with 403', async () => {
+  it("renames and disables a box (admin); a disabled box's pushes are refused with 403", async () => {
     const box = ((await get('/boxes').expect(200)).body.items as Json[]).find((b) => b.licenseKey === 'BOX-C')!;
-    const renamed = await t.http().patch(`/boxes/${box.id}`).set('x-api-key', admin.key).send({ name: 'North gate', enabled: false }).expect(200);
+    const renamed = await t
+      .http()
+      .patch(`/boxes/${box.id}`)
+      .set('x-api-key', admin.key)
+      .send({ name: 'North gate', enabled: false })
+      .expect(200);
     expect(renamed.body).toMatchObject({ name: 'North gate', enabled: false });
 
-    const refused = await t.http().post(CALLBACK_PATH).set('content-type', 'application/json').send(boxRecord({ box: 'BOX-C', device: 'cam-x', timestamp: T + 9500 }));
+    const refused = await t
+      .http()
+      .post(CALLBACK_PATH)
+      .set('content-type', 'application/json')
+      .send(boxRecord({ box: 'BOX-C', device: 'cam-x', timestamp: T + 9500 }));
     expect(refused.status).toBe(403);
     await t.http().patch(`/boxes/${box.id}`).set('x-api-key', admin.key).send({ enabled: true }).expect(200);
     await push(t, boxRecord({ box: 'BOX-C', device: 'cam-x', timestamp: T + 9500 }));
@@ -197,7 +279,9 @@ describeDb('REST API: identities and devices', () => {
 
     const trail = await get(`/audit-log?action=box.updated&subjectId=${box.id}`, admin.key).expect(200);
     expect((trail.body.items as Json[]).map((e) => e.details)).toEqual([{ enabled: true }, { name: 'North gate', enabled: false }]);
-    expect((await t.http().patch(`/boxes/${box.id}`).set('x-api-key', admin.key).send({ enabled: 'no' }).expect(400)).body.field).toBe('enabled');
+    expect((await t.http().patch(`/boxes/${box.id}`).set('x-api-key', admin.key).send({ enabled: 'no' }).expect(400)).body.field).toBe(
+      'enabled',
+    );
     await t.http().patch('/boxes/00000000-0000-4000-8000-000000000000').set('x-api-key', admin.key).send({ name: 'x' }).expect(404);
   });
 
@@ -209,7 +293,11 @@ describeDb('REST API: identities and devices', () => {
     await push(t, boxRecord({ box: 'BOX-C', device: 'cam-x', identity: 's-1', timestamp: T + 9901 }));
     const records = (await get(`/records?identityId=${e7.id}`).expect(200)).body.items as Json[];
     expect(records.slice(0, 2).map((r) => r.identityExternalId)).toEqual(['s-1', 'dup-1']);
-    expect((await get('/identities?limit=500').expect(200)).body.items.map((i: Json) => i.externalId).sort()).toEqual(['e-7', 'p-1', 'v-1']);
+    expect((await get('/identities?limit=500').expect(200)).body.items.map((i: Json) => i.externalId).sort()).toEqual([
+      'e-7',
+      'p-1',
+      'v-1',
+    ]);
   });
 
   it('keeps the fixture feature out of every identity and device response', async () => {

@@ -23,9 +23,35 @@ describeDb('REST API: records', () => {
     admin = (await createApiKey(t, 'admin')).key;
     await push(t, [
       boxRecord({ box: 'BOX-A', device: 'cam-1', identity: 'p-1', userType: 'employee', postAction: '0', score: 95, timestamp: T + 1000 }),
-      boxRecord({ box: 'BOX-A', device: 'cam-2', identity: 'p-2', userType: 'visitor', postAction: '1001', score: 50, timestamp: T + 2000 }),
-      boxRecord({ box: 'BOX-B', device: 'cam-1', identity: 'p-3', userType: 'blacklist', postAction: '0', score: 80, timestamp: T + 3000, defective: true }),
-      boxRecord({ box: 'BOX-B', device: 'cam-9', identity: 'p-1', userType: 'employee', postAction: '1002', score: 99, timestamp: T + 4000, withImages: true }),
+      boxRecord({
+        box: 'BOX-A',
+        device: 'cam-2',
+        identity: 'p-2',
+        userType: 'visitor',
+        postAction: '1001',
+        score: 50,
+        timestamp: T + 2000,
+      }),
+      boxRecord({
+        box: 'BOX-B',
+        device: 'cam-1',
+        identity: 'p-3',
+        userType: 'blacklist',
+        postAction: '0',
+        score: 80,
+        timestamp: T + 3000,
+        defective: true,
+      }),
+      boxRecord({
+        box: 'BOX-B',
+        device: 'cam-9',
+        identity: 'p-1',
+        userType: 'employee',
+        postAction: '1002',
+        score: 99,
+        timestamp: T + 4000,
+        withImages: true,
+      }),
     ]);
     const res = await get('/records?limit=100').expect(200);
     for (const r of res.body.items as Json[]) byTime.set(r.occurredAt as number, r);
@@ -39,7 +65,15 @@ describeDb('REST API: records', () => {
     expect(times(res.body.items)).toEqual([T + 4000, T + 3000, T + 2000, T + 1000]);
     expect(res.body.nextCursor).toBeNull();
     const r4 = res.body.items[0];
-    expect(r4).toMatchObject({ identityExternalId: 'p-1', userType: 'employee', postAction: '1002', score: 0.99, scoreRaw: 99, hasDefects: false, hasFeature: true });
+    expect(r4).toMatchObject({
+      identityExternalId: 'p-1',
+      userType: 'employee',
+      postAction: '1002',
+      score: 0.99,
+      scoreRaw: 99,
+      hasDefects: false,
+      hasFeature: true,
+    });
     expect(r4.imageRoles).toEqual(['registered', 'scene', 'face']);
     expect(r4).not.toHaveProperty('feature');
   });
@@ -47,7 +81,11 @@ describeDb('REST API: records', () => {
   it.each([
     ['from', () => `from=${T + 2000}`, [T + 4000, T + 3000, T + 2000]],
     ['to (exclusive)', () => `to=${T + 2000}`, [T + 1000]],
-    ['from and to as ISO dates', () => `from=${new Date(T + 1500).toISOString()}&to=${new Date(T + 3500).toISOString()}`, [T + 3000, T + 2000]],
+    [
+      'from and to as ISO dates',
+      () => `from=${new Date(T + 1500).toISOString()}&to=${new Date(T + 3500).toISOString()}`,
+      [T + 3000, T + 2000],
+    ],
     ['boxId', () => `boxId=${byTime.get(T + 1000)!.boxId}`, [T + 2000, T + 1000]],
     ['mediaDeviceId', () => `mediaDeviceId=${byTime.get(T + 1000)!.mediaDeviceId}`, [T + 1000]],
     ['identityId', () => `identityId=${byTime.get(T + 1000)!.identityId}`, [T + 4000, T + 1000]],
@@ -112,7 +150,9 @@ describeDb('REST API: records', () => {
     // Strictly descending by (occurredAt, id): no row was repeated or skipped between pages.
     for (let i = 1; i < seen.length; i++) {
       const [a, b] = [seen[i - 1], seen[i]];
-      expect((a.occurredAt as number) > (b.occurredAt as number) || (a.occurredAt === b.occurredAt && (a.id as string) > (b.id as string))).toBe(true);
+      expect(
+        (a.occurredAt as number) > (b.occurredAt as number) || (a.occurredAt === b.occurredAt && (a.id as string) > (b.id as string)),
+      ).toBe(true);
     }
     // A newer arrival can only be on the first page (read without a cursor), never behind the cursor.
     const newerSeenAt = seenIdentities.flatMap((i, at) => (String(i).startsWith('new-') ? [at] : []));
@@ -132,9 +172,27 @@ describeDb('REST API: records', () => {
       apiVersion: '2.0',
     });
     expect(res.body.images).toEqual([
-      { role: 'registered', sha256: sha(fixture.reg_image as string), contentType: 'image/jpeg', byteSize: expect.any(Number), url: `/records/${id}/images/registered` },
-      { role: 'scene', sha256: sha(fixture.spot_image as string), contentType: 'image/jpeg', byteSize: expect.any(Number), url: `/records/${id}/images/scene` },
-      { role: 'face', sha256: sha(fixture.recognize_face_image as string), contentType: 'image/jpeg', byteSize: expect.any(Number), url: `/records/${id}/images/face` },
+      {
+        role: 'registered',
+        sha256: sha(fixture.reg_image as string),
+        contentType: 'image/jpeg',
+        byteSize: expect.any(Number),
+        url: `/records/${id}/images/registered`,
+      },
+      {
+        role: 'scene',
+        sha256: sha(fixture.spot_image as string),
+        contentType: 'image/jpeg',
+        byteSize: expect.any(Number),
+        url: `/records/${id}/images/scene`,
+      },
+      {
+        role: 'face',
+        sha256: sha(fixture.recognize_face_image as string),
+        contentType: 'image/jpeg',
+        byteSize: expect.any(Number),
+        url: `/records/${id}/images/face`,
+      },
     ]);
     expect(res.body.landmarks).toHaveLength(10);
     expect(res.body).not.toHaveProperty('feature');
@@ -153,7 +211,8 @@ describeDb('REST API: records', () => {
     }
     const identities = await get('/identities?limit=500').expect(200);
     expect(longBase64Strings(identities.body)).toEqual([]);
-    for (const i of identities.body.items as Json[]) expect(longBase64Strings((await get(`/identities/${i.id}`).expect(200)).body)).toEqual([]);
+    for (const i of identities.body.items as Json[])
+      expect(longBase64Strings((await get(`/identities/${i.id}`).expect(200)).body)).toEqual([]);
     expect(longBase64Strings((await get('/boxes').expect(200)).body)).toEqual([]);
     // The detector itself catches a feature.
     expect(longBase64Strings(readFixture('small/000000.json'))).toHaveLength(1);
@@ -258,7 +317,10 @@ describeDb('REST API: records', () => {
     expect(r).toMatchObject({ score: 0.707, scoreRaw: 70.7 });
     expect(JSON.stringify(r)).toContain('"score":0.707,');
     const csv = (await get(`/records/export.csv?identityExternalId=p-score`).expect(200)).text as string;
-    const [header, row] = csv.trimEnd().split('\r\n').map((l) => l.split(','));
+    const [header, row] = csv
+      .trimEnd()
+      .split('\r\n')
+      .map((l) => l.split(','));
     expect(row[header.indexOf('score')]).toBe('0.707');
     // 50.16 / 100 is 0.5015999999999999: stored unrounded, minScore=0.5016 would miss it.
     await push(t, boxRecord({ box: 'BOX-SCORE', identity: 'p-score-2', score: 50.16, timestamp: T + 900_001 }));

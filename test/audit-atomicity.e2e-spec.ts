@@ -33,7 +33,9 @@ describeDb('audit rows commit with the change they record', () => {
       );
       return async () => void (await t.dataSource.query('DROP TRIGGER refuse_audit'));
     }
-    await t.dataSource.query(`CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$`);
+    await t.dataSource.query(
+      `CREATE FUNCTION refuse_audit() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit refused'; END $$`,
+    );
     await t.dataSource.query(
       `CREATE TRIGGER refuse_audit BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.action = ${literal}) EXECUTE FUNCTION refuse_audit()`,
     );

@@ -36,7 +36,12 @@ describeDb('box callback ingestion', () => {
     await t?.close();
   });
 
-  const post = (body: unknown) => t.http().post(CALLBACK_PATH).set('content-type', 'application/json').send(body as object);
+  const post = (body: unknown) =>
+    t
+      .http()
+      .post(CALLBACK_PATH)
+      .set('content-type', 'application/json')
+      .send(body as object);
   const count = async (table: string, where = '1=1') =>
     Number((await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`))[0].n);
   const recordFor = async (p: Row): Promise<Row> => {
@@ -154,9 +159,7 @@ describeDb('box callback ingestion', () => {
 
   it('stores all of 50 distinct records sent concurrently', async () => {
     const base = readFixture('typical/000002.json');
-    const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => post({ ...base, timestamp: 1700000100000 + i })),
-    );
+    const results = await Promise.all(Array.from({ length: 50 }, (_, i) => post({ ...base, timestamp: 1700000100000 + i })));
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(await count('recognition_records', 'occurred_at BETWEEN 1700000100000 AND 1700000100049')).toBe(50);
   });
@@ -194,7 +197,11 @@ describeDb('box callback ingestion', () => {
     expect(r.identity_name).toBeNull();
     expect(r.entered_at).toBeNull();
     expect(asBuffer(r.feature)!.equals(Buffer.from(attr.feature_binary as string, 'base64'))).toBe(true);
-    expect(r.spot_image_sha256).toBe(createHash('sha256').update(decodeWireBase64(src.spot_image as string)).digest('hex'));
+    expect(r.spot_image_sha256).toBe(
+      createHash('sha256')
+        .update(decodeWireBase64(src.spot_image as string))
+        .digest('hex'),
+    );
     expect(parseJson(r.extra)).toEqual({ firmware_extra: { lane: 3 } });
     expect(parseJson(r.defects)).toEqual([]);
   });
@@ -203,7 +210,11 @@ describeDb('box callback ingestion', () => {
     const p: Row = { ...readFixture('small/000004.json'), mq_license_key: 'BOX-FIRST-SIGHT', timestamp: 1700000400000 };
     expect((await post(p)).status).toBe(200);
     const device = p.media_device_info as Row;
-    const renamed = { ...p, timestamp: 1700000400001, media_device_info: { ...device, media_device_name: 'Lobby', media_device_ip: '10.9.9.9' } };
+    const renamed = {
+      ...p,
+      timestamp: 1700000400001,
+      media_device_info: { ...device, media_device_name: 'Lobby', media_device_ip: '10.9.9.9' },
+    };
     expect((await post(renamed)).status).toBe(200);
     const boxes: Row[] = await t.dataSource.query(`SELECT * FROM boxes WHERE license_key = 'BOX-FIRST-SIGHT'`);
     expect(boxes).toHaveLength(1);
@@ -236,11 +247,7 @@ describeDb('box callback ingestion', () => {
       ['a fractional timestamp', () => ({ ...valid(), timestamp: 1.5 }), 'timestamp'],
       ['no media_device_info', () => ({ ...valid(), media_device_info: undefined }), 'media_device_info.media_device_id'],
       ['media_device_info not an object', () => ({ ...valid(), media_device_info: 'cam' }), 'media_device_info'],
-      [
-        'no media_device_id',
-        () => ({ ...valid(), media_device_info: { media_device_type: 'rtsp' } }),
-        'media_device_info.media_device_id',
-      ],
+      ['no media_device_id', () => ({ ...valid(), media_device_info: { media_device_type: 'rtsp' } }), 'media_device_info.media_device_id'],
       [
         'a bad record inside an array',
         () => [valid(), { ...valid(), timestamp: 1700000500001, mq_license_key: null }],

@@ -25,9 +25,7 @@ function trickle(port: number, localAddress: string): Trickler {
   let received = '';
   let timer: NodeJS.Timeout | undefined;
   socket.on('connect', () => {
-    socket.write(
-      `POST ${CALLBACK_PATH} HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 250000\r\n\r\n{`,
-    );
+    socket.write(`POST ${CALLBACK_PATH} HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 250000\r\n\r\n{`);
     timer = setInterval(() => socket.writable && socket.write(' '), TRICKLE_EVERY_MS);
   });
   socket.on('data', (d) => (received += d.toString('latin1')));
@@ -48,7 +46,15 @@ function push(port: number, localAddress: string): Promise<number> {
   const body = JSON.stringify({ ...readFixture('typical/000000.json'), mq_license_key: 'REAL-BOX', timestamp: 1760000000000 + seq++ });
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, localAddress, method: 'POST', path: CALLBACK_PATH, agent: false, headers: { 'content-type': 'application/json' } },
+      {
+        host: '127.0.0.1',
+        port,
+        localAddress,
+        method: 'POST',
+        path: CALLBACK_PATH,
+        agent: false,
+        headers: { 'content-type': 'application/json' },
+      },
       (res) => {
         res.resume();
         res.on('end', () => resolve(res.statusCode ?? 0));
@@ -119,7 +125,14 @@ describeDb('box edge: slow uploads and connections per address (spawned server)'
     const started = Date.now();
     const status = await new Promise<number>((resolve, reject) => {
       const req = http.request(
-        { host: '127.0.0.1', port: server.port, method: 'POST', path: CALLBACK_PATH, agent: false, headers: { 'content-length': String(body.length) } },
+        {
+          host: '127.0.0.1',
+          port: server.port,
+          method: 'POST',
+          path: CALLBACK_PATH,
+          agent: false,
+          headers: { 'content-length': String(body.length) },
+        },
         (res) => {
           res.resume();
           res.on('end', () => resolve(res.statusCode ?? 0));
@@ -185,12 +198,15 @@ describeDb('failed authentications are limited per client address', () => {
   let port = 0;
   const status = (from: string, key: string) =>
     new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/records', agent, headers: { 'x-forwarded-for': from, 'x-api-key': key } }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (d) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port, path: '/records', agent, headers: { 'x-forwarded-for': from, 'x-api-key': key } },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        },
+      );
       req.on('error', reject);
     });
 
@@ -221,7 +237,8 @@ describeDb('failed authentications are limited per client address', () => {
 
   it('answers 429 to an address after 5 failed box authentications, before reading its body; other addresses push on', async () => {
     await t.app.get(BoxAccessService).register('KNOWN-BOX');
-    const body = (box: string) => JSON.stringify({ ...readFixture('small/000000.json'), mq_license_key: box, timestamp: 1760000000000 + seq++ });
+    const body = (box: string) =>
+      JSON.stringify({ ...readFixture('small/000000.json'), mq_license_key: box, timestamp: 1760000000000 + seq++ });
     const pushFrom = (from: string, box: string) =>
       t.http().post(CALLBACK_PATH).set('X-Forwarded-For', from).set('content-type', 'application/json').send(body(box));
 

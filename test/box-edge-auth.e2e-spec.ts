@@ -9,7 +9,11 @@ type Row = Record<string, unknown>;
 
 let seq = 0;
 /** A fresh event from the given box. */
-const event = (licenseKey: string): Row => ({ ...readFixture('small/000005.json'), mq_license_key: licenseKey, timestamp: 1720000000000 + seq++ });
+const event = (licenseKey: string): Row => ({
+  ...readFixture('small/000005.json'),
+  mq_license_key: licenseKey,
+  timestamp: 1720000000000 + seq++,
+});
 
 function helpers(get: () => TestApp) {
   const post = (body: unknown, path = CALLBACK_PATH) =>
@@ -63,7 +67,13 @@ describeDb('box authentication, open mode (default)', () => {
     const { token } = await access.issueToken('OPEN-TOKEN');
     const before = await records();
     await expectRefused(await post(event('OPEN-TOKEN')), 401, 'token_required', 'token', before);
-    await expectRefused(await post(event('OPEN-TOKEN'), `/box-callbacks/${token}x/recognition-records`), 401, 'token_mismatch', 'token', before);
+    await expectRefused(
+      await post(event('OPEN-TOKEN'), `/box-callbacks/${token}x/recognition-records`),
+      401,
+      'token_mismatch',
+      'token',
+      before,
+    );
     await expectRefused(
       await post(event('OPEN-TOKEN'), `/box-callbacks/${token.slice(0, -1)}/recognition-records`),
       401,
@@ -81,7 +91,13 @@ describeDb('box authentication, open mode (default)', () => {
 
   it('refuses a token URL for a box without a token, and does not register an unknown one', async () => {
     const before = await records();
-    await expectRefused(await post(event('OPEN-GHOST'), '/box-callbacks/some-token/recognition-records'), 401, 'token_not_configured', 'token', before);
+    await expectRefused(
+      await post(event('OPEN-GHOST'), '/box-callbacks/some-token/recognition-records'),
+      401,
+      'token_not_configured',
+      'token',
+      before,
+    );
     expect(await boxes('OPEN-GHOST')).toBe(0);
   });
 
@@ -191,7 +207,12 @@ describeDb('in-flight and upload caps', () => {
       req.write(body.subarray(0, 10));
       return { finish: () => req.end(body.subarray(10)), status };
     };
-    const push = () => t.http().post(CALLBACK_PATH).set('content-type', 'application/json').send(JSON.stringify(event('CAP-BOX')));
+    const push = () =>
+      t
+        .http()
+        .post(CALLBACK_PATH)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify(event('CAP-BOX')));
 
     const first = await slowPush();
     // The only in-flight slot is free while that body trickles in: other pushes are stored.

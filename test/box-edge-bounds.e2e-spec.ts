@@ -21,7 +21,11 @@ function send(port: number, method: string, path: string, body?: Buffer | string
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), ms: Number(process.hrtime.bigint() - started) / 1e6 }),
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString(),
+          ms: Number(process.hrtime.bigint() - started) / 1e6,
+        }),
       );
     });
     // The hub may answer and close before it has read everything (a declared size over the limit).
@@ -62,12 +66,16 @@ describeDb('box edge: bounded work per push', () => {
     await db?.drop();
   });
 
-  const post = (path: string, body: Buffer | string, headers: Record<string, string> = json) => send(server.port, 'POST', path, body, headers);
+  const post = (path: string, body: Buffer | string, headers: Record<string, string> = json) =>
+    send(server.port, 'POST', path, body, headers);
   const recordAt = async (ts: number) => {
     const rows = await queryRows(ds, 'SELECT defects, extra FROM recognition_records WHERE occurred_at = ?', [ts]);
     expect(rows).toHaveLength(1);
     const parse = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
-    return { defects: parse(rows[0].defects) as { field: string; code: string }[], extra: parse(rows[0].extra) as Record<string, unknown> | null };
+    return {
+      defects: parse(rows[0].defects) as { field: string; code: string }[],
+      extra: parse(rows[0].extra) as Record<string, unknown> | null,
+    };
   };
 
   it('answers a 12 MB push of a million keys within a second while /health/live keeps answering', async () => {
@@ -93,7 +101,13 @@ describeDb('box edge: bounded work per push', () => {
     const health = await Promise.all(probes);
 
     expect(push.status).toBe(400);
-    expect(JSON.parse(push.body)).toEqual({ statusCode: 400, error: 'Bad Request', code: 'invalid_input', message: 'body has more than 1000 keys', field: 'body' });
+    expect(JSON.parse(push.body)).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'invalid_input',
+      message: 'body has more than 1000 keys',
+      field: 'body',
+    });
     // A bound, not a benchmark: unbounded, this push kept the event loop busy for minutes.
     expect(push.ms).toBeLessThan(1000);
     expect(health.length).toBeGreaterThan(0);
@@ -106,14 +120,27 @@ describeDb('box edge: bounded work per push', () => {
   });
 
   it.each([
-    ['a million-item array in an unknown field', `"x":[${Array(1_000_000).fill(0).join(',')}]`, 'body', /more than 200000 keys and array items/],
-    ['a million-item feature list', `"recognize_face_attr":{"feature":[${Array(1_000_000).fill(0.5).join(',')}]}`, 'body', /more than 200000/],
+    [
+      'a million-item array in an unknown field',
+      `"x":[${Array(1_000_000).fill(0).join(',')}]`,
+      'body',
+      /more than 200000 keys and array items/,
+    ],
+    [
+      'a million-item feature list',
+      `"recognize_face_attr":{"feature":[${Array(1_000_000).fill(0.5).join(',')}]}`,
+      'body',
+      /more than 200000/,
+    ],
     ['1,001 keys inside media_device_info', null, 'media_device_info', /media_device_info has more than 1000 keys/],
     ['a 300-byte key', `"${'k'.repeat(300)}":1`, `${'k'.repeat(64)}…`, /key is longer than 256 bytes/],
   ])('answers 400 naming the spot for %s', async (_name, member, field, message) => {
     const fixture: Record<string, unknown> = { ...readFixture('small/000004.json'), timestamp: 1710000500100 };
     if (member === null) {
-      fixture.media_device_info = { ...(fixture.media_device_info as object), ...Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`m${i}`, i])) };
+      fixture.media_device_info = {
+        ...(fixture.media_device_info as object),
+        ...Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`m${i}`, i])),
+      };
     }
     const body = member === null ? JSON.stringify(fixture) : `${JSON.stringify(fixture).slice(0, -1)},${member}}`;
     const res = await post(CALLBACK_PATH, body);
@@ -134,16 +161,26 @@ describeDb('box edge: bounded work per push', () => {
   });
 
   describe('REST body limit (API_BODY_LIMIT, default 1mb) apart from the box limit (BODY_LIMIT)', () => {
-    const overApiLimit = (ts: number) => JSON.stringify({ ...readFixture('small/000004.json'), timestamp: ts, note: 'n'.repeat(1024 * 1024 + 1) });
+    const overApiLimit = (ts: number) =>
+      JSON.stringify({ ...readFixture('small/000004.json'), timestamp: ts, note: 'n'.repeat(1024 * 1024 + 1) });
 
     it('answers 413 with the usual error body to a REST body over 1mb, sent or only declared', async () => {
       const sent = await post('/api-keys', overApiLimit(1));
       expect(sent.status).toBe(413);
-      expect(JSON.parse(sent.body)).toEqual({ statusCode: 413, error: 'Payload Too Large', code: 'payload_too_large', message: 'body is larger than the configured limit', field: 'body' });
+      expect(JSON.parse(sent.body)).toEqual({
+        statusCode: 413,
+        error: 'Payload Too Large',
+        code: 'payload_too_large',
+        message: 'body is larger than the configured limit',
+        field: 'body',
+      });
       const chunked = await post('/api-keys', overApiLimit(1), { ...json, 'transfer-encoding': 'chunked' });
       expect(chunked.status).toBe(413);
       // Only the headers go out: the 413 comes before any body is read.
-      const declared = await send(server.port, 'POST', '/webhooks/subscriptions', undefined, { ...json, 'content-length': String(2 * 1024 * 1024) });
+      const declared = await send(server.port, 'POST', '/webhooks/subscriptions', undefined, {
+        ...json,
+        'content-length': String(2 * 1024 * 1024),
+      });
       expect(declared.status).toBe(413);
       expect(JSON.parse(declared.body)).toMatchObject({ statusCode: 413, field: 'body' });
     });

@@ -34,4 +34,3 @@ export function toLegacy(v2: Row): Row {
   if (v2.user_type !== 'employee') legacy.person_type = PERSON_TYPES.indexOf(v2.user_type as string) + 1;
   return legacy;
 }
-

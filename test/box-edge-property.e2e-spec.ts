@@ -23,7 +23,7 @@ function slots(root: Row): [Row | unknown[], string | number][] {
   while (stack.length) {
     const v = stack.pop();
     if (Array.isArray(v)) v.forEach((c, i) => (out.push([v, i]), stack.push(c)));
-    else if (v && typeof v === 'object') for (const k of Object.keys(v)) out.push([v as Row, k]), stack.push((v as Row)[k]);
+    else if (v && typeof v === 'object') for (const k of Object.keys(v)) (out.push([v as Row, k]), stack.push((v as Row)[k]));
   }
   return out;
 }
@@ -81,7 +81,8 @@ const MUTATIONS: Mutation[] = [
   // corrupt the feature or put a corrupted image in an image field
   (r, pick, aux) => {
     const attr = (r.recognize_face_attr ?? {}) as Row;
-    if (pick % 2 && typeof attr.feature_base64_str === 'string') attr.feature_base64_str = corruptBase64(attr.feature_base64_str, pick, aux);
+    if (pick % 2 && typeof attr.feature_base64_str === 'string')
+      attr.feature_base64_str = corruptBase64(attr.feature_base64_str, pick, aux);
     else r[['reg_image', 'spot_image', 'ir_image', 'recognize_face_image', 'spot_pic'][pick % 5]] = corruptBase64(faceCrop, pick >> 1, aux);
   },
   // a genuine image, where the box would put one
@@ -130,20 +131,32 @@ const MUTATIONS: Mutation[] = [
 
 /** A hostile body as text: a mutated real record, a prototype-poisoning one, an array, or random JSON. */
 const hostileBody = fc.oneof(
-  { weight: 6, arbitrary: fc
-    .record({
-      base: fc.nat(),
-      steps: fc.array(fc.tuple(fc.nat(MUTATIONS.length - 1), fc.nat(), fc.nat(), fc.jsonValue({ maxDepth: 3 })), { minLength: 1, maxLength: 4 }),
-    })
-    .map(({ base, steps }) => {
-      const r = clone(bases[base % bases.length]);
-      for (const [m, pick, aux, value] of steps) MUTATIONS[m](r, pick, aux, value);
-      return JSON.stringify(r);
-    }) },
-  { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.constantFrom('__proto__', 'constructor', 'prototype')).map(([b, key]) =>
-    JSON.stringify(bases[b % bases.length]).replace(/^\{/, `{"${key}":{"polluted":true},`),
-  ) },
-  { weight: 1, arbitrary: fc.array(fc.nat(), { minLength: 0, maxLength: 102 }).map((ix) => JSON.stringify(ix.map((i) => bases[i % bases.length]))) },
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({
+        base: fc.nat(),
+        steps: fc.array(fc.tuple(fc.nat(MUTATIONS.length - 1), fc.nat(), fc.nat(), fc.jsonValue({ maxDepth: 3 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+      })
+      .map(({ base, steps }) => {
+        const r = clone(bases[base % bases.length]);
+        for (const [m, pick, aux, value] of steps) MUTATIONS[m](r, pick, aux, value);
+        return JSON.stringify(r);
+      }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.nat(), fc.constantFrom('__proto__', 'constructor', 'prototype'))
+      .map(([b, key]) => JSON.stringify(bases[b % bases.length]).replace(/^\{/, `{"${key}":{"polluted":true},`)),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.array(fc.nat(), { minLength: 0, maxLength: 102 }).map((ix) => JSON.stringify(ix.map((i) => bases[i % bases.length]))),
+  },
   { weight: 1, arbitrary: fc.jsonValue().map((v) => JSON.stringify(v)) },
   { weight: 1, arbitrary: fc.string({ maxLength: 200 }) },
 );

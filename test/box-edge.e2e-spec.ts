@@ -19,7 +19,11 @@ describeDb('box edge hardening', () => {
   });
 
   const post = (body: unknown, path = CALLBACK_PATH) =>
-    t.http().post(path).set('content-type', 'application/json').send(typeof body === 'string' ? body : JSON.stringify(body));
+    t
+      .http()
+      .post(path)
+      .set('content-type', 'application/json')
+      .send(typeof body === 'string' ? body : JSON.stringify(body));
   const count = async (table: string, where = '1=1') =>
     Number((await t.dataSource.query(`SELECT COUNT(*) AS n FROM ${table} WHERE ${where}`))[0].n);
   const recordAt = async (occurredAt: number): Promise<Row> => {
@@ -161,8 +165,7 @@ describeDb('box edge hardening', () => {
       ['prototype inside an array item', '[{"a":[{"prototype":1}]}]', '[0].a[0].prototype'],
     ])('answers 400 for %s and pollutes nothing', async (_n, raw, field) => {
       const body =
-        raw ??
-        JSON.stringify(valid(1710000400002)).replace('"media_device_info":{', '"media_device_info":{"__proto__":{"polluted":1},');
+        raw ?? JSON.stringify(valid(1710000400002)).replace('"media_device_info":{', '"media_device_info":{"__proto__":{"polluted":1},');
       const res = await post(body);
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ statusCode: 400, field });
@@ -195,7 +198,12 @@ describeDb('box edge hardening', () => {
     });
 
     it('answers 415 to a charset other than UTF-8, and takes utf-8 in any spelling', async () => {
-      const send = (type: string, ts: number) => t.http().post(CALLBACK_PATH).set('content-type', type).send(JSON.stringify(valid(ts)));
+      const send = (type: string, ts: number) =>
+        t
+          .http()
+          .post(CALLBACK_PATH)
+          .set('content-type', type)
+          .send(JSON.stringify(valid(ts)));
       const refused = await send('application/json; charset=iso-8859-1', 1710000400006);
       expect(refused.status).toBe(415);
       expect(refused.body).toMatchObject({ statusCode: 415, field: 'body' });
@@ -213,7 +221,7 @@ describeDb('box edge hardening', () => {
     });
 
     it('records images that are not images, too large, truncated or badly encoded as defects, never storing them', async () => {
-      const jpeg = Buffer.from((readFixture('typical/000000.json').recognize_face_image as string), 'base64');
+      const jpeg = Buffer.from(readFixture('typical/000000.json').recognize_face_image as string, 'base64');
       expect(jpeg.length).toBeLessThan(262144);
       const cases: [string, string][] = [
         [Buffer.from('GIF89a-not-a-jpeg-at-all').toString('base64'), 'unrecognised_format'],

@@ -53,23 +53,59 @@ describeDb('box edge: unstorable text and out-of-range times', () => {
     const device = (r: Row) => r.media_device_info as Row;
     const attr = (r: Row) => r.recognize_face_attr as Row;
     const cases: [field: string, change: (r: Row) => void, check: (stored: Row) => void][] = [
-      ['identity_name', (r) => (r.identity_name = `Wang${NUL}Fang`), (s) => expect([s.identity_name, s.i_name]).toEqual(['WangFang', 'WangFang'])],
+      [
+        'identity_name',
+        (r) => (r.identity_name = `Wang${NUL}Fang`),
+        (s) => expect([s.identity_name, s.i_name]).toEqual(['WangFang', 'WangFang']),
+      ],
       ['user_type', (r) => (r.user_type = `visitor${NUL}`), (s) => expect(s.user_type).toBe('visitor')],
       ['post_action', (r) => (r.post_action = `0${NUL}`), (s) => expect(s.post_action).toBe('0')],
       ['api_version', (r) => (r.api_version = `2.0${NUL}`), (s) => expect(s.api_version).toBe('2.0')],
-      ['media_device_info.media_device_name', (r) => (device(r).media_device_name = `Back${NUL}door`), (s) => expect(s.m_name).toBe('Backdoor')],
+      [
+        'media_device_info.media_device_name',
+        (r) => (device(r).media_device_name = `Back${NUL}door`),
+        (s) => expect(s.m_name).toBe('Backdoor'),
+      ],
       ['media_device_info.media_device_ip', (r) => (device(r).media_device_ip = `10.0.0.1${NUL}`), (s) => expect(s.m_ip).toBe('10.0.0.1')],
       ['media_device_info.media_device_type', (r) => (device(r).media_device_type = `rtsp${NUL}`), (s) => expect(s.m_type).toBe('rtsp')],
-      ['media_device_info.media_device_url', (r) => (device(r).media_device_url = `rtsp://x${NUL}/y`), (s) => expect(s.m_url).toBe('rtsp://x/y')],
+      [
+        'media_device_info.media_device_url',
+        (r) => (device(r).media_device_url = `rtsp://x${NUL}/y`),
+        (s) => expect(s.m_url).toBe('rtsp://x/y'),
+      ],
       ['recognize_face_attr.gender', (r) => (attr(r).gender = `male${NUL}`), (s) => expect(parse(s.attributes).gender).toBe('male')],
-      ['firmware_note', (r) => (r.firmware_note = { note: `a${NUL}b`, list: [`c${NUL}`] }), (s) => expect(parse(s.extra).firmware_note).toEqual({ note: 'ab', list: ['c'] })],
+      [
+        'firmware_note',
+        (r) => (r.firmware_note = { note: `a${NUL}b`, list: [`c${NUL}`] }),
+        (s) => expect(parse(s.extra).firmware_note).toEqual({ note: 'ab', list: ['c'] }),
+      ],
       // In keys NUL shows as U+2400: removing it could merge two keys or spell "__proto__".
-      ['odd\u2400_key', (r) => Object.assign(r, { [`odd${NUL}_key`]: 1, odd_key: 2 }), (s) => expect(parse(s.extra)).toEqual({ 'odd\u2400_key': 1, odd_key: 2 })],
-      ['sneaky', (r) => (r.sneaky = JSON.parse(`{"__pro\\u0000to__": {"polluted": true}}`)), (s) => expect(parse(s.extra).sneaky).toEqual({ '__pro\u2400to__': { polluted: true } })],
-      ['media_device_info.vendor', (r) => (device(r).vendor = `v${NUL}`), (s) => expect(parse(s.extra).media_device_info).toEqual({ vendor: 'v' })],
+      [
+        'odd\u2400_key',
+        (r) => Object.assign(r, { [`odd${NUL}_key`]: 1, odd_key: 2 }),
+        (s) => expect(parse(s.extra)).toEqual({ 'odd\u2400_key': 1, odd_key: 2 }),
+      ],
+      [
+        'sneaky',
+        (r) => (r.sneaky = JSON.parse(`{"__pro\\u0000to__": {"polluted": true}}`)),
+        (s) => expect(parse(s.extra).sneaky).toEqual({ '__pro\u2400to__': { polluted: true } }),
+      ],
+      [
+        'media_device_info.vendor',
+        (r) => (device(r).vendor = `v${NUL}`),
+        (s) => expect(parse(s.extra).media_device_info).toEqual({ vendor: 'v' }),
+      ],
       // Identifying: NUL shows as U+2400, so "cam<NUL>1" cannot merge with a device really called "cam1".
-      ['identity_id', (r) => (r.identity_id = `0120${NUL}0003`), (s) => expect([s.identity_external_id, s.i_external_id]).toEqual(['0120\u24000003', '0120\u24000003'])],
-      ['media_device_info.media_device_id', (r) => (device(r).media_device_id = `cam${NUL}1`), (s) => expect([s.device_external_id, s.m_device_id]).toEqual(['cam\u24001', 'cam\u24001'])],
+      [
+        'identity_id',
+        (r) => (r.identity_id = `0120${NUL}0003`),
+        (s) => expect([s.identity_external_id, s.i_external_id]).toEqual(['0120\u24000003', '0120\u24000003']),
+      ],
+      [
+        'media_device_info.media_device_id',
+        (r) => (device(r).media_device_id = `cam${NUL}1`),
+        (s) => expect([s.device_external_id, s.m_device_id]).toEqual(['cam\u24001', 'cam\u24001']),
+      ],
     ];
 
     it.each(cases.map((c, i) => [...c, i] as const))('%s', async (field, change, check, i) => {
@@ -113,7 +149,12 @@ describeDb('box edge: unstorable text and out-of-range times', () => {
       const stored = await onlyRecordAt(ts);
       expect([stored.identity_name, stored.m_name, stored.device_external_id]).toEqual(['Wang', 'gate', 'ep\u2400']);
       const defects = defectsOf(stored);
-      expect(defects.filter((d) => d.code === 'unstorable_characters').map((d) => d.field).sort()).toEqual(['ep_info.ep_id', 'ep_info.ep_name', 'identity_name']);
+      expect(
+        defects
+          .filter((d) => d.code === 'unstorable_characters')
+          .map((d) => d.field)
+          .sort(),
+      ).toEqual(['ep_info.ep_id', 'ep_info.ep_name', 'identity_name']);
       expect(defects.find((d) => d.field === 'person_type')!.message).not.toContain(NUL);
     });
 
@@ -149,7 +190,10 @@ describeDb('box edge: unstorable text and out-of-range times', () => {
       expect(stored.device_external_id).toBe('cam\ufffd');
       expect(stored.identity_external_id).toBe('id\ufffd');
       expect(parse(stored.extra).note).toEqual({ '\ufffdk': 'v\ufffd' });
-      const fields = defectsOf(stored).filter((d) => d.code === 'unstorable_characters').map((d) => d.field).sort();
+      const fields = defectsOf(stored)
+        .filter((d) => d.code === 'unstorable_characters')
+        .map((d) => d.field)
+        .sort();
       expect(fields).toEqual(['identity_id', 'identity_name', 'media_device_info.media_device_id', 'note']);
 
       const before = await countRecords();
@@ -207,7 +251,11 @@ describeDb('box edge: unstorable text and out-of-range times', () => {
       expect((await post({ ...base(ts), in_timestamp: YEAR_9999, out_timestamp: String(YEAR_1900) })).status).toBe(200);
       const stored = await onlyRecordAt(ts);
       expect([Number(stored.entered_at), Number(stored.left_at)]).toEqual([YEAR_9999, YEAR_1900]);
-      expect(defectsOf(stored).filter((d) => d.code === 'timestamp_out_of_range').map((d) => d.field)).toEqual(['in_timestamp', 'out_timestamp']);
+      expect(
+        defectsOf(stored)
+          .filter((d) => d.code === 'timestamp_out_of_range')
+          .map((d) => d.field),
+      ).toEqual(['in_timestamp', 'out_timestamp']);
     });
   });
 
@@ -221,7 +269,13 @@ describeDb('box edge: unstorable text and out-of-range times', () => {
       const cases = [
         [t.http().get('/identities?q=a%00b'), 'q'],
         [t.http().get('/records?identityExternalId=x%00'), 'identityExternalId'],
-        [t.http().patch(`/boxes/${boxId}`).send({ name: `gate${NUL}` }), 'name'],
+        [
+          t
+            .http()
+            .patch(`/boxes/${boxId}`)
+            .send({ name: `gate${NUL}` }),
+          'name',
+        ],
         [t.http().patch(`/identities/${identityId}`).set('content-type', 'application/json').send('{"name":"Ann\\ud800"}'), 'name'],
         [t.http().get(`/boxes/${boxId}%00`), 'id'],
       ] as const;

@@ -37,7 +37,11 @@ class Box {
 
   async push(url: string): Promise<void> {
     const record = this.event(this.id, this.next);
-    const res = await fetch(url + CALLBACK_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(record) });
+    const res = await fetch(url + CALLBACK_PATH, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(record),
+    });
     const body = (await res.json().catch(() => ({}))) as Row;
     if (res.status === 200) {
       this.answered.push(record.identity_id as string);
@@ -122,7 +126,11 @@ class Box {
   function expectOnlyStorageFullRefusals(boxes: Box[]): void {
     expect(boxes.flatMap((b) => b.refusals).length).toBeGreaterThan(0);
     for (const r of boxes.flatMap((b) => b.refusals)) {
-      expect(r).toEqual({ status: 503, retryAfter: expect.stringMatching(/^\d+$/), body: expect.objectContaining({ reason: 'storage_full' }) });
+      expect(r).toEqual({
+        status: 503,
+        retryAfter: expect.stringMatching(/^\d+$/),
+        body: expect.objectContaining({ reason: 'storage_full' }),
+      });
     }
   }
 

@@ -22,7 +22,8 @@ describeBrowser('/docs in headless Chromium', () => {
   let record: Json;
 
   const shot = async (name: string) => {
-    if (process.env.DOCS_SCREENSHOTS) await page.screenshot({ path: path.join(process.env.DOCS_SCREENSHOTS, `${name}.png`), fullPage: true });
+    if (process.env.DOCS_SCREENSHOTS)
+      await page.screenshot({ path: path.join(process.env.DOCS_SCREENSHOTS, `${name}.png`), fullPage: true });
   };
 
   /**
@@ -100,7 +101,9 @@ describeBrowser('/docs in headless Chromium', () => {
   // (test/openapi-conformance.e2e-spec.ts sends the same pre-filled requests on both databases).
   if (testDbKind() !== 'sqlite') return;
   it('executes every other operation from "Try it out" as pre-filled and gets an answer the document declares', async () => {
-    const doc = (await t.http().get('/docs-json').expect(200)).body as { paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>> };
+    const doc = (await t.http().get('/docs-json').expect(200)).body as {
+      paths: Record<string, Record<string, { operationId: string; responses: Record<string, unknown> }>>;
+    };
     // The event stream never ends (its description says so); the other two ran above.
     const skip = new Set(['listRecords', 'getRecordImage', 'streamEvents']);
     const answers: string[] = [];

@@ -38,7 +38,11 @@ describeDb('domain events through the outbox', () => {
   const posted: unknown[] = [];
   const post = async (body: unknown) => {
     posted.push(body);
-    const res = await t.http().post(CALLBACK_PATH).set('content-type', 'application/json').send(body as object);
+    const res = await t
+      .http()
+      .post(CALLBACK_PATH)
+      .set('content-type', 'application/json')
+      .send(body as object);
     expect(res.status).toBe(200);
   };
   const identity = async (externalId: string): Promise<Row | undefined> =>
@@ -127,9 +131,15 @@ describeDb('domain events through the outbox', () => {
     await post(p);
     await t.drainOutbox();
     expect(await facesOf('E-1002')).toEqual(before);
-    expect(Number((await q(`SELECT attempts FROM outbox_events WHERE aggregate_id = ? AND type = 'identity.face-library-updated'`, [
-      (await recordOf(p)).id,
-    ]))[0].attempts)).toBe(0);
+    expect(
+      Number(
+        (
+          await q(`SELECT attempts FROM outbox_events WHERE aggregate_id = ? AND type = 'identity.face-library-updated'`, [
+            (await recordOf(p)).id,
+          ])
+        )[0].attempts,
+      ),
+    ).toBe(0);
   });
 
   it('applies older-after-newer 1002 events relayed in one pass the same way', async () => {

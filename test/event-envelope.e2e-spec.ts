@@ -41,7 +41,14 @@ const recordData = {
   hasDefects: 'boolean',
   images,
 };
-const faceData = { recordId: 'uuid', identityId: 'uuid', identityExternalId: 'string', imageSha256: 'string', occurredAt: 'integer', images };
+const faceData = {
+  recordId: 'uuid',
+  identityId: 'uuid',
+  identityExternalId: 'string',
+  imageSha256: 'string',
+  occurredAt: 'integer',
+  images,
+};
 const envelope = (data: Json) => ({ id: 'digits', type: 'string', timestamp: 'date-time', data });
 
 /**
@@ -82,12 +89,30 @@ describeDb('event envelope: the public shape of every event type', () => {
     t = await startTestApp({ env: { EVENT_STREAM_POLL_MS: '50', WEBHOOK_DISPATCH_ENABLED: 'false' } });
     const admin = (await createApiKey(t, 'admin')).key;
     // Each push raises recognition.recorded plus the events of its post_action and user_type.
-    await push(t, boxRecord({ identity: 'env-vip', userType: 'vip', postAction: '1002', score: 93, timestamp: 1_790_000_001_000, withImages: true }));
-    await push(t, boxRecord({ identity: 'env-bl', userType: 'blacklist', postAction: '1001', score: 93, timestamp: 1_790_000_002_000, withImages: true }));
+    await push(
+      t,
+      boxRecord({ identity: 'env-vip', userType: 'vip', postAction: '1002', score: 93, timestamp: 1_790_000_001_000, withImages: true }),
+    );
+    await push(
+      t,
+      boxRecord({
+        identity: 'env-bl',
+        userType: 'blacklist',
+        postAction: '1001',
+        score: 93,
+        timestamp: 1_790_000_002_000,
+        withImages: true,
+      }),
+    );
     await t.drainOutbox();
     const identities: { id: string; external_id: string }[] = await t.dataSource.query('SELECT id, external_id FROM identities');
     const id = (external: string) => identities.find((i) => i.external_id === external)!.id;
-    await t.http().post(`/identities/${id('env-bl')}/merge-into`).set('x-api-key', admin).send({ targetId: id('env-vip') }).expect(200);
+    await t
+      .http()
+      .post(`/identities/${id('env-bl')}/merge-into`)
+      .set('x-api-key', admin)
+      .send({ targetId: id('env-vip') })
+      .expect(200);
 
     await t.app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
@@ -132,7 +157,11 @@ describeDb('event envelope: the public shape of every event type', () => {
     const dataSchema = resolve((own.properties as Record<string, Json>).data);
     const data = sent.data as Json;
     expect(Object.keys(dataSchema.properties as Json).sort()).toEqual(Object.keys(data).sort());
-    expect([...((dataSchema.required as string[]) ?? [])].sort()).toEqual(Object.keys(data).filter((k) => k !== 'images').sort());
+    expect([...((dataSchema.required as string[]) ?? [])].sort()).toEqual(
+      Object.keys(data)
+        .filter((k) => k !== 'images')
+        .sort(),
+    );
     const ownValidate = ajv.compile({ $ref: `doc${mapping[type]}` });
     expect(ownValidate(sent)).toBe(true);
   });

@@ -39,7 +39,10 @@ browserDescribe(describeDb, 'events-browser')('event stream in a browser EventSo
   });
 
   const token = async (body: object) =>
-    (await t.http().post('/events/stream-tokens').set('x-api-key', reader).send(body).expect(201)).body as { token: string; streamUrl: string };
+    (await t.http().post('/events/stream-tokens').set('x-api-key', reader).send(body).expect(201)).body as {
+      token: string;
+      streamUrl: string;
+    };
 
   it('receives the events of its token, filtered as the token says, with the key never in the URL', async () => {
     const { streamUrl, token: value } = await token({ type: ['recognition.recorded', 'alert.vip-seen'], user_type: ['vip'] });
@@ -49,7 +52,9 @@ browserDescribe(describeDb, 'events-browser')('event stream in a browser EventSo
       w.received = [];
       w.source = new EventSource(url);
       for (const type of ['recognition.recorded', 'alert.vip-seen', 'alert.blacklist-seen']) {
-        w.source.addEventListener(type, (e) => w.received.push({ type, id: (e as MessageEvent).lastEventId, data: JSON.parse((e as MessageEvent).data) }));
+        w.source.addEventListener(type, (e) =>
+          w.received.push({ type, id: (e as MessageEvent).lastEventId, data: JSON.parse((e as MessageEvent).data) }),
+        );
       }
     }, streamUrl);
     await page.waitForFunction(() => (globalThis as unknown as { source: EventSource }).source.readyState === 1);

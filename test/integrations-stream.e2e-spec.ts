@@ -143,7 +143,12 @@ describeDb('integrations: live event stream (SSE)', () => {
   });
 
   it('opens a stream with a short-lived token instead of a key header, with the filters and role bound to it', async () => {
-    const issued = await t.http().post('/events/stream-tokens').set('x-api-key', reader).send({ type: ['alert.vip-seen'], ttlSeconds: 60 }).expect(201);
+    const issued = await t
+      .http()
+      .post('/events/stream-tokens')
+      .set('x-api-key', reader)
+      .send({ type: ['alert.vip-seen'], ttlSeconds: 60 })
+      .expect(201);
     expect(issued.body.token).toMatch(/^rhst_/);
     expect(issued.body.expiresAt).toBeGreaterThan(Date.now() + 50_000);
     expect(issued.body.streamUrl).toBe(`/events/stream?token=${issued.body.token}`);
@@ -168,11 +173,14 @@ describeDb('integrations: live event stream (SSE)', () => {
     expect((await t.http().get(issued.body.streamUrl).set('x-api-key', reader).expect(400)).body.field).toBe('token');
     expect((await t.http().get('/events/stream?token=rhst_not-a-token').expect(401)).body.field).toBe('token');
     expect((await t.http().post('/events/stream-tokens').send({}).expect(401)).body.field).toBe('X-API-Key');
-    expect((await t.http().post('/events/stream-tokens').set('x-api-key', reader).send({ ttlSeconds: 99999 }).expect(400)).body.field).toBe('ttlSeconds');
+    expect((await t.http().post('/events/stream-tokens').set('x-api-key', reader).send({ ttlSeconds: 99999 }).expect(400)).body.field).toBe(
+      'ttlSeconds',
+    );
 
     // Revoking the key ends its tokens; an expired token opens nothing.
     const temp = await createApiKey(t, 'reader', 'temporary');
-    const short = (await t.http().post('/events/stream-tokens').set('x-api-key', temp.key).send({ ttlSeconds: 10 }).expect(201)).body.token as string;
+    const short = (await t.http().post('/events/stream-tokens').set('x-api-key', temp.key).send({ ttlSeconds: 10 }).expect(201)).body
+      .token as string;
     expect(await status(`/events/stream?token=${short}`)).toBe(200);
     await t.app.get(ApiKeysService).revoke(temp.id, 'test');
     expect(await status(`/events/stream?token=${short}`)).toBe(401);
@@ -182,7 +190,12 @@ describeDb('integrations: live event stream (SSE)', () => {
 
   it('refuses a Last-Event-ID beyond the newest event instead of waiting silently', async () => {
     const newest = Math.max(...(await outboxIdsSince(0)));
-    const res = await t.http().get('/events/stream').set('x-api-key', reader).set('Last-Event-ID', String(newest + 1000)).expect(400);
+    const res = await t
+      .http()
+      .get('/events/stream')
+      .set('x-api-key', reader)
+      .set('Last-Event-ID', String(newest + 1000))
+      .expect(400);
     expect(res.body.field).toBe('Last-Event-ID');
     expect(res.body.message).toContain(String(newest));
     const resumed = await open('/events/stream', { 'Last-Event-ID': String(newest) });

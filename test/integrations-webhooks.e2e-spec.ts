@@ -56,12 +56,13 @@ class Receiver {
   }
 }
 
-
 /** Independent Standard Webhooks verification with node:crypto. */
 function verify(secret: string, r: Received): boolean {
   const id = r.headers['webhook-id'] as string;
   const ts = r.headers['webhook-timestamp'] as string;
-  const expected = createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).update(`${id}.${ts}.${r.body}`).digest('base64');
+  const expected = createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64'))
+    .update(`${id}.${ts}.${r.body}`)
+    .digest('base64');
   return String(r.headers['webhook-signature'])
     .split(' ')
     .some((s) => s === `v1,${expected}`);
@@ -96,9 +97,13 @@ describeDb('integrations: signed outbound webhooks', () => {
   });
 
   const api = {
-    subscribe: async (body: Json) => (await t.http().post('/webhooks/subscriptions').set('x-api-key', admin).send(body).expect(201)).body as Json,
+    subscribe: async (body: Json) =>
+      (await t.http().post('/webhooks/subscriptions').set('x-api-key', admin).send(body).expect(201)).body as Json,
     deliveries: async (subId: string) =>
-      ((await t.http().get(`/webhooks/subscriptions/${subId}/deliveries?limit=500`).set('x-api-key', admin).expect(200)).body.items as Json[]).reverse(),
+      (
+        (await t.http().get(`/webhooks/subscriptions/${subId}/deliveries?limit=500`).set('x-api-key', admin).expect(200)).body
+          .items as Json[]
+      ).reverse(),
     delivery: async (id: string) => (await t.http().get(`/webhooks/deliveries/${id}`).set('x-api-key', admin).expect(200)).body as Json,
     remove: async (subId: string) => t.http().delete(`/webhooks/subscriptions/${subId}`).set('x-api-key', admin).expect(204),
     get: async (subId: string) => (await t.http().get(`/webhooks/subscriptions/${subId}`).set('x-api-key', admin).expect(200)).body as Json,
@@ -121,7 +126,12 @@ describeDb('integrations: signed outbound webhooks', () => {
       updatedAt: created.updatedAt,
     });
     expect(JSON.stringify(list)).not.toContain(created.secret);
-    const patched = await t.http().patch(`/webhooks/subscriptions/${created.id}`).set('x-api-key', admin).send({ enabled: false }).expect(200);
+    const patched = await t
+      .http()
+      .patch(`/webhooks/subscriptions/${created.id}`)
+      .set('x-api-key', admin)
+      .send({ enabled: false })
+      .expect(200);
     expect(patched.body.enabled).toBe(false);
     expect(patched.body.secret).toBeUndefined();
 
@@ -131,14 +141,29 @@ describeDb('integrations: signed outbound webhooks', () => {
     expect((await bad({ url: 'http://127.0.0.1/x', eventTypes: [] })).body.field).toBe('eventTypes');
     expect((await bad({ url: 'http://127.0.0.1/x', eventTypes: ['*'], secret: 'plain' })).body.field).toBe('secret');
     // Link-local and cloud metadata addresses are refused by default, also IPv4-mapped or on update.
-    for (const url of ['http://169.254.169.254/latest/meta-data/', 'http://[fe80::1]:8080/', 'http://[::ffff:169.254.169.254]/', 'http://100.100.100.200/']) {
+    for (const url of [
+      'http://169.254.169.254/latest/meta-data/',
+      'http://[fe80::1]:8080/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://100.100.100.200/',
+    ]) {
       const refused = await bad({ url, eventTypes: ['*'] });
       expect(refused.body).toMatchObject({ field: 'url', message: expect.stringMatching(/outside WEBHOOK_ALLOWED_NETWORKS/) });
     }
-    const update = await t.http().patch(`/webhooks/subscriptions/${created.id}`).set('x-api-key', admin).send({ url: 'http://169.254.169.254/' }).expect(400);
+    const update = await t
+      .http()
+      .patch(`/webhooks/subscriptions/${created.id}`)
+      .set('x-api-key', admin)
+      .send({ url: 'http://169.254.169.254/' })
+      .expect(400);
     expect(update.body.field).toBe('url');
     expect((await api.get(created.id as string)).url).toBe(created.url);
-    await t.http().post('/webhooks/subscriptions').set('x-api-key', reader).send({ url: 'http://127.0.0.1/x', eventTypes: ['*'] }).expect(403);
+    await t
+      .http()
+      .post('/webhooks/subscriptions')
+      .set('x-api-key', reader)
+      .send({ url: 'http://127.0.0.1/x', eventTypes: ['*'] })
+      .expect(403);
     await t.http().get('/webhooks/subscriptions').expect(401);
     await t.http().get('/webhooks/subscriptions/00000000-0000-4000-8000-000000000000').set('x-api-key', admin).expect(404);
     await api.remove(created.id as string);
@@ -146,7 +171,11 @@ describeDb('integrations: signed outbound webhooks', () => {
 
   it('signs each delivery per Standard Webhooks and references images by URL', async () => {
     const secret = 'whsec_' + Buffer.alloc(32, 7).toString('base64');
-    const sub = await api.subscribe({ url: rx.on('/signed', () => 200), eventTypes: ['recognition.recorded', 'alert.blacklist-seen'], secret });
+    const sub = await api.subscribe({
+      url: rx.on('/signed', () => 200),
+      eventTypes: ['recognition.recorded', 'alert.blacklist-seen'],
+      secret,
+    });
     expect(sub.secret).toBe(secret);
     await push(t, boxRecord({ box: 'BOX-W', userType: 'blacklist', identity: 'bad-1', timestamp: nextTime(), withImages: true }));
 
@@ -238,7 +267,10 @@ describeDb('integrations: signed outbound webhooks', () => {
     expect(eventIds('/stuck')).toEqual([order[0]]); // nothing overtakes the head
 
     release();
-    await eventually(async () => (await api.deliveries(stuck.id as string)).every((d) => d.status === 'succeeded'), 'the stuck subscriber to catch up');
+    await eventually(
+      async () => (await api.deliveries(stuck.id as string)).every((d) => d.status === 'succeeded'),
+      'the stuck subscriber to catch up',
+    );
     // The head was retried after its 503, and the rest followed in event order, one after another.
     expect(eventIds('/stuck')).toEqual([order[0], order[0], order[1], order[2], order[3]]);
     const head = await api.delivery(stuckLog[0].id as string);
@@ -297,7 +329,12 @@ describeDb('integrations: webhooks stay inside WEBHOOK_ALLOWED_NETWORKS', () => 
   it('refuses a configured network on create, and at delivery a name that resolves into it or an address that is in it', async () => {
     const port = new URL(rx.url).port;
     for (const url of [`http://127.0.0.1:${port}/x`, `http://localhost:${port}/x`]) {
-      const res = await t.http().post('/webhooks/subscriptions').set('x-api-key', admin).send({ url, eventTypes: ['*'] }).expect(400);
+      const res = await t
+        .http()
+        .post('/webhooks/subscriptions')
+        .set('x-api-key', admin)
+        .send({ url, eventTypes: ['*'] })
+        .expect(400);
       expect(res.body).toMatchObject({ field: 'url', message: expect.stringMatching(/outside WEBHOOK_ALLOWED_NETWORKS/) });
     }
     // Subscriptions made before the name (or the setting) changed: the check at connection time stops them.

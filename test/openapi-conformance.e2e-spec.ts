@@ -9,9 +9,23 @@ import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { describeDb } from './helpers/test-database';
 
-type Schema = Json & { type?: string; format?: string; enum?: unknown[]; items?: Schema; maximum?: number; maxLength?: number; pattern?: string };
+type Schema = Json & {
+  type?: string;
+  format?: string;
+  enum?: unknown[];
+  items?: Schema;
+  maximum?: number;
+  maxLength?: number;
+  pattern?: string;
+};
 type Param = { name: string; in: string; required?: boolean; schema?: Schema };
-type Op = { operationId: string; parameters?: Param[]; requestBody?: Json; responses: Record<string, { content?: Record<string, unknown> }>; security?: unknown[] };
+type Op = {
+  operationId: string;
+  parameters?: Param[];
+  requestBody?: Json;
+  responses: Record<string, { content?: Record<string, unknown> }>;
+  security?: unknown[];
+};
 
 interface Case {
   what: string;
@@ -77,7 +91,8 @@ describeDb('OpenAPI document conformance', () => {
     for (const { path, op } of operations(doc)) {
       const security = (op as unknown as Op).security;
       // The event stream also takes a stream token (?token=), for browsers' EventSource.
-      const expected = path === '/events/stream' ? [{ 'api-key': [] }, { bearer: [] }, { 'stream-token': [] }] : [{ 'api-key': [] }, { bearer: [] }];
+      const expected =
+        path === '/events/stream' ? [{ 'api-key': [] }, { bearer: [] }, { 'stream-token': [] }] : [{ 'api-key': [] }, { bearer: [] }];
       if (security) expect([path, security]).toEqual([path, expected]);
     }
   });
@@ -109,24 +124,45 @@ describeDb('OpenAPI document conformance', () => {
 
       if (op.security) {
         cases.push({ ...base, what: 'no API key', body: goodBody, expect: 401, headers: { 'x-api-key': '' } });
-        cases.push({ ...base, what: 'unknown API key', body: goodBody, expect: 401, headers: { 'x-api-key': '', authorization: 'Bearer rh_not-a-key' } });
+        cases.push({
+          ...base,
+          what: 'unknown API key',
+          body: goodBody,
+          expect: 401,
+          headers: { 'x-api-key': '', authorization: 'Bearer rh_not-a-key' },
+        });
         // A reader may open the event stream, which never ends: only keys it refuses are walked there.
-        if (op.operationId !== 'streamEvents') cases.push({ ...base, what: 'reader key', body: goodBody, headers: { 'x-api-key': reader } });
+        if (op.operationId !== 'streamEvents')
+          cases.push({ ...base, what: 'reader key', body: goodBody, headers: { 'x-api-key': reader } });
       }
       for (const p of params) {
         const bad = badValue(p.schema);
         if (bad === undefined) continue;
-        if (p.in === 'path') cases.push({ method, path: goodPath({ [p.name]: bad }), what: `bad path ${p.name}`, body: goodBody, expect: 400 });
-        if (p.in === 'query') cases.push({ ...base, what: `bad query ${p.name}=${bad.slice(0, 30)}`, query: { [p.name]: bad }, body: goodBody, expect: 400 });
-        if (p.in === 'header') cases.push({ ...base, what: `bad header ${p.name}`, headers: { [p.name]: bad }, body: goodBody, expect: 400 });
+        if (p.in === 'path')
+          cases.push({ method, path: goodPath({ [p.name]: bad }), what: `bad path ${p.name}`, body: goodBody, expect: 400 });
+        if (p.in === 'query')
+          cases.push({ ...base, what: `bad query ${p.name}=${bad.slice(0, 30)}`, query: { [p.name]: bad }, body: goodBody, expect: 400 });
+        if (p.in === 'header')
+          cases.push({ ...base, what: `bad header ${p.name}`, headers: { [p.name]: bad }, body: goodBody, expect: 400 });
       }
       if (method === 'get' || method === 'delete') {
-        cases.push({ ...base, what: 'unknown query parameter', query: { notAParameter: '1' }, expect: params.some((p) => p.in === 'query') ? 400 : undefined });
+        cases.push({
+          ...base,
+          what: 'unknown query parameter',
+          query: { notAParameter: '1' },
+          expect: params.some((p) => p.in === 'query') ? 400 : undefined,
+        });
       }
       // What Swagger UI's "Try it out" sends as pre-filled must be accepted (the token route's sample token is not).
       if (op.operationId !== 'streamEvents') {
         const prefilled = prefilledRequest(doc, path, op);
-        cases.push({ method, ...prefilled, what: 'Swagger UI pre-filled values', expect: op.operationId === 'receiveRecordsWithToken' ? 401 : undefined, refuse: [400] });
+        cases.push({
+          method,
+          ...prefilled,
+          what: 'Swagger UI pre-filled values',
+          expect: op.operationId === 'receiveRecordsWithToken' ? 401 : undefined,
+          refuse: [400],
+        });
       }
       // A good request to the event stream opens an endless stream: only its refusals are walked.
       if (op.operationId !== 'streamEvents' && method === 'get') cases.push({ ...base, what: 'good request' });
@@ -146,7 +182,8 @@ describeDb('OpenAPI document conformance', () => {
     const validators = new Map<string, ValidateFunction>();
     const bodyValidator = (schema: Json): ValidateFunction => {
       const key = JSON.stringify(schema);
-      if (!validators.has(key)) validators.set(key, ajv.compile(nullableToJsonSchema(JSON.parse(key.replace(/"#\/components\//g, '"doc#/components/'))) as Json));
+      if (!validators.has(key))
+        validators.set(key, ajv.compile(nullableToJsonSchema(JSON.parse(key.replace(/"#\/components\//g, '"doc#/components/'))) as Json));
       return validators.get(key)!;
     };
     const problems: string[] = [];
@@ -172,11 +209,15 @@ describeDb('OpenAPI document conformance', () => {
         problems.push(`${label}: status not declared`);
         continue;
       }
-      const type = String(res.headers['content-type'] ?? '').split(';')[0].trim();
+      const type = String(res.headers['content-type'] ?? '')
+        .split(';')[0]
+        .trim();
       const declaredTypes = Object.keys(response.content ?? {});
-      const hasBody = Number(res.headers['content-length'] ?? (res.text ? res.text.length : 0)) > 0 || (res.body && Object.keys(res.body).length > 0);
+      const hasBody =
+        Number(res.headers['content-length'] ?? (res.text ? res.text.length : 0)) > 0 || (res.body && Object.keys(res.body).length > 0);
       if (declaredTypes.length === 0 && hasBody) problems.push(`${label}: body ${type} but none declared`);
-      if (declaredTypes.length > 0 && !declaredTypes.includes(type)) problems.push(`${label}: content type not in [${declaredTypes.join(', ')}]`);
+      if (declaredTypes.length > 0 && !declaredTypes.includes(type))
+        problems.push(`${label}: content type not in [${declaredTypes.join(', ')}]`);
       const schema = (response.content?.[type] as { schema?: Json } | undefined)?.schema;
       if (type === 'application/json' && schema) {
         const validate = bodyValidator(schema);
@@ -214,7 +255,10 @@ function prefilledRequest(doc: OpenAPIObject, path: string, op: Op): { path: str
     if (p.in === 'path') concrete = concrete.replace(`{${p.name}}`, encodeURIComponent(String(value)));
     if (p.in === 'query') query[p.name] = String(value);
   }
-  const media = (op.requestBody?.content as Record<string, { example?: unknown; examples?: Record<string, { value: unknown }>; schema?: Schema }> | undefined)?.['application/json'];
+  const media = (
+    op.requestBody?.content as
+      Record<string, { example?: unknown; examples?: Record<string, { value: unknown }>; schema?: Schema }> | undefined
+  )?.['application/json'];
   if (!media) return { path: concrete, query };
   const example = media.example ?? Object.values(media.examples ?? {})[0]?.value ?? sample(doc, media.schema);
   return { path: concrete, query, body: JSON.stringify(example) };
@@ -223,7 +267,8 @@ function prefilledRequest(doc: OpenAPIObject, path: string, op: Op): { path: str
 /** Swagger UI's sample of a schema: examples first, then defaults, enums and placeholder values by type. */
 function sample(doc: OpenAPIObject, schema: Schema | undefined): unknown {
   if (!schema) return undefined;
-  if (typeof schema.$ref === 'string') return sample(doc, (doc.components?.schemas as Record<string, Schema>)[schema.$ref.split('/').pop()!]);
+  if (typeof schema.$ref === 'string')
+    return sample(doc, (doc.components?.schemas as Record<string, Schema>)[schema.$ref.split('/').pop()!]);
   if (schema.example !== undefined) return schema.example;
   if (schema.default !== undefined) return schema.default;
   if (schema.enum) return schema.enum[0];
@@ -233,7 +278,11 @@ function sample(doc: OpenAPIObject, schema: Schema | undefined): unknown {
     case 'array':
       return [sample(doc, schema.items)];
     case 'string':
-      return schema.format === 'uuid' ? '3fa85f64-5717-4562-b3fc-2c963f66afa6' : schema.format === 'uri' ? 'https://example.com/' : 'string';
+      return schema.format === 'uuid'
+        ? '3fa85f64-5717-4562-b3fc-2c963f66afa6'
+        : schema.format === 'uri'
+          ? 'https://example.com/'
+          : 'string';
     case 'integer':
     case 'number':
       return 0;

@@ -93,7 +93,10 @@ describeDb('operations: database outages and personal data in logs', () => {
       const res = await fetch(`${server.url}/health/ready`, { signal: AbortSignal.timeout(60_000) });
       return { status: res.status, body: (await res.json()) as { error?: Record<string, { status: string; message?: string }> } };
     });
-  const record = (overrides: Record<string, unknown> = {}) => ({ ...boxRecord({ box: 'BOX-OUTAGE', timestamp: nextTimestamp++ }), ...overrides });
+  const record = (overrides: Record<string, unknown> = {}) => ({
+    ...boxRecord({ box: 'BOX-OUTAGE', timestamp: nextTimestamp++ }),
+    ...overrides,
+  });
 
   it('logs a failed query as JSON without its parameters: no license key, no name', async () => {
     // The database rejects the outbox row of this one push (its parameters carry the key and the name).
@@ -121,14 +124,23 @@ describeDb('operations: database outages and personal data in logs', () => {
       .split('\n')
       .filter((l) => l.includes('query failed'))
       .map((l) => JSON.parse(l) as { context?: string; sql?: string; sqlHash?: string; code?: string });
-    expect(failure[0]).toMatchObject({ context: 'Database', sql: expect.stringContaining('INSERT INTO outbox_events'), sqlHash: expect.any(String), code: expect.any(String) });
+    expect(failure[0]).toMatchObject({
+      context: 'Database',
+      sql: expect.stringContaining('INSERT INTO outbox_events'),
+      sqlHash: expect.any(String),
+      code: expect.any(String),
+    });
   });
 
   it('never logs a query string value (an API key in the URL, a license key as a filter)', async () => {
     const res = await fetch(`${server.url}/records?api_key=SECRETAPIKEY0123456789&box=${LICENSE_KEY}`);
     expect(res.status).toBe(401);
     const line = await eventually(
-      () => server.output().split('\n').find((l) => l.includes('"url":"/records?')),
+      () =>
+        server
+          .output()
+          .split('\n')
+          .find((l) => l.includes('"url":"/records?')),
       'the request logged',
     );
     expect(JSON.parse(line).req.url).toBe('/records?api_key=…&box=…');
@@ -136,86 +148,101 @@ describeDb('operations: database outages and personal data in logs', () => {
     expect(server.output()).not.toContain(LICENSE_KEY);
   });
 
-  sqliteOnly('when another process holds the SQLite write lock: pushes 503 with Retry-After after busy_timeout, then 200 again', async () => {
-    const lock = new Database(path.join(db.dataDir, 'recognition-hub.sqlite'));
-    const body = record();
-    try {
-      lock.exec('BEGIN IMMEDIATE');
-      const p = await push(body);
-      expect(p.value.status).toBe(503);
-      expect(p.value.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(p.ms).toBeLessThan(5000 + BOUND_MS); // busy_timeout, then the answer
-    } finally {
-      if (lock.inTransaction) lock.exec('ROLLBACK');
-      lock.close();
-    }
-    expect((await push(body)).value.status).toBe(200);
-  });
-
-  pgOnly('when PostgreSQL refuses connections: readiness 503 naming the database, pushes 503 with Retry-After, then 200 again', async () => {
-    await push(record()).then(({ value }) => expect(value.status).toBe(200));
-    await proxy!.refuse();
-    try {
-      const r = await ready();
-      expect(r.value.status).toBe(503);
-      expect(r.value.body.error?.database).toEqual(expect.objectContaining({ status: 'down' }));
-      expect(r.ms).toBeLessThan(BOUND_MS);
-
+  sqliteOnly(
+    'when another process holds the SQLite write lock: pushes 503 with Retry-After after busy_timeout, then 200 again',
+    async () => {
+      const lock = new Database(path.join(db.dataDir, 'recognition-hub.sqlite'));
       const body = record();
-      const p = await push(body);
-      expect(p.value.status).toBe(503);
-      expect(p.value.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(await p.value.json()).toMatchObject({ statusCode: 503, message: expect.stringContaining('database') });
-      expect(p.ms).toBeLessThan(BOUND_MS);
-      // The REST API too: checking the key needs the database.
-      const api = await fetch(`${server.url}/records`, { headers: { 'x-api-key': `rhk_${'k'.repeat(40)}` } });
-      expect(api.status).toBe(503);
+      try {
+        lock.exec('BEGIN IMMEDIATE');
+        const p = await push(body);
+        expect(p.value.status).toBe(503);
+        expect(p.value.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(p.ms).toBeLessThan(5000 + BOUND_MS); // busy_timeout, then the answer
+      } finally {
+        if (lock.inTransaction) lock.exec('ROLLBACK');
+        lock.close();
+      }
+      expect((await push(body)).value.status).toBe(200);
+    },
+  );
 
-      await proxy!.restore();
+  pgOnly(
+    'when PostgreSQL refuses connections: readiness 503 naming the database, pushes 503 with Retry-After, then 200 again',
+    async () => {
+      await push(record()).then(({ value }) => expect(value.status).toBe(200));
+      await proxy!.refuse();
+      try {
+        const r = await ready();
+        expect(r.value.status).toBe(503);
+        expect(r.value.body.error?.database).toEqual(expect.objectContaining({ status: 'down' }));
+        expect(r.ms).toBeLessThan(BOUND_MS);
+
+        const body = record();
+        const p = await push(body);
+        expect(p.value.status).toBe(503);
+        expect(p.value.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(await p.value.json()).toMatchObject({ statusCode: 503, message: expect.stringContaining('database') });
+        expect(p.ms).toBeLessThan(BOUND_MS);
+        // The REST API too: checking the key needs the database.
+        const api = await fetch(`${server.url}/records`, { headers: { 'x-api-key': `rhk_${'k'.repeat(40)}` } });
+        expect(api.status).toBe(503);
+
+        await proxy!.restore();
+        await eventually(async () => (await push(body)).value.status === 200, 'pushes accepted again');
+        await eventually(async () => (await ready()).value.status === 200, 'ready again');
+      } finally {
+        await proxy!.restore();
+      }
+    },
+  );
+
+  pgOnly(
+    'when PostgreSQL goes silent: readiness 503 within the check timeout, pushes 503 within a bounded time, then 200 again',
+    async () => {
+      await push(record()).then(({ value }) => expect(value.status).toBe(200));
+      proxy!.silence();
+      const body = record();
+      try {
+        const r = await ready();
+        expect(r.value.status).toBe(503);
+        expect(r.value.body.error?.database).toEqual({
+          status: 'down',
+          message: `timeout of ${TIMEOUT_MS}ms exceeded`,
+          responseTime: expect.any(Number),
+        });
+        expect(r.ms).toBeLessThan(BOUND_MS);
+
+        const p = await push(body);
+        expect(p.value.status).toBe(503);
+        expect(p.value.headers.get('retry-after')).toMatch(/^\d+$/);
+        expect(p.ms).toBeLessThan(BOUND_MS);
+      } finally {
+        await proxy!.restore();
+      }
+      // The box's retry of the same event is stored once.
       await eventually(async () => (await push(body)).value.status === 200, 'pushes accepted again');
       await eventually(async () => (await ready()).value.status === 200, 'ready again');
-    } finally {
-      await proxy!.restore();
-    }
-  });
-
-  pgOnly('when PostgreSQL goes silent: readiness 503 within the check timeout, pushes 503 within a bounded time, then 200 again', async () => {
-    await push(record()).then(({ value }) => expect(value.status).toBe(200));
-    proxy!.silence();
-    const body = record();
-    try {
-      const r = await ready();
-      expect(r.value.status).toBe(503);
-      expect(r.value.body.error?.database).toEqual({ status: 'down', message: `timeout of ${TIMEOUT_MS}ms exceeded`, responseTime: expect.any(Number) });
-      expect(r.ms).toBeLessThan(BOUND_MS);
-
-      const p = await push(body);
-      expect(p.value.status).toBe(503);
-      expect(p.value.headers.get('retry-after')).toMatch(/^\d+$/);
-      expect(p.ms).toBeLessThan(BOUND_MS);
-    } finally {
-      await proxy!.restore();
-    }
-    // The box's retry of the same event is stored once.
-    await eventually(async () => (await push(body)).value.status === 200, 'pushes accepted again');
-    await eventually(async () => (await ready()).value.status === 200, 'ready again');
-    const c = new Client({ connectionString: db.env.DATABASE_URL });
-    await c.connect();
-    try {
-      const rows = await c.query('SELECT count(*)::int AS n FROM recognition_records WHERE occurred_at = $1', [body.timestamp]);
-      expect(rows.rows[0].n).toBe(1);
-    } finally {
-      await c.end();
-    }
-    expect(server.output()).not.toContain('BOX-OUTAGE'); // the box's key stays out of the logs of the outage too
-  });
+      const c = new Client({ connectionString: db.env.DATABASE_URL });
+      await c.connect();
+      try {
+        const rows = await c.query('SELECT count(*)::int AS n FROM recognition_records WHERE occurred_at = $1', [body.timestamp]);
+        expect(rows.rows[0].n).toBe(1);
+      } finally {
+        await c.end();
+      }
+      expect(server.output()).not.toContain('BOX-OUTAGE'); // the box's key stays out of the logs of the outage too
+    },
+  );
 
   pgOnly('never lets a later transaction commit the statements of one abandoned on a timeout', async () => {
     // One pooled connection through the proxy, configured as the app configures it.
     const url = new URL(db.env.DATABASE_URL);
     url.host = `127.0.0.1:${proxy!.port}`;
     const ds = new DataSource(
-      buildDataSourceOptions(databaseSettings(url.toString(), db.dataDir, undefined, 1, { connectMs: TIMEOUT_MS, statementMs: TIMEOUT_MS })),
+      buildDataSourceOptions(
+        databaseSettings(url.toString(), db.dataDir, undefined, 1, { connectMs: TIMEOUT_MS, statementMs: TIMEOUT_MS }),
+      ),
     );
     await ds.initialize();
     try {
@@ -228,7 +255,16 @@ describeDb('operations: database outages and personal data in logs', () => {
         }),
       ).rejects.toThrow();
       await proxy!.restore(); // the held statement reaches the server now
-      await eventually(async () => ds.transaction((m) => m.query('INSERT INTO abandoned_test VALUES (3)')).then(() => true, () => false), 'a later transaction committed');
+      await eventually(
+        async () =>
+          ds
+            .transaction((m) => m.query('INSERT INTO abandoned_test VALUES (3)'))
+            .then(
+              () => true,
+              () => false,
+            ),
+        'a later transaction committed',
+      );
       const rows: { n: number }[] = await ds.query('SELECT n FROM abandoned_test ORDER BY n');
       expect(rows.map((r) => r.n)).toEqual([3]);
     } finally {

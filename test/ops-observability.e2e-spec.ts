@@ -15,7 +15,12 @@ describeDb('operations: health, metrics, request ids', () => {
     await t?.close();
   });
 
-  const post = (body: unknown) => t.http().post(CALLBACK_PATH).set('content-type', 'application/json').send(body as object);
+  const post = (body: unknown) =>
+    t
+      .http()
+      .post(CALLBACK_PATH)
+      .set('content-type', 'application/json')
+      .send(body as object);
   const scrape = async () => {
     const res = await t.http().get('/metrics').expect(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
@@ -70,17 +75,29 @@ describeDb('operations: health, metrics, request ids', () => {
     await post({ ...record, mq_license_key: 'BOX-METRICS-KNOWN' }).expect(200);
     const before = await scrape();
     // A registered box refused after the access checks keeps its own label.
-    await t.http().post('/box-callbacks/not-its-token/recognition-records').send({ ...record, mq_license_key: 'BOX-METRICS-KNOWN' }).expect(401);
+    await t
+      .http()
+      .post('/box-callbacks/not-its-token/recognition-records')
+      .send({ ...record, mq_license_key: 'BOX-METRICS-KNOWN' })
+      .expect(401);
     for (let i = 0; i < 1000; i++) {
       const key = `RND-${randomBytes(6).toString('hex')}`;
       // Half refused by validation, half by the access checks (a token URL for a box the hub does not know).
       if (i % 2 === 0) await post({ ...record, mq_license_key: key, timestamp: 'never' }).expect(400);
-      else await t.http().post(`/box-callbacks/${randomUUID()}/recognition-records`).send({ ...record, mq_license_key: key }).expect(401);
+      else
+        await t
+          .http()
+          .post(`/box-callbacks/${randomUUID()}/recognition-records`)
+          .send({ ...record, mq_license_key: key })
+          .expect(401);
     }
     const after = await scrape();
     const known = maskLicenseKey('BOX-METRICS-KNOWN');
     expect(sample(after, 'rh_records_refused_total', { box: known, status: '401' })).toBe(1);
-    expect(sample(after, 'rh_records_refused_total', { box: 'unknown', status: '401' }) - sample(before, 'rh_records_refused_total', { box: 'unknown', status: '401' })).toBe(500);
+    expect(
+      sample(after, 'rh_records_refused_total', { box: 'unknown', status: '401' }) -
+        sample(before, 'rh_records_refused_total', { box: 'unknown', status: '401' }),
+    ).toBe(500);
     const added = [...seriesOf(after)].filter((s) => !seriesOf(before).has(s) && !s.startsWith('process_') && !s.startsWith('nodejs_'));
     // New series: the known box's 401, and box="unknown" with status 401 (the first such refusal) — no other box.
     expect(added.filter((s) => /box="/.test(s)).sort()).toEqual(

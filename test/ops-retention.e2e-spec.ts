@@ -34,7 +34,13 @@ function filesIn(imageDir: string): Set<string> {
 async function setup(env: Record<string, string>) {
   const t = await startTestApp({ env: { OUTBOX_RELAY_ENABLED: 'false', ADMIN_API_KEY: ADMIN, ...env } });
   const q = (sql: string, params: unknown[] = []): Promise<Row[]> => queryRows(t.dataSource, sql, params);
-  const post = (body: unknown) => t.http().post(CALLBACK_PATH).set('content-type', 'application/json').send(body as object).expect(200);
+  const post = (body: unknown) =>
+    t
+      .http()
+      .post(CALLBACK_PATH)
+      .set('content-type', 'application/json')
+      .send(body as object)
+      .expect(200);
   const referenced = async (): Promise<Set<string>> => {
     const rows = await q(
       [...IMAGE_COLUMNS.map((c) => `SELECT ${c} AS sha FROM recognition_records`), 'SELECT image_sha256 AS sha FROM faces'].join(' UNION '),
@@ -50,7 +56,12 @@ describeDb('operations: retention purge', () => {
   let s: Awaited<ReturnType<typeof setup>>;
 
   beforeAll(async () => {
-    s = await setup({ RETENTION_IMAGE_DAYS: '7', RETENTION_RECORD_DAYS: '30', RETENTION_BATCH_SIZE: '2', WEBHOOK_DISPATCH_ENABLED: 'false' });
+    s = await setup({
+      RETENTION_IMAGE_DAYS: '7',
+      RETENTION_RECORD_DAYS: '30',
+      RETENTION_BATCH_SIZE: '2',
+      WEBHOOK_DISPATCH_ENABLED: 'false',
+    });
   });
   afterAll(async () => {
     await s?.t.close();
@@ -89,9 +100,14 @@ describeDb('operations: retention purge', () => {
     expect(report.recordsStripped).toBe(3);
 
     // Records: old ones gone with their outbox rows, the others still there.
-    const left = await s.q('SELECT id, occurred_at, feature, reg_image_sha256, spot_image_sha256, ir_image_sha256, face_image_sha256 FROM recognition_records');
+    const left = await s.q(
+      'SELECT id, occurred_at, feature, reg_image_sha256, spot_image_sha256, ir_image_sha256, face_image_sha256 FROM recognition_records',
+    );
     expect(left).toHaveLength(5);
-    const outboxLeft = await s.q(`SELECT aggregate_id FROM outbox_events WHERE aggregate_id IN (${oldIds.map(() => '?').join(', ')})`, oldIds);
+    const outboxLeft = await s.q(
+      `SELECT aggregate_id FROM outbox_events WHERE aggregate_id IN (${oldIds.map(() => '?').join(', ')})`,
+      oldIds,
+    );
     expect(outboxLeft).toEqual([]);
     expect((await s.q('SELECT id FROM webhook_deliveries')).length).toBe(deliveriesBefore - 3);
     for (const r of left) {
@@ -115,7 +131,11 @@ describeDb('operations: retention purge', () => {
     expect(audit).toEqual([{ actor: 'system:retention', action: 'retention.purged' }]);
 
     // Nothing more to do on a second run.
-    expect(await s.t.app.get(RetentionService).purgeExpired(now)).toMatchObject({ recordsDeleted: 0, recordsStripped: 0, imagesDeleted: 0 });
+    expect(await s.t.app.get(RetentionService).purgeExpired(now)).toMatchObject({
+      recordsDeleted: 0,
+      recordsStripped: 0,
+      imagesDeleted: 0,
+    });
   });
 
   it('an ingest whose already-stored image was purged before its commit writes the image again', async () => {
@@ -174,7 +194,9 @@ describeDb('operations: erasure of one identity', () => {
     const box = makeBox(2, 13, { identities: 2 });
     const rng = makeRng(99);
     const base = Date.now() - 60_000;
-    const mine = [0, 1, 2].map((i) => ({ ...makeRecord(box, base + i, { sceneWidth: 64 }), identity_id: 'erase-me', user_type: 'employee' }) as Row);
+    const mine = [0, 1, 2].map(
+      (i) => ({ ...makeRecord(box, base + i, { sceneWidth: 64 }), identity_id: 'erase-me', user_type: 'employee' }) as Row,
+    );
     mine[0].post_action = '1001'; // the box registered this person: a face library entry follows
     mine[1].post_action = '1002';
     mine[1].reg_image = makeJpeg(rng, 48, 64).toString('base64');
@@ -245,10 +267,10 @@ async function storedBytes(t: Awaited<ReturnType<typeof setup>>['t']): Promise<B
           for (const i of items) out.push(Buffer.from(String(i.data ?? '').replace(/ /g, ''), 'hex'));
         }
       } else if (blocks > 0) {
-        const items = await q('SELECT t_data FROM generate_series(0, ? - 1) b, heap_page_items(get_raw_page(?, b::int)) WHERE t_data IS NOT NULL', [
-          blocks,
-          r.rel,
-        ]);
+        const items = await q(
+          'SELECT t_data FROM generate_series(0, ? - 1) b, heap_page_items(get_raw_page(?, b::int)) WHERE t_data IS NOT NULL',
+          [blocks, r.rel],
+        );
         for (const i of items) out.push(i.t_data as Buffer);
       }
     }
@@ -285,7 +307,9 @@ describeDb('operations: erasure leaves no physical copies', () => {
     await s.t.app.get(WebhookSubscriptionsService).create({ url: `http://127.0.0.1:${port}/hook`, eventTypes: ['*'] }, 'test');
     const box = makeBox(4, 15, { identities: 1 });
     const base = Date.now() - 60_000;
-    const mine = [0, 1, 2, 3].map((i) => ({ ...makeRecord(box, base + i, { sceneWidth: 64 }), identity_id: 'scan-me', user_type: 'blacklist' }) as Row);
+    const mine = [0, 1, 2, 3].map(
+      (i) => ({ ...makeRecord(box, base + i, { sceneWidth: 64 }), identity_id: 'scan-me', user_type: 'blacklist' }) as Row,
+    );
     mine[0].post_action = '1001'; // a face library entry (with the feature) and a stranger event carrying the image hash
     for (const r of mine) await s.post(r);
     await s.t.drainOutbox();

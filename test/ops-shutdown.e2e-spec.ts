@@ -75,7 +75,10 @@ describeDb('operations: graceful shutdown', () => {
     }
 
     // Logs: JSON lines with request ids, never a whole license key, an image or a feature.
-    const lines = server.output().split('\n').filter((l) => l.trim());
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((l) => l.trim());
     const entries = lines.map((l) => JSON.parse(l) as { req?: { id?: string }; msg?: string });
     expect(entries.filter((e) => e.req?.id && e.msg === 'request completed')).toHaveLength(10);
     const output = server.output();

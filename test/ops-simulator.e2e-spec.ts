@@ -28,7 +28,9 @@ describeDb('operations: box simulator', () => {
       expect(r.acknowledged).toBe(r.generated);
       expect(r.failures).toEqual({});
     }
-    const rows = await t.dataSource.query('SELECT COUNT(*) AS n, SUM(CASE WHEN has_defects THEN 1 ELSE 0 END) AS d FROM recognition_records');
+    const rows = await t.dataSource.query(
+      'SELECT COUNT(*) AS n, SUM(CASE WHEN has_defects THEN 1 ELSE 0 END) AS d FROM recognition_records',
+    );
     expect(Number(rows[0].n)).toBe(acknowledged);
     expect(Number(rows[0].d ?? 0)).toBe(0); // well-formed: images decode, features are 512 floats
   });
@@ -50,7 +52,16 @@ describe('box simulator retries', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const port = (server.address() as AddressInfo).port;
-      const [report] = await runSimulation({ url: `http://127.0.0.1:${port}/x`, boxes: 1, rate: 4, duration: 1, batch: 2, drain: 20, seed: 3, sceneWidth: 32 });
+      const [report] = await runSimulation({
+        url: `http://127.0.0.1:${port}/x`,
+        boxes: 1,
+        rate: 4,
+        duration: 1,
+        batch: 2,
+        drain: 20,
+        seed: 3,
+        sceneWidth: 32,
+      });
       expect(report.failures).toEqual({ 503: 2 });
       expect(report.pending).toBe(0);
       // Like a box re-reading its unsent events, each retry starts again from the oldest unacknowledged one.
@@ -70,7 +81,7 @@ describe('box simulator retries', () => {
   type Row = Record<string, unknown>;
   const decode = (b64: unknown) => jpeg.decode(Buffer.from(String(b64), 'base64'));
 
-  it('look like the vendor\'s: null attributes, landmarks on the face inside its box, the face crop cut around it', () => {
+  it("look like the vendor's: null attributes, landmarks on the face inside its box, the face crop cut around it", () => {
     const box = makeBox(0, 5);
     for (let i = 0; i < 30; i++) {
       const r = makeRecord(box, 1_700_000_000_000 + i, { sceneWidth: 320 });
@@ -131,8 +142,21 @@ describe('box simulator retries', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const port = (server.address() as AddressInfo).port;
-      const reports = await runSimulation({ url: `http://127.0.0.1:${port}/x`, boxes: 3, rate: 5, duration: 1.2, batch: 1, drain: 10, seed: 2, sceneWidth: 32 });
-      expect(reports.map((r) => [r.generated, r.acknowledged])).toEqual([[6, 6], [6, 6], [6, 6]]);
+      const reports = await runSimulation({
+        url: `http://127.0.0.1:${port}/x`,
+        boxes: 3,
+        rate: 5,
+        duration: 1.2,
+        batch: 1,
+        drain: 10,
+        seed: 2,
+        sceneWidth: 32,
+      });
+      expect(reports.map((r) => [r.generated, r.acknowledged])).toEqual([
+        [6, 6],
+        [6, 6],
+        [6, 6],
+      ]);
     } finally {
       server.close();
     }

@@ -22,8 +22,17 @@ function errorLines(output: string): string[] {
   });
 }
 
-async function post(server: ServerProcess, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
-  const res = await fetch(`${server.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+async function post(
+  server: ServerProcess,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: string }> {
+  const res = await fetch(`${server.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.text() };
 }
 
@@ -42,36 +51,39 @@ describeDb('operations: start-up and background work', () => {
     await db?.drop();
   });
 
-  (testDbKind() === 'postgres' ? it : it.skip)('starts three instances at once on an empty database: one migrates, none logs an error', async () => {
-    // Without the migration lock the instances race on creating the migrations table; the race is likely but not
-    // certain in one round (about half the rounds on this machine), so three fresh databases are tried.
-    for (let round = 0; round < 3; round++) {
-      const fresh = round === 0 ? db : await createTestDatabase();
-      try {
-        const env = { ...fresh.env, LOG_LEVEL: 'info' };
-        const started = await Promise.all([spawnServer(env), spawnServer(env), spawnServer(env)]);
-        servers.push(...started);
-        for (const s of started) {
-          expect((await fetch(`${s.url}/health/ready`)).status).toBe(200);
-          expect(errorLines(s.output())).toEqual([]);
-        }
-        const ds = new DataSource(buildDataSourceOptions(databaseSettings(fresh.env.DATABASE_URL, fresh.dataDir, undefined, 1)));
-        await ds.initialize();
+  (testDbKind() === 'postgres' ? it : it.skip)(
+    'starts three instances at once on an empty database: one migrates, none logs an error',
+    async () => {
+      // Without the migration lock the instances race on creating the migrations table; the race is likely but not
+      // certain in one round (about half the rounds on this machine), so three fresh databases are tried.
+      for (let round = 0; round < 3; round++) {
+        const fresh = round === 0 ? db : await createTestDatabase();
         try {
-          const applied: { name: string }[] = await ds.query('SELECT name FROM migrations');
-          expect(applied).toHaveLength(migrations.length);
+          const env = { ...fresh.env, LOG_LEVEL: 'info' };
+          const started = await Promise.all([spawnServer(env), spawnServer(env), spawnServer(env)]);
+          servers.push(...started);
+          for (const s of started) {
+            expect((await fetch(`${s.url}/health/ready`)).status).toBe(200);
+            expect(errorLines(s.output())).toEqual([]);
+          }
+          const ds = new DataSource(buildDataSourceOptions(databaseSettings(fresh.env.DATABASE_URL, fresh.dataDir, undefined, 1)));
+          await ds.initialize();
+          try {
+            const applied: { name: string }[] = await ds.query('SELECT name FROM migrations');
+            expect(applied).toHaveLength(migrations.length);
+          } finally {
+            await ds.destroy();
+          }
         } finally {
-          await ds.destroy();
+          for (const s of servers.splice(0)) {
+            s.kill('SIGKILL');
+            await s.exited;
+          }
+          if (fresh !== db) await fresh.drop();
         }
-      } finally {
-        for (const s of servers.splice(0)) {
-          s.kill('SIGKILL');
-          await s.exited;
-        }
-        if (fresh !== db) await fresh.drop();
       }
-    }
-  });
+    },
+  );
 
   it('logs background work (webhook attempts) without the id of the request that woke it', async () => {
     const adminKey = 'startup-test-admin-key-0123456789abcdef';
@@ -81,7 +93,14 @@ describeDb('operations: start-up and background work', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     try {
-      const server = await spawnServer({ ...db.env, LOG_LEVEL: 'info', ADMIN_API_KEY: adminKey, WEBHOOK_POLL_INTERVAL_MS: '100', WEBHOOK_BACKOFF_BASE_MS: '100', WEBHOOK_MAX_ATTEMPTS: '2' });
+      const server = await spawnServer({
+        ...db.env,
+        LOG_LEVEL: 'info',
+        ADMIN_API_KEY: adminKey,
+        WEBHOOK_POLL_INTERVAL_MS: '100',
+        WEBHOOK_BACKOFF_BASE_MS: '100',
+        WEBHOOK_MAX_ATTEMPTS: '2',
+      });
       servers.push(server);
       const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
       const sub = await post(server, '/webhooks/subscriptions', { url, eventTypes: ['*'] }, { 'x-api-key': adminKey });
@@ -92,11 +111,19 @@ describeDb('operations: start-up and background work', () => {
       expect(pushed.status).toBe(200);
       await eventually(() => /webhook delivery .* attempt 2 failed/.test(server.output()), 'both webhook attempts to fail');
 
-      const lines = server.output().split('\n').filter((l) => l.includes('webhook delivery'));
+      const lines = server
+        .output()
+        .split('\n')
+        .filter((l) => l.includes('webhook delivery'));
       expect(lines.length).toBeGreaterThanOrEqual(2);
       for (const l of lines) expect(l).not.toContain(requestId);
       // The request's own line still carries it.
-      expect(server.output().split('\n').some((l) => l.includes(requestId) && l.includes(CALLBACK_PATH))).toBe(true);
+      expect(
+        server
+          .output()
+          .split('\n')
+          .some((l) => l.includes(requestId) && l.includes(CALLBACK_PATH)),
+      ).toBe(true);
     } finally {
       receiver.closeAllConnections();
       await new Promise((resolve) => receiver.close(resolve));

@@ -55,7 +55,11 @@ describeDb('outbox survives a crash right after the 200', () => {
   const count = async (sql: string, params: unknown[] = []) => Number((await q(`SELECT COUNT(*) AS n ${sql}`, params))[0].n);
   const postAll = async (s: ServerProcess, records: Row[]) => {
     for (const r of records) {
-      const res = await fetch(s.url + CALLBACK_PATH, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(r) });
+      const res = await fetch(s.url + CALLBACK_PATH, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(r),
+      });
       expect(res.status).toBe(200);
       await res.arrayBuffer();
     }

@@ -89,7 +89,9 @@ describeDb('outbox relay shared by several instances', () => {
   const pendingRows = async () =>
     Number((await a.dataSource.query('SELECT COUNT(*) AS n FROM outbox_events WHERE processed_at IS NULL OR claimed_by IS NOT NULL'))[0].n);
   const rowIds = async () =>
-    ((await a.dataSource.query(`SELECT id FROM outbox_events WHERE aggregate_id = 'relay-test'`)) as { id: string }[]).map((r) => Number(r.id));
+    ((await a.dataSource.query(`SELECT id FROM outbox_events WHERE aggregate_id = 'relay-test'`)) as { id: string }[]).map((r) =>
+      Number(r.id),
+    );
 
   itPostgres('two instances share a backlog: each row delivered once, never by both at the same time', async () => {
     await enqueue(0, 250);

@@ -62,10 +62,15 @@ describeDb('Secure by default: every route needs an API key unless marked @Publi
         const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
         if (method === undefined) continue;
         const path = `/${prefix}/${Reflect.getMetadata(PATH_METADATA, handler) as string}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
-        nestRoutes.set(`${RequestMethod[method]} ${path}`, reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [handler, metatype]) === true);
+        nestRoutes.set(
+          `${RequestMethod[method]} ${path}`,
+          reflector.getAllAndOverride<boolean>(PUBLIC_ROUTE, [handler, metatype]) === true,
+        );
       }
     }
-    const router = t.app.getHttpAdapter().getInstance().router as { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
+    const router = t.app.getHttpAdapter().getInstance().router as {
+      stack: { route?: { path: string; methods: Record<string, boolean> } }[];
+    };
     expressRoutes = router.stack.flatMap(({ route }) => {
       if (!route) return [];
       const methods = Object.keys(route.methods);
@@ -80,7 +85,12 @@ describeDb('Secure by default: every route needs an API key unless marked @Publi
   });
 
   it('marks exactly the box callbacks, health and metrics @Public()', () => {
-    expect([...nestRoutes].filter(([, open]) => open).map(([route]) => route).sort()).toEqual(PUBLIC_ROUTES);
+    expect(
+      [...nestRoutes]
+        .filter(([, open]) => open)
+        .map(([route]) => route)
+        .sort(),
+    ).toEqual(PUBLIC_ROUTES);
   });
 
   it('serves nothing outside Nest (and so outside its guards) but the OpenAPI document and Swagger UI', () => {

@@ -44,7 +44,12 @@ describeDb('webhooks: event order across instance death', () => {
   itPg('sends a subscription its events in order when an instance is killed holding claimed outbox rows', async () => {
     const admin = (await createApiKey(b, 'admin')).key;
     const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
-    await b.http().post('/webhooks/subscriptions').set('x-api-key', admin).send({ url, eventTypes: ['*'] }).expect(201);
+    await b
+      .http()
+      .post('/webhooks/subscriptions')
+      .set('x-api-key', admin)
+      .send({ url, eventTypes: ['*'] })
+      .expect(201);
 
     // Instance A ingests a burst and relays it itself; kill -9 lands while it holds claims on rows not yet relayed.
     // Whether a given burst leaves such rows is timing, so bursts are repeated (on a fresh A) until one does.
@@ -71,7 +76,9 @@ describeDb('webhooks: event order across instance death', () => {
     // Later events arrive through B and are relayed at once, while A's claimed rows wait out their lease.
     for (let i = 0; i < 10; i++) await push(b, boxRecord({ box: 'BOX-DEATH', identity: 'p-late', timestamp: ++t }));
 
-    const all = (await queryRows<{ id: string | number }>(b.dataSource, 'SELECT id FROM outbox_events ORDER BY id')).map((r) => Number(r.id));
+    const all = (await queryRows<{ id: string | number }>(b.dataSource, 'SELECT id FROM outbox_events ORDER BY id')).map((r) =>
+      Number(r.id),
+    );
     await eventually(() => received.length >= all.length, 'every event to reach the receiver', 30_000);
     expect(received).toEqual(all);
   });

@@ -113,7 +113,9 @@ export async function startHub({ dataDir, databaseUrl, env = {} }) {
 
 export async function startReference({ dataDir }) {
   const port = await freePort();
-  const server = await startServer('reference', toolArgv('baseline-receiver.mjs', ['--port', String(port), '--data', dataDir, '--fresh']), { port });
+  const server = await startServer('reference', toolArgv('baseline-receiver.mjs', ['--port', String(port), '--data', dataDir, '--fresh']), {
+    port,
+  });
   return { ...server, url: `http://127.0.0.1:${port}/` };
 }
 
@@ -142,9 +144,13 @@ export function ensurePayloads(size, { count, seed = 1 } = {}) {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     console.error(`generating ${n} ${size} payloads (once; cached in ${path.relative(REPO, file)})…`);
     const tmp = `${file}.${process.pid}.tmp`;
-    execFileSync(process.execPath, toolArgv('gen-payloads.mjs', ['--size', size, '--count', String(n), '--seed', String(seed), '--out', tmp, '--quiet']), {
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    execFileSync(
+      process.execPath,
+      toolArgv('gen-payloads.mjs', ['--size', size, '--count', String(n), '--seed', String(seed), '--out', tmp, '--quiet']),
+      {
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
     fs.renameSync(tmp, file);
   }
   return file;
@@ -213,7 +219,11 @@ export function machine() {
   };
 }
 
-export const loadAverage = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+export const loadAverage = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 /** Plain-text table: rows of equal-length arrays, first row is the header. */
 export function table(rows) {

@@ -59,7 +59,9 @@ export function background(rng: () => number, width: number, height: number): Ca
     for (let x = 0; x < width; x++) {
       const t = 0.7 * coarse(x, y) + 0.3 * fine(x, y);
       let c: Rgb = [dark[0] + (light[0] - dark[0]) * t, dark[1] + (light[1] - dark[1]) * t, dark[2] + (light[2] - dark[2]) * t];
-      for (const o of objects) if (x >= o.x && x < o.x + o.w && y >= o.y && y < o.y + o.h) c = [o.c[0] * (0.8 + 0.4 * t), o.c[1] * (0.8 + 0.4 * t), o.c[2] * (0.8 + 0.4 * t)];
+      for (const o of objects)
+        if (x >= o.x && x < o.x + o.w && y >= o.y && y < o.y + o.h)
+          c = [o.c[0] * (0.8 + 0.4 * t), o.c[1] * (0.8 + 0.4 * t), o.c[2] * (0.8 + 0.4 * t)];
       const grain = (rng() - 0.5) * 10;
       const i = (y * width + x) * 4;
       data[i] = clamp(c[0] + grain);
@@ -128,14 +130,23 @@ export function drawFace(c: Canvas, box: Box, look: Appearance, rng: () => numbe
   const dark: Rgb = [35, 25, 25];
   ellipse(c, points[0][0], points[0][1], w * 0.07, h * 0.03, dark, 0);
   ellipse(c, points[1][0], points[1][1], w * 0.07, h * 0.03, dark, 0);
-  ellipse(c, points[2][0], points[2][1] - h * 0.04, w * 0.04, h * 0.06, [look.skin[0] * 0.8, look.skin[1] * 0.75, look.skin[2] * 0.75], 0.1);
+  ellipse(
+    c,
+    points[2][0],
+    points[2][1] - h * 0.04,
+    w * 0.04,
+    h * 0.06,
+    [look.skin[0] * 0.8, look.skin[1] * 0.75, look.skin[2] * 0.75],
+    0.1,
+  );
   ellipse(c, (points[3][0] + points[4][0]) / 2, points[3][1], half * 0.85, h * 0.025, [150, 60, 60], 0);
   return points.flat().map((v) => Math.round(v * 1e4) / 1e4);
 }
 
 export function crop(c: Canvas, x: number, y: number, width: number, height: number): Canvas {
   const data = Buffer.alloc(width * height * 4);
-  for (let row = 0; row < height; row++) c.data.copy(data, row * width * 4, ((y + row) * c.width + x) * 4, ((y + row) * c.width + x + width) * 4);
+  for (let row = 0; row < height; row++)
+    c.data.copy(data, row * width * 4, ((y + row) * c.width + x) * 4, ((y + row) * c.width + x + width) * 4);
   return { data, width, height };
 }
 

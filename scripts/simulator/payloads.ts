@@ -1,16 +1,4 @@
-import {
-  Appearance,
-  background,
-  between,
-  Box,
-  crop,
-  drawFace,
-  encode,
-  makeAppearance,
-  makePortrait,
-  makeRng,
-  withComment,
-} from './images';
+import { Appearance, background, between, Box, crop, drawFace, encode, makeAppearance, makePortrait, makeRng, withComment } from './images';
 
 export { makeJpeg, makeRng, withComment } from './images';
 
@@ -43,7 +31,13 @@ export interface World {
 export interface SimulatedBox {
   index: number;
   licenseKey: string;
-  devices: { media_device_id: string; media_device_type: string; media_device_ip: string; media_device_name: string; media_device_url: string }[];
+  devices: {
+    media_device_id: string;
+    media_device_type: string;
+    media_device_ip: string;
+    media_device_name: string;
+    media_device_url: string;
+  }[];
   /** The library people this box recognises. */
   identities: Person[];
   world: World;
@@ -55,10 +49,32 @@ export interface SimulatedBox {
   seed: number;
 }
 
-const NAMES = ['张伟', '王芳', '李娜', '刘洋', '陈静', '杨帆', '赵磊', '黄敏', '周杰', '吴婷', '徐强', '孙丽', '马超', '朱琳', '胡军', '何雪'];
+const NAMES = [
+  '张伟',
+  '王芳',
+  '李娜',
+  '刘洋',
+  '陈静',
+  '杨帆',
+  '赵磊',
+  '黄敏',
+  '周杰',
+  '吴婷',
+  '徐强',
+  '孙丽',
+  '马超',
+  '朱琳',
+  '胡军',
+  '何雪',
+];
 const DEVICE_NAMES = ['前门设备', '后门设备', '大厅设备', '东门闸机', '西门闸机', '停车场入口', '电梯厅', '仓库入口'];
 /** user_type mix of a library: mostly staff. */
-const USER_TYPES: [string, number][] = [['employee', 0.7], ['visitor', 0.15], ['vip', 0.08], ['blacklist', 0.07]];
+const USER_TYPES: [string, number][] = [
+  ['employee', 0.7],
+  ['visitor', 0.15],
+  ['vip', 0.08],
+  ['blacklist', 0.07],
+];
 /** The vendor's stranger name ("stranger"). */
 const STRANGER_NAME = '陌生人';
 
@@ -218,7 +234,13 @@ export function makeRecord(box: SimulatedBox, timestamp: number, options: Record
     const known = box.registered.get(human.key);
     const id = known ?? `09${pad(box.index + 1, 2)}${pad(box.registered.size + 1, 4)}`;
     if (!known) box.registered.set(human.key, id);
-    fields = { identity_id: id, identity_name: STRANGER_NAME, user_type: 'stranger', post_action: known ? '0' : '1001', score: round1(known ? between(rng, 75, 95) : between(rng, 30, 70)) };
+    fields = {
+      identity_id: id,
+      identity_name: STRANGER_NAME,
+      user_type: 'stranger',
+      post_action: known ? '0' : '1001',
+      score: round1(known ? between(rng, 75, 95) : between(rng, 30, 70)),
+    };
   } else {
     // Some people pass every day, others rarely: the square skews the draw towards the first ones.
     const person = box.identities[options.who ?? Math.floor(box.identities.length * rng() ** 2)];

@@ -31,7 +31,20 @@ export class AlertsService {
          VALUES (${d.params(1, 12)})
          ON CONFLICT (record_id, kind) DO NOTHING
          RETURNING id`,
-        [randomUUID(), kind, eventId, r.recordId, r.identityId, r.identityExternalId, r.identityName, r.boxId, r.mediaDeviceId, r.score, r.occurredAt, Date.now()],
+        [
+          randomUUID(),
+          kind,
+          eventId,
+          r.recordId,
+          r.identityId,
+          r.identityExternalId,
+          r.identityName,
+          r.boxId,
+          r.mediaDeviceId,
+          r.score,
+          r.occurredAt,
+          Date.now(),
+        ],
       );
       return rows.length > 0;
     });

@@ -57,7 +57,10 @@ export class AuditService {
     if (q.subjectType) qb.andWhere('a.subject_type = :subjectType', { subjectType: q.subjectType });
     if (q.subjectId) qb.andWhere('a.subject_id = :subjectId', { subjectId: q.subjectId });
     if (q.cursor) qb.andWhere('a.id < :after', { after: decodeCursor<{ id: number }>(q.cursor, { id: 'number' }).id });
-    const rows = await qb.orderBy('a.id', 'DESC').limit(q.limit + 1).getMany();
+    const rows = await qb
+      .orderBy('a.id', 'DESC')
+      .limit(q.limit + 1)
+      .getMany();
     const items = rows.slice(0, q.limit);
     const nextCursor = rows.length > q.limit ? encodeCursor({ id: Number(items[items.length - 1].id) }) : null;
     return { items, nextCursor };

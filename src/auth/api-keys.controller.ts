@@ -39,4 +39,3 @@ export class ApiKeysController {
     return ApiKeyDto.from(key);
   }
 }
-

@@ -50,7 +50,13 @@ export class ApiKeysService {
     });
     await this.uow.run(async (m) => {
       await m.getRepository(ApiKey).insert(record);
-      await this.audit.recordIn(m, { actor: createdBy, action: 'api-key.created', subjectType: 'api-key', subjectId: record.id, details: { role } });
+      await this.audit.recordIn(m, {
+        actor: createdBy,
+        action: 'api-key.created',
+        subjectType: 'api-key',
+        subjectId: record.id,
+        details: { role },
+      });
     });
     return { key, record };
   }

@@ -35,34 +35,39 @@ function describe(v: BoxAccessView): string {
 
 /** Sets a box's access (secret, networks, enabled) directly in the database. */
 export const runBoxAccessCli: CliMain = (args, env, out, err = out) =>
-  runCommandLine(args, { name: 'box-access', usage: USAGE, commands: COMMANDS }, out, err, ({ command, args: [licenseKey, networks], options }) =>
-    withCliDatabase(env, async (ds, config) => {
-      const access = new BoxAccessService(new DevicesService(new UnitOfWork(ds)), config.BOX_AUTH_MODE);
-      switch (command) {
-        case 'show':
-          out(describe(await access.describe(licenseKey)));
-          break;
-        case 'register':
-          out(describe(await access.register(licenseKey, options.name)));
-          break;
-        case 'token': {
-          const { token, box } = await access.issueToken(licenseKey);
-          out(describe(box));
-          out('Configure this upload URL on the box (the token is shown only now):');
-          out(`http://<hub-host>:${config.PORT}/box-callbacks/${token}/recognition-records`);
-          break;
+  runCommandLine(
+    args,
+    { name: 'box-access', usage: USAGE, commands: COMMANDS },
+    out,
+    err,
+    ({ command, args: [licenseKey, networks], options }) =>
+      withCliDatabase(env, async (ds, config) => {
+        const access = new BoxAccessService(new DevicesService(new UnitOfWork(ds)), config.BOX_AUTH_MODE);
+        switch (command) {
+          case 'show':
+            out(describe(await access.describe(licenseKey)));
+            break;
+          case 'register':
+            out(describe(await access.register(licenseKey, options.name)));
+            break;
+          case 'token': {
+            const { token, box } = await access.issueToken(licenseKey);
+            out(describe(box));
+            out('Configure this upload URL on the box (the token is shown only now):');
+            out(`http://<hub-host>:${config.PORT}/box-callbacks/${token}/recognition-records`);
+            break;
+          }
+          case 'clear-token':
+            out(describe(await access.clearToken(licenseKey)));
+            break;
+          case 'networks':
+            out(describe(await access.setNetworks(licenseKey, networks === 'none' ? null : networks.split(','))));
+            break;
+          default:
+            out(describe(await access.setEnabled(licenseKey, command === 'enable')));
         }
-        case 'clear-token':
-          out(describe(await access.clearToken(licenseKey)));
-          break;
-        case 'networks':
-          out(describe(await access.setNetworks(licenseKey, networks === 'none' ? null : networks.split(','))));
-          break;
-        default:
-          out(describe(await access.setEnabled(licenseKey, command === 'enable')));
-      }
-      return 0;
-    }),
+        return 0;
+      }),
   );
 
 if (require.main === module) runCliProcess(runBoxAccessCli);

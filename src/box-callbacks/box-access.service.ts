@@ -2,23 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { DomainError } from '../common/domain-error';
 import { AppConfig } from '../config/app-config.service';
 import { BoxAccessSettings, BoxSettings, DevicesService } from '../devices/devices.service';
-import {
-  addressAllowed,
-  callbackTokenMatches,
-  generateCallbackToken,
-  hashCallbackToken,
-  parseNetworks,
-} from './box-access';
+import { addressAllowed, callbackTokenMatches, generateCallbackToken, hashCallbackToken, parseNetworks } from './box-access';
 
 export type BoxAuthMode = 'open' | 'registered';
 
 export type BoxRefusalReason =
-  | 'box_unknown'
-  | 'box_disabled'
-  | 'token_required'
-  | 'token_mismatch'
-  | 'token_not_configured'
-  | 'network_not_allowed';
+  'box_unknown' | 'box_disabled' | 'token_required' | 'token_mismatch' | 'token_not_configured' | 'network_not_allowed';
 
 /**
  * Why a push was refused; 'unauthenticated' maps to 401, 'forbidden' to 403 at the HTTP edge. The reason is the
@@ -92,7 +81,12 @@ export class BoxAccessService {
       new BoxAccessDenied(kind, reason, field, message, row ? box.licenseKey : null);
     if (!row) {
       if (ctx.token !== undefined) {
-        throw denied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
+        throw denied(
+          'unauthenticated',
+          'token_not_configured',
+          'token',
+          'no callback token is configured for this box; use the plain callback URL or configure one',
+        );
       }
       if (this.mode === 'registered') {
         throw denied('unauthenticated', 'box_unknown', box.field, 'this box is not registered, and only registered boxes are accepted');
@@ -107,7 +101,12 @@ export class BoxAccessService {
         throw denied('unauthenticated', 'token_mismatch', 'token', 'the callback token is wrong for this box');
       }
     } else if (ctx.token !== undefined) {
-      throw denied('unauthenticated', 'token_not_configured', 'token', 'no callback token is configured for this box; use the plain callback URL or configure one');
+      throw denied(
+        'unauthenticated',
+        'token_not_configured',
+        'token',
+        'no callback token is configured for this box; use the plain callback URL or configure one',
+      );
     }
     if (!row.enabled) {
       throw denied('forbidden', 'box_disabled', box.field, 'this box is disabled');

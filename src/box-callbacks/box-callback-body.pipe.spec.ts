@@ -19,7 +19,11 @@ describe('BoxCallbackBodyPipe', () => {
     const wide = Object.fromEntries(Array.from({ length: 900 }, (_, i) => [`k${i}`, i]));
     const [received] = pipe.transform(record({ wide, spot_image: 'AAAA' }));
     expect(spy).toHaveBeenCalledTimes(1);
-    expect(spy.mock.calls[0][1]).toEqual({ mq_license_key: 'K', timestamp: 1710000000000, media_device_info: { media_device_id: 'cam-1' } });
+    expect(spy.mock.calls[0][1]).toEqual({
+      mq_license_key: 'K',
+      timestamp: 1710000000000,
+      media_device_info: { media_device_id: 'cam-1' },
+    });
     // The mapper still sees the whole record.
     expect(received.dto).toMatchObject({ wide, spot_image: 'AAAA', media_device_info: { lane: 2 } });
   });

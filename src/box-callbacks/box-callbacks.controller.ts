@@ -39,16 +39,30 @@ function BoxPushDocs(operationId: string, summary: string): MethodDecorator {
     ApiBody({ description: 'Recognition record(s) in the box wire format.', schema: BOX_PUSH_BODY_SCHEMA }),
     ApiOkResponse({
       description: 'Stored (or already stored).',
-      schema: { type: 'object', properties: { code: { type: 'integer', enum: [0] }, message: { type: 'string', enum: ['ok'] } }, example: BOX_ACK },
+      schema: {
+        type: 'object',
+        properties: { code: { type: 'integer', enum: [0] }, message: { type: 'string', enum: ['ok'] } },
+        example: BOX_ACK,
+      },
     }),
-    ApiBadRequestResponse({ description: 'Not JSON, or a record lacking an identifying field (named in `field`).', type: ErrorResponseDto }),
+    ApiBadRequestResponse({
+      description: 'Not JSON, or a record lacking an identifying field (named in `field`).',
+      type: ErrorResponseDto,
+    }),
     ApiUnauthorizedResponse({ description: 'Unknown box (BOX_AUTH_MODE=registered) or wrong callback token.', type: ErrorResponseDto }),
     ApiForbiddenResponse({ description: 'Disabled box, or source address outside its allowed networks.', type: ErrorResponseDto }),
     ApiPayloadTooLargeResponse({ description: 'Body over BODY_LIMIT.', type: ErrorResponseDto }),
-    ApiUnsupportedMediaTypeResponse({ description: 'Compressed body (Content-Encoding) or a charset other than UTF-8.', type: ErrorResponseDto }),
-    ApiRequestTimeoutResponse({ description: 'The body arrived slower than INGEST_BODY_MIN_BYTES_PER_SECOND after INGEST_BODY_GRACE_MS; the connection is closed.', type: ErrorResponseDto }),
+    ApiUnsupportedMediaTypeResponse({
+      description: 'Compressed body (Content-Encoding) or a charset other than UTF-8.',
+      type: ErrorResponseDto,
+    }),
+    ApiRequestTimeoutResponse({
+      description: 'The body arrived slower than INGEST_BODY_MIN_BYTES_PER_SECOND after INGEST_BODY_GRACE_MS; the connection is closed.',
+      type: ErrorResponseDto,
+    }),
     ApiTooManyRequestsResponse({
-      description: 'Too many bodies arriving from this address (INGEST_MAX_UPLOADS_PER_ADDRESS), or too many 401s from it this minute (BOX_AUTH_FAILURES_PER_MINUTE); retry after Retry-After.',
+      description:
+        'Too many bodies arriving from this address (INGEST_MAX_UPLOADS_PER_ADDRESS), or too many 401s from it this minute (BOX_AUTH_FAILURES_PER_MINUTE); retry after Retry-After.',
       type: ErrorResponseDto,
     }),
     ApiServiceUnavailableResponse({
@@ -66,7 +80,9 @@ function BoxPushDocs(operationId: string, summary: string): MethodDecorator {
  * BoxCallbackBodyPipe, whose answers the boxes depend on.
  */
 const PushBody = createParamDecorator((_: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<Request>().body);
-const CallbackToken = createParamDecorator((_: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<Request<{ token: string }>>().params.token);
+const CallbackToken = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<Request<{ token: string }>>().params.token,
+);
 
 /** No API keys here: boxes are admitted by src/box-callbacks/box-access.service.ts. */
 @Public()
@@ -88,7 +104,12 @@ export class BoxCallbacksController {
   @Post(':token/recognition-records')
   @HttpCode(200)
   @BoxPushDocs('receiveRecordsWithToken', 'Receive recognition records from a box that has a callback secret (token in the URL)')
-  @ApiParam({ name: 'token', type: String, description: 'The box\'s callback secret (npm run box-access); a wrong one gets 401.', example: 'callback-secret' })
+  @ApiParam({
+    name: 'token',
+    type: String,
+    description: "The box's callback secret (npm run box-access); a wrong one gets 401.",
+    example: 'callback-secret',
+  })
   receiveWithToken(
     @CallbackToken() token: string,
     @PushBody(BoxCallbackBodyPipe) records: ReceivedRecord[],

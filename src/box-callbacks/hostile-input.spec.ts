@@ -71,7 +71,12 @@ describe('JSON limits, on the parsed body (checkJsonShape) and on its bytes (che
     ['a 256-byte key, multi-byte characters counted as bytes', `{"${'中'.repeat(85)}a":1}`],
     ['an escaped key that is short once decoded', `{"${'\\u0041'.repeat(50)}":1}`],
     ['strings holding JSON punctuation', `{"a":"{[,:\\\"]}","b":["]]]","{{{"]}`],
-    ['an older-firmware feature list in each of 100 records', `[${Array(100).fill(record(`"feature":${list(512, '0.1')}`)).join(',')}]`],
+    [
+      'an older-firmware feature list in each of 100 records',
+      `[${Array(100)
+        .fill(record(`"feature":${list(512, '0.1')}`))
+        .join(',')}]`,
+    ],
   ])('accept %s', (_name, json) => {
     expect(both(json)).toBeNull();
   });

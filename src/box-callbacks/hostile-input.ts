@@ -47,12 +47,18 @@ function pathOf(parent: string, key: string | number): string {
   return path.length > 256 ? `…${path.slice(-255)}` : path;
 }
 
-const tooDeep = (path: string, l: JsonLimits): ShapeProblem => ({ field: path || 'body', message: `JSON is nested deeper than ${l.maxDepth} levels` });
+const tooDeep = (path: string, l: JsonLimits): ShapeProblem => ({
+  field: path || 'body',
+  message: `JSON is nested deeper than ${l.maxDepth} levels`,
+});
 const tooManyKeys = (path: string, l: JsonLimits): ShapeProblem => ({
   field: path || 'body',
   message: `${path || 'body'} has more than ${l.maxObjectKeys} keys`,
 });
-const tooManyValues = (l: JsonLimits): ShapeProblem => ({ field: 'body', message: `body holds more than ${l.maxValues} keys and array items` });
+const tooManyValues = (l: JsonLimits): ShapeProblem => ({
+  field: 'body',
+  message: `body holds more than ${l.maxValues} keys and array items`,
+});
 const keyTooLong = (path: string, l: JsonLimits): ShapeProblem => ({ field: path, message: `a key is longer than ${l.maxKeyBytes} bytes` });
 
 /**

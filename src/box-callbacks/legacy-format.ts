@@ -36,9 +36,7 @@ function cameraUuid(ep: Record<string, unknown>): string | null {
 const PERSON_TYPES = ['employee', 'visitor', 'blacklist', 'stranger', 'vip'];
 
 const V2_TO_LEGACY_TOP: Record<string, string> = Object.fromEntries(Object.entries(LEGACY_TOP).map(([l, v]) => [v, l]));
-const V2_TO_LEGACY_DEVICE: Record<string, string> = Object.fromEntries(
-  Object.entries(LEGACY_DEVICE).map(([l, v]) => [v, l]),
-);
+const V2_TO_LEGACY_DEVICE: Record<string, string> = Object.fromEntries(Object.entries(LEGACY_DEVICE).map(([l, v]) => [v, l]));
 
 export interface NormalisedRecord {
   /** The record under v2.0 names. */
@@ -113,7 +111,11 @@ export function normaliseRecord(input: Record<string, unknown>): NormalisedRecor
       else {
         delete record.user_type;
         const shown = String(typeof pt === 'object' ? JSON.stringify(pt) : pt).slice(0, 32);
-        defects.push({ field: 'person_type', code: 'unknown_value', message: `unknown person_type "${shown}"; stored without a user type` });
+        defects.push({
+          field: 'person_type',
+          code: 'unknown_value',
+          message: `unknown person_type "${shown}"; stored without a user type`,
+        });
       }
     }
   }
@@ -161,7 +163,11 @@ export function featureFromList(value: unknown, defects: RecordDefect[]): Buffer
     }
     // Values beyond float32 range become Infinity once stored as float32.
     if (!Number.isFinite(Math.fround(v))) {
-      defects.push({ field: FEATURE_FIELD, code: 'not_finite', message: `${FEATURE_FIELD} contains values outside float32 range; ignored` });
+      defects.push({
+        field: FEATURE_FIELD,
+        code: 'not_finite',
+        message: `${FEATURE_FIELD} contains values outside float32 range; ignored`,
+      });
       return null;
     }
     bytes.writeFloatLE(v, i * 4);

@@ -25,12 +25,36 @@ const IMAGE_FIELDS: [string, ImageRole][] = [
   ['recognize_face_image', 'face'],
 ];
 const TOP_LEVEL_FIELDS = new Set([
-  'api_version', 'identity_id', 'identity_name', 'timestamp', 'score', 'post_action', 'user_type', 'in_timestamp',
-  'out_timestamp', 'media_device_info', 'mq_license_key', 'reg_image', 'spot_image', 'ir_image',
-  'recognize_face_image', 'recognize_face_attr',
+  'api_version',
+  'identity_id',
+  'identity_name',
+  'timestamp',
+  'score',
+  'post_action',
+  'user_type',
+  'in_timestamp',
+  'out_timestamp',
+  'media_device_info',
+  'mq_license_key',
+  'reg_image',
+  'spot_image',
+  'ir_image',
+  'recognize_face_image',
+  'recognize_face_attr',
 ]);
 const DEVICE_FIELDS = new Set(['media_device_id', 'media_device_type', 'media_device_ip', 'media_device_name', 'media_device_url']);
-const ATTR_FIELDS = new Set(['point', 'box', 'mask', 'gender', 'hat', 'age', 'glasses', 'expression', 'feature_base64_str', 'feature_binary']);
+const ATTR_FIELDS = new Set([
+  'point',
+  'box',
+  'mask',
+  'gender',
+  'hat',
+  'age',
+  'glasses',
+  'expression',
+  'feature_base64_str',
+  'feature_binary',
+]);
 const ATTRIBUTE_NAMES = ['mask', 'gender', 'hat', 'age', 'glasses', 'expression'] as const;
 
 /** Box times before this are a wrong clock (the platform did not exist): 2000-01-01T00:00:00Z. */
@@ -43,7 +67,6 @@ export interface MapperOptions {
   /** Receive time (epoch ms): the record's time when the box's timestamp is outside the window. */
   receivedAt: number;
 }
-
 
 /**
  * Collects lesser defects while mapping; the record is stored with them. Fields are named as the box
@@ -81,7 +104,11 @@ function cleanText(text: string, field: string, defects: Defects): string {
 function cleanIdentifier(text: string, field: string, defects: Defects): string {
   const clean = storableText(text, NUL_SYMBOL);
   if (clean !== text) {
-    defects.add(field, UNSTORABLE, `${field} contained ${UNSTORABLE_WHAT}: stored as ${JSON.stringify(clean)}, sent as ${JSON.stringify(text)}`);
+    defects.add(
+      field,
+      UNSTORABLE,
+      `${field} contained ${UNSTORABLE_WHAT}: stored as ${JSON.stringify(clean)}, sent as ${JSON.stringify(text)}`,
+    );
   }
   return clean;
 }
@@ -126,7 +153,11 @@ const WINDOW_TEXT = `${new Date(EARLIEST_EVENT_TIME).toISOString()} .. receive t
  */
 function eventTime(boxTimestamp: number, receivedAt: number, defects: Defects): number {
   if (!outsideWindow(boxTimestamp, receivedAt)) return boxTimestamp;
-  defects.add('timestamp', 'timestamp_out_of_range', `timestamp ${isoOrRaw(boxTimestamp)} is outside ${WINDOW_TEXT}; the record's time is its receive time`);
+  defects.add(
+    'timestamp',
+    'timestamp_out_of_range',
+    `timestamp ${isoOrRaw(boxTimestamp)} is outside ${WINDOW_TEXT}; the record's time is its receive time`,
+  );
   return receivedAt;
 }
 
@@ -176,7 +207,11 @@ export function decodeFeature(value: unknown, field: string, defects: Defects): 
     return null;
   }
   if (bytes.length !== FEATURE_DIMENSIONS * 4) {
-    defects.add(field, 'wrong_length', `${field} should hold ${FEATURE_DIMENSIONS} float32 values (${FEATURE_DIMENSIONS * 4} bytes), got ${bytes.length} bytes; ignored`);
+    defects.add(
+      field,
+      'wrong_length',
+      `${field} should hold ${FEATURE_DIMENSIONS} float32 values (${FEATURE_DIMENSIONS * 4} bytes), got ${bytes.length} bytes; ignored`,
+    );
     return null;
   }
   for (let i = 0; i < bytes.length; i += 4) {
@@ -214,7 +249,12 @@ export function toIngestCommand(received: ReceivedRecord, sourceAddress: string 
   const identityId =
     typeof dto.identity_id === 'number'
       ? String(dto.identity_id)
-      : optionalText(identityText !== null ? cleanIdentifier(identityText, 'identity_id', defects) : dto.identity_id, 'identity_id', 128, defects);
+      : optionalText(
+          identityText !== null ? cleanIdentifier(identityText, 'identity_id', defects) : dto.identity_id,
+          'identity_id',
+          128,
+          defects,
+        );
   const score = normaliseScore(dto.score, defects);
 
   const images: Partial<Record<ImageRole, DecodedImage>> = {};

@@ -29,7 +29,11 @@ describe('UnknownFields', () => {
     expect(u.keep({ d: 4 }, KNOWN, 'recognize_face_attr')).toBeNull();
     u.reportTo(defects);
     expect(defects.list).toEqual([
-      { field: 'huge', code: 'too_large', message: `huge and 2 more unknown field(s) not kept: unknown fields are kept up to ${EXTRA_MAX_BYTES} bytes per record` },
+      {
+        field: 'huge',
+        code: 'too_large',
+        message: `huge and 2 more unknown field(s) not kept: unknown fields are kept up to ${EXTRA_MAX_BYTES} bytes per record`,
+      },
     ]);
   });
 

@@ -55,7 +55,11 @@ export class UnknownFields {
   /** One defect per field whose text was cleaned, and one naming the first field left out. */
   reportTo(defects: DefectSink): void {
     for (const field of this.cleaned) {
-      defects.add(field, UNSTORABLE_DEFECT, `${field} (an unknown field) contained ${UNSTORABLE_WHAT}: NUL removed (U+2400 in keys), surrogates replaced by U+FFFD`);
+      defects.add(
+        field,
+        UNSTORABLE_DEFECT,
+        `${field} (an unknown field) contained ${UNSTORABLE_WHAT}: NUL removed (U+2400 in keys), surrogates replaced by U+FFFD`,
+      );
     }
     if (this.dropped.length === 0) return;
     const [first] = this.dropped;

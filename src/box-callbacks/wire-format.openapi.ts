@@ -9,7 +9,8 @@ const LENIENT = 'Lenient: a value of another type or an unknown value is stored 
 const IMAGE =
   'Base64 JPEG (a data:image/jpeg;base64, prefix is allowed); "" or absent means no image. ' +
   'Lenient: an undecodable image is not stored and listed as a defect.';
-const FEATURE_B64 = '512 little-endian float32 values, base64 (2,732 characters), L2-normalised. Lenient: a wrong length, bad base64 or NaN is a defect.';
+const FEATURE_B64 =
+  '512 little-endian float32 values, base64 (2,732 characters), L2-normalised. Lenient: a wrong length, bad base64 or NaN is a defect.';
 const nullableText = (description: string): SchemaObject => ({ type: 'string', nullable: true, description });
 
 const faceAttributes = (legacy: boolean): SchemaObject => ({
@@ -26,10 +27,22 @@ const faceAttributes = (legacy: boolean): SchemaObject => ({
     glasses: nullableText('As the box reports it.'),
     expression: nullableText('As the box reports it.'),
     ...(legacy
-      ? { feature: { type: 'array', items: { type: 'number' }, minItems: 512, maxItems: 512, description: 'The feature as 512 numbers (base64 string also accepted).' } }
+      ? {
+          feature: {
+            type: 'array',
+            items: { type: 'number' },
+            minItems: 512,
+            maxItems: 512,
+            description: 'The feature as 512 numbers (base64 string also accepted).',
+          },
+        }
       : {
           feature_base64_str: { type: 'string', format: 'byte', description: FEATURE_B64 },
-          feature_binary: { type: 'string', format: 'byte', description: `Same as feature_base64_str (some firmware uses this name). ${FEATURE_B64}` },
+          feature_binary: {
+            type: 'string',
+            format: 'byte',
+            description: `Same as feature_base64_str (some firmware uses this name). ${FEATURE_B64}`,
+          },
         }),
   },
 });
@@ -50,7 +63,7 @@ export const BOX_RECORD_V2: SchemaObject = {
   required: ['mq_license_key', 'timestamp', 'media_device_info'],
   additionalProperties: true,
   properties: {
-    mq_license_key: { type: 'string', minLength: 1, maxLength: 128, description: 'Strict. The box\'s license key: identifies the box.' },
+    mq_license_key: { type: 'string', minLength: 1, maxLength: 128, description: "Strict. The box's license key: identifies the box." },
     timestamp: { ...EPOCH_MS, description: 'Strict. Event time, epoch milliseconds (13 digits; a string of digits is accepted).' },
     media_device_info: {
       type: 'object',
@@ -58,21 +71,33 @@ export const BOX_RECORD_V2: SchemaObject = {
       required: ['media_device_id'],
       additionalProperties: true,
       properties: {
-        media_device_id: { type: 'string', minLength: 1, maxLength: 128, description: 'Strict. The box\'s id of the device.' },
+        media_device_id: { type: 'string', minLength: 1, maxLength: 128, description: "Strict. The box's id of the device." },
         media_device_type: { type: 'string', enum: ['photo', 'rtsp', 'file'], description: LENIENT },
         media_device_ip: { type: 'string', maxLength: 64, description: LENIENT },
         media_device_name: { type: 'string', maxLength: 200, description: LENIENT },
-        media_device_url: { type: 'string', maxLength: 1000, description: `Stream URL; user:password in it is never shown by the API. ${LENIENT}` },
+        media_device_url: {
+          type: 'string',
+          maxLength: 1000,
+          description: `Stream URL; user:password in it is never shown by the API. ${LENIENT}`,
+        },
       },
     },
     api_version: { type: 'string', example: '2.0', description: '"1.0" or "2.0".' },
-    identity_id: { type: 'string', maxLength: 128, description: `The box's id of the recognised person (a number is stored as text). ${LENIENT}` },
+    identity_id: {
+      type: 'string',
+      maxLength: 128,
+      description: `The box's id of the recognised person (a number is stored as text). ${LENIENT}`,
+    },
     identity_name: { type: 'string', maxLength: 200, description: LENIENT },
     score: {
       oneOf: [{ type: 'number', minimum: 0, maximum: 100 }, { type: 'string' }],
       description: `0-100 (current firmware) or 0-1 (older); kept raw and normalised to 0-1. ${LENIENT}`,
     },
-    post_action: { type: 'string', enum: ['0', '1001', '1002'], description: `"0" nothing, "1001" a stranger was registered, "1002" the registered face was updated. ${LENIENT}` },
+    post_action: {
+      type: 'string',
+      enum: ['0', '1001', '1002'],
+      description: `"0" nothing, "1001" a stranger was registered, "1002" the registered face was updated. ${LENIENT}`,
+    },
     user_type: { type: 'string', enum: ['employee', 'visitor', 'blacklist', 'stranger', 'vip', 'car'], description: LENIENT },
     in_timestamp: { ...EPOCH_MS, description: `Person entered the view, epoch ms. ${LENIENT}` },
     out_timestamp: { ...EPOCH_MS, description: `Person left the view, epoch ms. ${LENIENT}` },
@@ -109,7 +134,10 @@ export const BOX_RECORD_LEGACY: SchemaObject = {
       },
     },
     want_action: { type: 'string', description: `= post_action. ${LENIENT}` },
-    person_type: { oneOf: [{ type: 'integer', minimum: 1, maximum: 5 }, { type: 'string' }], description: `= user_type as 1..5. ${LENIENT}` },
+    person_type: {
+      oneOf: [{ type: 'integer', minimum: 1, maximum: 5 }, { type: 'string' }],
+      description: `= user_type as 1..5. ${LENIENT}`,
+    },
     reg_pic: { type: 'string', format: 'byte', description: `= reg_image. ${IMAGE}` },
     spot_pic: { type: 'string', format: 'byte', description: `= spot_image. ${IMAGE}` },
     ir_pic: { type: 'string', format: 'byte', description: `= ir_image. ${IMAGE}` },
@@ -137,7 +165,8 @@ export const BOX_WIRE_SCHEMAS: Record<string, SchemaObject> = { BoxRecordV2: BOX
 const record = { oneOf: [{ $ref: '#/components/schemas/BoxRecordV2' }, { $ref: '#/components/schemas/BoxRecordLegacy' }] };
 
 export const BOX_PUSH_BODY_SCHEMA: SchemaObject = {
-  description: 'One record, or a JSON array of up to 100. A push is stored only when every record in it can be; otherwise 400 names the first bad field as `[i].field`.',
+  description:
+    'One record, or a JSON array of up to 100. A push is stored only when every record in it can be; otherwise 400 names the first bad field as `[i].field`.',
   oneOf: [...record.oneOf, { type: 'array', minItems: 1, maxItems: 100, items: record }],
   example: BOX_PUSH_EXAMPLE,
 };

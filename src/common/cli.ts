@@ -7,7 +7,12 @@ import { buildDataSourceOptions } from '../database/data-source-options';
 import { openDataSource } from '../database/migrate';
 
 /** `err` receives error lines (stderr for a process); tests pass `out` only and see both. */
-export type CliMain = (args: string[], env: Record<string, unknown>, out: (line: string) => void, err?: (line: string) => void) => Promise<number>;
+export type CliMain = (
+  args: string[],
+  env: Record<string, unknown>,
+  out: (line: string) => void,
+  err?: (line: string) => void,
+) => Promise<number>;
 
 /**
  * Opens the database the server would use (same environment variables, pending migrations applied when
@@ -31,7 +36,12 @@ export async function withCliDatabase(
 
 /** Runs a CLI entry point as a process: exit code from the command, message and 1 on an error. */
 export function runCliProcess(main: CliMain): void {
-  main(process.argv.slice(2), process.env, (line) => console.log(line), (line) => console.error(line)).then(
+  main(
+    process.argv.slice(2),
+    process.env,
+    (line) => console.log(line),
+    (line) => console.error(line),
+  ).then(
     (code) => process.exit(code),
     (e) => {
       console.error(e instanceof Error ? e.message : e);

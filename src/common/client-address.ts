@@ -24,5 +24,8 @@ export function addressKey(address: string | null | undefined): string {
   const head = groups(cut < 0 ? ip : ip.slice(0, cut));
   const tail = cut < 0 ? [] : groups(ip.slice(cut + 2));
   const all = cut < 0 ? head : [...head, ...Array<string>(8 - head.length - tail.length).fill('0'), ...tail];
-  return `${all.slice(0, 4).map((g) => parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return `${all
+    .slice(0, 4)
+    .map((g) => parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }

@@ -9,7 +9,12 @@ async function run(main: CliMain, ...args: string[]): Promise<{ code: number; ou
   const out: string[] = [];
   const err: string[] = [];
   const env = { DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none' }; // unreachable: any attempt to connect fails
-  const code = await main(args, env, (l) => out.push(l), (l) => err.push(l));
+  const code = await main(
+    args,
+    env,
+    (l) => out.push(l),
+    (l) => err.push(l),
+  );
   return { code, out, err };
 }
 
@@ -48,7 +53,9 @@ describe('command lines (node:util parseArgs)', () => {
       "api-key: create: Option '--role <value>' argument missing (see npm run api-key -- --help)",
     ]);
     expect((await run(runApiKeyCli, 'revoke')).err).toEqual(['api-key: revoke: missing --id <value> (see npm run api-key -- --help)']);
-    expect((await run(runApiKeyCli, 'create', '--name', 'x', '--role', 'root')).err[0]).toMatch(/^api-key: create: --role must be one of reader, /);
+    expect((await run(runApiKeyCli, 'create', '--name', 'x', '--role', 'root')).err[0]).toMatch(
+      /^api-key: create: --role must be one of reader, /,
+    );
     expect((await run(runApiKeyCli, 'list', 'extra')).code).toBe(2);
     const help = await run(runApiKeyCli, '--help');
     expect(help.code).toBe(0);
@@ -75,7 +82,22 @@ describe('command lines (node:util parseArgs)', () => {
 
   it('simulator: the documented options, and one-line errors for unknown options, missing values and bad numbers', () => {
     expect(
-      simulatorOptions(['--url', 'http://localhost:3000/x', '--boxes', '3', '--rate', '2', '--duration', '5', '--batch', '10', '--drain', '0', '--seed', '7']),
+      simulatorOptions([
+        '--url',
+        'http://localhost:3000/x',
+        '--boxes',
+        '3',
+        '--rate',
+        '2',
+        '--duration',
+        '5',
+        '--batch',
+        '10',
+        '--drain',
+        '0',
+        '--seed',
+        '7',
+      ]),
     ).toEqual({ url: 'http://localhost:3000/x', boxes: 3, rate: 2, duration: 5, batch: 10, drain: 0, seed: 7 });
     expect(simulatorOptions(['--url', 'http://10.0.0.9/x', '--allow-remote'])).toMatchObject({ url: 'http://10.0.0.9/x' });
     expect(simulatorOptions(['--help'])).toBe('help');

@@ -9,11 +9,15 @@ import { parseArgs, ParseArgsConfig } from 'node:util';
  * parseArgs in strict mode; its errors (unknown option, option without a value, unexpected argument) become one-line
  * UsageErrors. Node's messages go on with advice about '--' that does not apply here: only their first sentence is kept.
  */
-export function parseStrict<T extends Omit<ParseArgsConfig, 'strict'>>(config: T, prefix = ''): ReturnType<typeof parseArgs<T & { strict: true }>> {
+export function parseStrict<T extends Omit<ParseArgsConfig, 'strict'>>(
+  config: T,
+  prefix = '',
+): ReturnType<typeof parseArgs<T & { strict: true }>> {
   try {
     return parseArgs({ ...config, strict: true });
   } catch (e) {
-    if (String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_')) throw new UsageError(prefix + (e as Error).message.split('. ')[0]);
+    if (String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS_'))
+      throw new UsageError(prefix + (e as Error).message.split('. ')[0]);
     throw e;
   }
 }
@@ -44,7 +48,10 @@ export function parseCommandLine(argv: string[], commands: Record<string, CliCom
   const { values, positionals } = parseStrict(
     {
       args: rest,
-      options: { ...Object.fromEntries((spec.options ?? []).map((o) => [o, { type: 'string' as const }])), help: { type: 'boolean', short: 'h' } },
+      options: {
+        ...Object.fromEntries((spec.options ?? []).map((o) => [o, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+      },
       allowPositionals: true,
     },
     `${command}: `,

@@ -23,7 +23,8 @@ export class ErrorResponseDto {
   field?: string;
 
   @ApiPropertyOptional({
-    description: 'Box push refusals (401/403: the same value as `code`) and 503s (`database`, `storage_full`): the older name of the cause, kept for tools that read it.',
+    description:
+      'Box push refusals (401/403: the same value as `code`) and 503s (`database`, `storage_full`): the older name of the cause, kept for tools that read it.',
     example: 'token_mismatch',
   })
   reason?: string;

@@ -22,7 +22,12 @@ describe('HttpErrorFilter mapping', () => {
   });
 
   it('leaves field out when the error names none', () => {
-    expect(describeError(new DomainError('invalid', 'x_y', 'm')).body).toEqual({ statusCode: 400, error: 'Bad Request', code: 'x_y', message: 'm' });
+    expect(describeError(new DomainError('invalid', 'x_y', 'm')).body).toEqual({
+      statusCode: 400,
+      error: 'Bad Request',
+      code: 'x_y',
+      message: 'm',
+    });
   });
 
   it('answers a module error by its code', () => {
@@ -36,7 +41,14 @@ describe('HttpErrorFilter mapping', () => {
   it('answers box refusals 401/403 with the same fields as before, and the reason as code', () => {
     expect(describeError(new BoxAccessDenied('unauthenticated', 'token_mismatch', 'token', 'wrong token', 'BOX-1'))).toEqual({
       status: 401,
-      body: { statusCode: 401, error: 'Unauthorized', code: 'token_mismatch', message: 'wrong token', field: 'token', reason: 'token_mismatch' },
+      body: {
+        statusCode: 401,
+        error: 'Unauthorized',
+        code: 'token_mismatch',
+        message: 'wrong token',
+        field: 'token',
+        reason: 'token_mismatch',
+      },
     });
     expect(describeError(new BoxAccessDenied('forbidden', 'box_disabled', '[0].dev_sno', 'box disabled'))).toMatchObject({
       status: 403,

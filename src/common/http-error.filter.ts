@@ -60,7 +60,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (res.headersSent) return;
     if (isStorageFull(exception)) return this.storageFull(exception, res);
     const { status, body } = this.describe(exception);
-    if (status === HttpStatus.SERVICE_UNAVAILABLE && body.reason === 'database') res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    if (status === HttpStatus.SERVICE_UNAVAILABLE && body.reason === 'database')
+      res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
     res.status(status).json(body);
   }
 
@@ -90,7 +91,10 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       const status = DOMAIN_ERROR_STATUS[exception.kind];
       const { code, message, field, extra } = exception;
-      return { status, body: { statusCode: status, error: errorName(status), code, message, ...(field !== undefined && { field }), ...extra } };
+      return {
+        status,
+        body: { statusCode: status, error: errorName(status), code, message, ...(field !== undefined && { field }), ...extra },
+      };
     }
     // Express parser errors arrive wrapped (cause) or raw; their messages quote the body, so use ours.
     const bp = ((exception as { cause?: unknown })?.cause ?? exception) as BodyParserError;
@@ -110,7 +114,13 @@ export class HttpErrorFilter implements ExceptionFilter {
       this.logger.warn({ msg: 'database unavailable', ...summarizeDatabaseError(exception) });
       return {
         status: HttpStatus.SERVICE_UNAVAILABLE,
-        body: { statusCode: 503, error: 'Service Unavailable', code: 'database_unavailable', message: 'database unavailable; retry later', reason: 'database' },
+        body: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          code: 'database_unavailable',
+          message: 'database unavailable; retry later',
+          reason: 'database',
+        },
       };
     }
     if (exception && typeof exception === 'object' && 'driverError' in exception) {
@@ -127,5 +137,11 @@ export class HttpErrorFilter implements ExceptionFilter {
 
 function errorName(status: number): string {
   const name = HttpStatus[status];
-  return name ? name.toLowerCase().split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join(' ') : 'Error';
+  return name
+    ? name
+        .toLowerCase()
+        .split('_')
+        .map((w) => w[0].toUpperCase() + w.slice(1))
+        .join(' ')
+    : 'Error';
 }

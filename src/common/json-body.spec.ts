@@ -18,11 +18,17 @@ function ours(buf: Buffer): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-const base64Run = fc.string({ unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/='), minLength: LIFT_MIN_BYTES - 2, maxLength: LIFT_MIN_BYTES * 3 });
+const base64Run = fc.string({
+  unit: fc.constantFrom(...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/='),
+  minLength: LIFT_MIN_BYTES - 2,
+  maxLength: LIFT_MIN_BYTES * 3,
+});
 /** Long strings of the kinds that must be lifted, and of the kinds that must not (escapes, non-ASCII, controls). */
 const longString = fc.oneof(
   base64Run,
-  fc.tuple(base64Run, fc.constantFrom('"', '\\', '\n', '\u0000', '\u007f', '李', '\u{1F600}', '\\u0041'), base64Run).map(([a, c, b]) => a + c + b),
+  fc
+    .tuple(base64Run, fc.constantFrom('"', '\\', '\n', '\u0000', '\u007f', '李', '\u{1F600}', '\\u0041'), base64Run)
+    .map(([a, c, b]) => a + c + b),
 );
 const record = fc.letrec((tie) => ({
   value: fc.oneof(
@@ -48,18 +54,28 @@ describe('parseJsonBody', () => {
 
   it('fails exactly where JSON.parse fails, for corrupted bodies', () => {
     fc.assert(
-      fc.property(record, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }), (value, edits) => {
-        const buf = Buffer.from(JSON.stringify(value) ?? 'null');
-        for (const [at, byte] of edits) buf[at % buf.length] = byte;
-        expect(ours(buf)).toEqual(reference(buf));
-      }),
+      fc.property(
+        record,
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        (value, edits) => {
+          const buf = Buffer.from(JSON.stringify(value) ?? 'null');
+          for (const [at, byte] of edits) buf[at % buf.length] = byte;
+          expect(ours(buf)).toEqual(reference(buf));
+        },
+      ),
       { numRuns: 500 },
     );
   });
 
   it('decodes a box record with Chinese text and base64 images', () => {
     const image = Buffer.alloc(6000, 7).toString('base64');
-    const body = { identity_name: '李娜', media_device_info: { media_device_name: '大厅设备' }, reg_image: image, spot_image: '', list: [image, 'x'] };
+    const body = {
+      identity_name: '李娜',
+      media_device_info: { media_device_name: '大厅设备' },
+      reg_image: image,
+      spot_image: '',
+      list: [image, 'x'],
+    };
     expect(parseJsonBody(Buffer.from(JSON.stringify(body)))).toEqual(body);
   });
 

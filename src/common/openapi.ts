@@ -50,7 +50,10 @@ export function makeExact(document: OpenAPIObject): OpenAPIObject {
     }
     const takesInput = (op.parameters?.length ?? 0) > 0 || op.requestBody !== undefined;
     if (takesInput && !op.responses['400']) {
-      op.responses['400'] = { description: 'A parameter or the body is invalid; `field` names it.', content: { 'application/json': { schema: errorRef } } };
+      op.responses['400'] = {
+        description: 'A parameter or the body is invalid; `field` names it.',
+        content: { 'application/json': { schema: errorRef } },
+      };
     }
     if (op.requestBody) {
       op.responses['413'] ??= { description: 'Body larger than BODY_LIMIT.', content: { 'application/json': { schema: errorRef } } };
@@ -69,7 +72,12 @@ export function makeExact(document: OpenAPIObject): OpenAPIObject {
       // The error DTO's own example is a 400; show each status its own.
       const json = (response.content as Record<string, Json> | undefined)?.['application/json'];
       if (code >= 400 && json && (json.schema as Json | undefined)?.$ref === errorRef.$ref && json.example === undefined) {
-        json.example = { statusCode: code, error: STATUS_CODES[code] ?? 'Error', code: defaultErrorCode(code), message: String(response.description ?? '') };
+        json.example = {
+          statusCode: code,
+          error: STATUS_CODES[code] ?? 'Error',
+          code: defaultErrorCode(code),
+          message: String(response.description ?? ''),
+        };
       }
     }
     for (const p of op.parameters ?? []) {
@@ -96,9 +104,17 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     )
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'API key (npm run api-key -- create …)' }, API_KEY_SECURITY)
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The same API key as a bearer token.' }, BEARER_SECURITY)
+    .addBearerAuth(
+      { type: 'http', scheme: 'bearer', bearerFormat: 'API key', description: 'The same API key as a bearer token.' },
+      BEARER_SECURITY,
+    )
     .addApiKey(
-      { type: 'apiKey', in: 'query', name: 'token', description: 'A short-lived stream token (POST /events/stream-tokens); GET /events/stream only.' },
+      {
+        type: 'apiKey',
+        in: 'query',
+        name: 'token',
+        description: 'A short-lived stream token (POST /events/stream-tokens); GET /events/stream only.',
+      },
       STREAM_TOKEN_SECURITY,
     )
     .build();

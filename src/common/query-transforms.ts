@@ -9,7 +9,8 @@ export const ToEpochMs = () =>
     return Number.isNaN(parsed) ? value : parsed;
   });
 
-export const ToNumber = () => Transform(({ value }) => (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value));
+export const ToNumber = () =>
+  Transform(({ value }) => (typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value)) ? Number(value) : value));
 
 export const ToBoolean = () =>
   Transform(({ value }) => (value === 'true' || value === '1' ? true : value === 'false' || value === '0' ? false : value));

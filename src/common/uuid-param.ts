@@ -13,6 +13,7 @@ export function UuidParam(name: string): ParameterDecorator {
     param(target, key, index);
     // Parameter decorators run after the method exists, so the method-level OpenAPI metadata can be added here.
     // The example lets Swagger UI's "Try it out" run as pre-filled (a 404 until a real id is pasted in).
-    if (key !== undefined) ApiParam({ name, type: String, format: 'uuid', example: EXAMPLE_UUID })(target, key, Object.getOwnPropertyDescriptor(target, key)!);
+    if (key !== undefined)
+      ApiParam({ name, type: String, format: 'uuid', example: EXAMPLE_UUID })(target, key, Object.getOwnPropertyDescriptor(target, key)!);
   };
 }

@@ -4,8 +4,7 @@ import * as path from 'node:path';
 import { Environment } from './environment';
 
 export type DatabaseSettings =
-  | { kind: 'sqlite'; path: string }
-  | { kind: 'postgres'; url: string; poolSize: number; timeouts?: DatabaseTimeouts };
+  { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize: number; timeouts?: DatabaseTimeouts };
 
 /** PostgreSQL waits that must end, so a silent or refusing server makes requests fail fast (0 = no statement limit). */
 export interface DatabaseTimeouts {

@@ -25,7 +25,9 @@ describe('validateEnvironment', () => {
 
   it('checks WEBHOOK_ALLOWED_NETWORKS entry by entry', () => {
     expect(validateEnvironment({}).WEBHOOK_ALLOWED_NETWORKS).toMatch(/^!169\.254\.0\.0\/16,/);
-    expect(validateEnvironment({ WEBHOOK_ALLOWED_NETWORKS: '!10.0.0.1, 10.0.0.0/8' }).WEBHOOK_ALLOWED_NETWORKS).toBe('!10.0.0.1, 10.0.0.0/8');
+    expect(validateEnvironment({ WEBHOOK_ALLOWED_NETWORKS: '!10.0.0.1, 10.0.0.0/8' }).WEBHOOK_ALLOWED_NETWORKS).toBe(
+      '!10.0.0.1, 10.0.0.0/8',
+    );
     expect(() => validateEnvironment({ WEBHOOK_ALLOWED_NETWORKS: '10.0.0.0/8,intranet' })).toThrow(
       /WEBHOOK_ALLOWED_NETWORKS: "intranet" is not an IP address or CIDR network/,
     );

@@ -1,22 +1,10 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import {
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Matches,
-  Max,
-  Min,
-  validateSync,
-  ValidateBy,
-} from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync, ValidateBy } from 'class-validator';
 import { DEFAULT_WEBHOOK_ALLOWED_NETWORKS, parseNetworkRules } from '../integrations/webhooks/webhook-networks';
 
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase()) : value;
-const toInt = ({ value }: { value: unknown }) =>
-  typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+const toInt = ({ value }: { value: unknown }) => (typeof value === 'string' && value.trim() !== '' ? Number(value) : value);
 
 /**
  * Every setting the platform reads from the environment, with its default.
@@ -351,7 +339,9 @@ export function environmentProblems(raw: Record<string, unknown>): string[] {
   const errors = validateSync(env, { whitelist: false, forbidUnknownValues: false });
   return errors.map((e) => {
     // class-validator reports the decorators bottom-up; reversed, they read in declaration order.
-    const rules = Object.values(e.constraints ?? {}).reverse().map((m) => (m.startsWith(`${e.property} `) ? m.slice(e.property.length + 1) : m));
+    const rules = Object.values(e.constraints ?? {})
+      .reverse()
+      .map((m) => (m.startsWith(`${e.property} `) ? m.slice(e.property.length + 1) : m));
     const given = raw[e.property];
     const shown = SECRET_VARIABLES.has(e.property) || given === undefined ? '' : ` (got ${JSON.stringify(String(given).slice(0, 80))})`;
     return `${e.property}: ${rules.join(', ')}${shown}`;

@@ -21,7 +21,22 @@ import { WebhookDelivery } from '../integrations/webhooks/entities/webhook-deliv
 import { WebhookDeliveryAttempt } from '../integrations/webhooks/entities/webhook-delivery-attempt.entity';
 import { EventStreamToken } from '../integrations/event-stream/entities/event-stream-token.entity';
 
-export const entities = [Box, MediaDevice, Identity, Face, RecognitionRecord, StoredImage, OutboxEvent, ApiKey, AuditEntry, Alert, WebhookSubscription, WebhookDelivery, WebhookDeliveryAttempt, EventStreamToken];
+export const entities = [
+  Box,
+  MediaDevice,
+  Identity,
+  Face,
+  RecognitionRecord,
+  StoredImage,
+  OutboxEvent,
+  ApiKey,
+  AuditEntry,
+  Alert,
+  WebhookSubscription,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+  EventStreamToken,
+];
 
 /** One place that turns settings into TypeORM options, used by the app, ormconfig.ts and tests. */
 export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrationsRun?: boolean } = {}): DataSourceOptions {
@@ -102,7 +117,8 @@ class BoundedClient extends Client {
     const result: unknown = (super.query as (...a: unknown[]) => unknown).apply(this, args);
     if (result instanceof Promise) {
       result.catch((e: unknown) => {
-        if ((e as Error)?.message === 'Query read timeout') (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        if ((e as Error)?.message === 'Query read timeout')
+          (this as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
       });
     }
     return result;

@@ -48,7 +48,10 @@ export function summarizeDatabaseError(error: unknown, sql?: string): DatabaseEr
 
 /** SQL with its string literals blanked and cut to a readable length; placeholders ($1, ?) stay. */
 export function redactSql(sql: string): string {
-  const blanked = sql.replace(/'(?:[^']|'')*'/g, "'…'").replace(/\s+/g, ' ').trim();
+  const blanked = sql
+    .replace(/'(?:[^']|'')*'/g, "'…'")
+    .replace(/\s+/g, ' ')
+    .trim();
   return blanked.length > MAX_SQL ? `${blanked.slice(0, MAX_SQL)}…` : blanked;
 }
 
@@ -73,14 +76,26 @@ function driverError(error: unknown): DriverErrorLike | undefined {
   return (e.driverError as DriverErrorLike | undefined) ?? e;
 }
 
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
 /** SQLSTATEs that say "try again later", not "this input is wrong". */
 const TRANSIENT_SQLSTATES = new Set([
   '57014', // query_canceled: statement_timeout
-  '57P01', '57P02', '57P03', // server shutting down, or not yet accepting connections
+  '57P01',
+  '57P02',
+  '57P03', // server shutting down, or not yet accepting connections
   '55P03', // lock_not_available: lock_timeout
   '25P03', // idle_in_transaction_session_timeout
-  '40001', '40P01', // serialization failure, deadlock (still failing after UnitOfWork's retries)
+  '40001',
+  '40P01', // serialization failure, deadlock (still failing after UnitOfWork's retries)
   '53300', // too_many_connections
 ]);
 /** node-postgres signals a lost or silent server by message only. */

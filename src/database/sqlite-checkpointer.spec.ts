@@ -52,7 +52,10 @@ describe('SqliteCheckpointer', () => {
     await checkpointer.start();
     const worker = (checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker;
     await worker.terminate();
-    await eventually(async () => (await ds.query('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint === 1000, 'automatic checkpoints back on');
+    await eventually(
+      async () => (await ds.query('PRAGMA wal_autocheckpoint'))[0].wal_autocheckpoint === 1000,
+      'automatic checkpoints back on',
+    );
   });
 
   it('runs the compiled worker file from the build (dist/), as the server does', async () => {

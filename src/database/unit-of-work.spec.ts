@@ -137,10 +137,12 @@ describe('UnitOfWork on SQLite', () => {
     const wave = (from: number) =>
       Promise.all(
         Array.from({ length: 8 }, (_, i) =>
-          uow.run((m) => m.query('INSERT INTO t (k, v) VALUES (?, ?)', [from + i, 'x'.repeat(3000)])).then(
-            () => answered.push(from + i),
-            (e: unknown) => refused.push(e),
-          ),
+          uow
+            .run((m) => m.query('INSERT INTO t (k, v) VALUES (?, ?)', [from + i, 'x'.repeat(3000)]))
+            .then(
+              () => answered.push(from + i),
+              (e: unknown) => refused.push(e),
+            ),
         ),
       );
     const [{ page_count: pages }] = await ds.query('PRAGMA page_count');
@@ -190,10 +192,12 @@ describe('UnitOfWork on SQLite', () => {
         Promise.all(
           Array.from({ length: 8 }, () => {
             const k = next++;
-            return uow.run((m) => m.query('INSERT INTO t (k, v) VALUES (?, ?)', [k, 'x'.repeat(3000)])).then(
-              () => answered.push(k),
-              (e: unknown) => refused.push(e),
-            );
+            return uow
+              .run((m) => m.query('INSERT INTO t (k, v) VALUES (?, ?)', [k, 'x'.repeat(3000)]))
+              .then(
+                () => answered.push(k),
+                (e: unknown) => refused.push(e),
+              );
           }),
         );
 
@@ -219,7 +223,6 @@ describe('UnitOfWork on SQLite', () => {
     });
   });
 });
-
 
 const describePostgres = process.env.TEST_POSTGRES_AVAILABLE === '0' ? describe.skip : describe;
 

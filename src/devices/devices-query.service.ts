@@ -10,7 +10,6 @@ import { BoxDetailDto, BoxDto, BoxPageDto, MediaDeviceDto } from './dto/device.d
 
 type Row = Record<string, unknown>;
 
-
 /** user:password in an RTSP URL is a camera credential: never shown. */
 export function redactUrl(url: string | null): string | null {
   if (!url) return url;
@@ -96,13 +95,19 @@ export class DevicesQueryService {
     );
     const [box] = await this.withRecordCounts([toBox(rows[0])]);
     const mediaDevices = devices.map(toMediaDevice);
-    const counts = await this.records.countsBy('mediaDeviceId', mediaDevices.map((m) => m.id));
+    const counts = await this.records.countsBy(
+      'mediaDeviceId',
+      mediaDevices.map((m) => m.id),
+    );
     return { ...box, mediaDevices: mediaDevices.map((m) => ({ ...m, recordCount: counts.get(m.id) ?? 0 })) };
   }
 
   /** Record counts come from the records module, which owns recognition_records. */
   private async withRecordCounts(boxes: BoxDto[]): Promise<BoxDto[]> {
-    const counts = await this.records.countsBy('boxId', boxes.map((b) => b.id));
+    const counts = await this.records.countsBy(
+      'boxId',
+      boxes.map((b) => b.id),
+    );
     return boxes.map((b) => ({ ...b, recordCount: counts.get(b.id) ?? 0 }));
   }
 

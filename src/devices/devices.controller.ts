@@ -13,7 +13,10 @@ export class DevicesController {
   constructor(private readonly devices: DevicesQueryService) {}
 
   @Get()
-  @ApiOperation({ operationId: 'listBoxes', summary: 'Boxes that have pushed, in the order they first pushed, with first/last seen and record counts; keyset-paginated.' })
+  @ApiOperation({
+    operationId: 'listBoxes',
+    summary: 'Boxes that have pushed, in the order they first pushed, with first/last seen and record counts; keyset-paginated.',
+  })
   @ApiOkResponse({ type: BoxPageDto })
   listBoxes(@Query() q: BoxListQueryDto): Promise<BoxPageDto> {
     return this.devices.listBoxes(q.limit, q.cursor);
@@ -29,7 +32,10 @@ export class DevicesController {
 
   @Patch(':id')
   @RequireRole('admin')
-  @ApiOperation({ operationId: 'updateBox', summary: 'Rename, enable or disable a box (admin). A disabled box\'s pushes are refused with 403.' })
+  @ApiOperation({
+    operationId: 'updateBox',
+    summary: "Rename, enable or disable a box (admin). A disabled box's pushes are refused with 403.",
+  })
   @ApiOkResponse({ type: BoxDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })

@@ -34,7 +34,12 @@ describe('withoutImageReferences (erasure)', () => {
   it('drops image hashes and links and keeps ids and times', () => {
     const face = { face: { recordId: 'r1', identityId: 'i1', imageSha256: 'ab'.repeat(32), occurredAt: 5 } };
     expect(withoutImageReferences(face)).toEqual({ face: { recordId: 'r1', identityId: 'i1', imageSha256: null, occurredAt: 5 } });
-    const envelope = { id: '7', type: 'recognition.recorded', timestamp: 't', data: { recordId: 'r1', images: { face: '/records/r1/images/face' } } };
+    const envelope = {
+      id: '7',
+      type: 'recognition.recorded',
+      timestamp: 't',
+      data: { recordId: 'r1', images: { face: '/records/r1/images/face' } },
+    };
     expect(withoutImageReferences(envelope)).toEqual({ ...envelope, data: { recordId: 'r1', images: {} } });
   });
 

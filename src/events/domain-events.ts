@@ -38,7 +38,11 @@ abstract class RecordEvent {
     return { record: this.record };
   }
 
-  static fromPayload<E>(this: new (record: RecordRef, meta?: DomainEventMeta) => E, payload: { record: RecordRef }, meta: DomainEventMeta): E {
+  static fromPayload<E>(
+    this: new (record: RecordRef, meta?: DomainEventMeta) => E,
+    payload: { record: RecordRef },
+    meta: DomainEventMeta,
+  ): E {
     return new this(payload.record, meta);
   }
 }
@@ -69,7 +73,11 @@ abstract class FaceEvent {
     return { face: this.face };
   }
 
-  static fromPayload<E>(this: new (face: FaceSource, meta?: DomainEventMeta) => E, payload: { face: FaceSource }, meta: DomainEventMeta): E {
+  static fromPayload<E>(
+    this: new (face: FaceSource, meta?: DomainEventMeta) => E,
+    payload: { face: FaceSource },
+    meta: DomainEventMeta,
+  ): E {
     return new this(payload.face, meta);
   }
 }

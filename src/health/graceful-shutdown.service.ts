@@ -43,10 +43,13 @@ export class GracefulShutdown implements OnModuleDestroy {
     return new Promise((resolve) => {
       // Keep-alive sockets that finish their request become idle; close them so close() can complete.
       const idle = setInterval(() => server.closeIdleConnections(), 50);
-      const force = setTimeout(() => {
-        this.logger.warn('shutdown timeout: closing connections still open');
-        server.closeAllConnections();
-      }, Math.max(0, deadline - Date.now()));
+      const force = setTimeout(
+        () => {
+          this.logger.warn('shutdown timeout: closing connections still open');
+          server.closeAllConnections();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
       server.close(() => {
         clearInterval(idle);
         clearTimeout(force);
@@ -58,10 +61,13 @@ export class GracefulShutdown implements OnModuleDestroy {
   private async withDeadline(work: Promise<void>, deadline: number, what: string): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        this.logger.warn(`shutdown timeout: ${what} left unfinished (another instance or the next start resumes it)`);
-        resolve();
-      }, Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => {
+          this.logger.warn(`shutdown timeout: ${what} left unfinished (another instance or the next start resumes it)`);
+          resolve();
+        },
+        Math.max(0, deadline - Date.now()),
+      );
     });
     await Promise.race([work, timeout]);
     clearTimeout(timer);

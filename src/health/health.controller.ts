@@ -38,7 +38,10 @@ export class HealthController {
    */
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ operationId: 'checkReadiness', summary: 'Database reachable, image store writable, outbox relay keeping up, not shutting down.' })
+  @ApiOperation({
+    operationId: 'checkReadiness',
+    summary: 'Database reachable, image store writable, outbox relay keeping up, not shutting down.',
+  })
   ready() {
     const maxLagMs = this.config.get('HEALTH_OUTBOX_MAX_LAG_MS');
     return this.health.check([
@@ -53,7 +56,9 @@ export class HealthController {
           const lag = await this.relay.lag();
           const oldestAgeSeconds = Math.round(lag.oldestAgeMs / 1000);
           if (lag.oldestAgeMs > maxLagMs) {
-            throw new ReadinessFailure(`${lag.pending} events pending, oldest ${oldestAgeSeconds} s old (limit ${Math.round(maxLagMs / 1000)} s)`);
+            throw new ReadinessFailure(
+              `${lag.pending} events pending, oldest ${oldestAgeSeconds} s old (limit ${Math.round(maxLagMs / 1000)} s)`,
+            );
           }
           return { pending: lag.pending, failing: lag.failing, oldestAgeSeconds };
         }),

@@ -16,7 +16,6 @@ export interface IdentityFilter {
   userType?: string;
 }
 
-
 export function toIdentityDto(r: Row): IdentityDto {
   return {
     id: r.id as string,

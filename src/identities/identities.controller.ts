@@ -30,7 +30,10 @@ export class IdentitiesController {
   ) {}
 
   @Get()
-  @ApiOperation({ operationId: 'listIdentities', summary: 'Identities, most recently seen first; search by identity_id or name, filter by user_type.' })
+  @ApiOperation({
+    operationId: 'listIdentities',
+    summary: 'Identities, most recently seen first; search by identity_id or name, filter by user_type.',
+  })
   @ApiOkResponse({ type: IdentityPageDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
   list(@Query() q: IdentityListQueryDto): Promise<IdentityPageDto> {
@@ -48,10 +51,17 @@ export class IdentitiesController {
 
   @Patch(':id')
   @RequireRole('admin')
-  @ApiOperation({ operationId: 'updateIdentity', summary: 'Change name or user_type, e.g. promote a stranger to visitor or blacklist someone (admin; audited).' })
+  @ApiOperation({
+    operationId: 'updateIdentity',
+    summary: 'Change name or user_type, e.g. promote a stranger to visitor or blacklist someone (admin; audited).',
+  })
   @ApiOkResponse({ type: IdentityDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  async update(@UuidParam('id') id: string, @Body() body: UpdateIdentityDto, @Principal() principal: ApiPrincipal): Promise<IdentityDetailDto> {
+  async update(
+    @UuidParam('id') id: string,
+    @Body() body: UpdateIdentityDto,
+    @Principal() principal: ApiPrincipal,
+  ): Promise<IdentityDetailDto> {
     await this.admin.update(id, { name: body.name, userType: body.userType }, principal.actor);
     return this.identities.get(id);
   }
@@ -59,19 +69,28 @@ export class IdentitiesController {
   @Post(':id/merge-into')
   @HttpCode(200)
   @RequireRole('admin')
-  @ApiOperation({ operationId: 'mergeIdentity',
-    summary: 'Merge this identity into targetId (admin; audited): records and faces move, this identity is removed, identity.merged is emitted.',
+  @ApiOperation({
+    operationId: 'mergeIdentity',
+    summary:
+      'Merge this identity into targetId (admin; audited): records and faces move, this identity is removed, identity.merged is emitted.',
   })
   @ApiOkResponse({ type: IdentityDetailDto, description: 'The target after the merge.' })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  async merge(@UuidParam('id') id: string, @Body() body: MergeIdentityDto, @Principal() principal: ApiPrincipal): Promise<IdentityDetailDto> {
+  async merge(
+    @UuidParam('id') id: string,
+    @Body() body: MergeIdentityDto,
+    @Principal() principal: ApiPrincipal,
+  ): Promise<IdentityDetailDto> {
     await this.admin.merge(id, body.targetId, principal.actor);
     return this.identities.get(body.targetId);
   }
 
   @Get(':id/faces/:faceId/image')
   @RequireRole('biometric-reader')
-  @ApiOperation({ operationId: 'getFaceImage', summary: 'A face library image (biometric-reader; audited). ETag is the sha256; 304 on If-None-Match.' })
+  @ApiOperation({
+    operationId: 'getFaceImage',
+    summary: 'A face library image (biometric-reader; audited). ETag is the sha256; 304 on If-None-Match.',
+  })
   @ApiOkResponse(IMAGE_RESPONSE)
   @ApiResponse({ status: 304, description: 'Not modified.' })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
@@ -83,7 +102,13 @@ export class IdentitiesController {
     @Res() res: Response,
   ): Promise<void> {
     const ref = await this.identities.faceImage(id, faceId);
-    await this.audit.record({ actor: principal.actor, action: 'face.image.read', subjectType: 'face', subjectId: faceId, details: { identityId: id, sha256: ref.sha256 } });
+    await this.audit.record({
+      actor: principal.actor,
+      action: 'face.image.read',
+      subjectType: 'face',
+      subjectId: faceId,
+      details: { identityId: id, sha256: ref.sha256 },
+    });
     await sendStoredImage(this.store, req, res, ref);
   }
 
@@ -92,9 +117,19 @@ export class IdentitiesController {
   @ApiOperation({ operationId: 'getFaceFeature', summary: 'A face library feature vector (biometric-reader; audited).' })
   @ApiOkResponse({ type: FaceFeatureDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  async faceFeature(@UuidParam('id') id: string, @UuidParam('faceId') faceId: string, @Principal() principal: ApiPrincipal): Promise<FaceFeatureDto> {
+  async faceFeature(
+    @UuidParam('id') id: string,
+    @UuidParam('faceId') faceId: string,
+    @Principal() principal: ApiPrincipal,
+  ): Promise<FaceFeatureDto> {
     const values = await this.identities.faceFeature(id, faceId);
-    await this.audit.record({ actor: principal.actor, action: 'face.feature.read', subjectType: 'face', subjectId: faceId, details: { identityId: id } });
+    await this.audit.record({
+      actor: principal.actor,
+      action: 'face.feature.read',
+      subjectType: 'face',
+      subjectId: faceId,
+      details: { identityId: id },
+    });
     return { faceId, dimensions: values.length, values };
   }
 }

@@ -75,7 +75,10 @@ export class IdentityAdminService {
     await this.uow.run(async (m) => {
       // Lock both in id order so two opposite merges cannot deadlock.
       const [a, b] = [sourceId, targetId].sort();
-      const locked = { [a]: await this.lock(m, a, a === sourceId ? 'id' : 'targetId'), [b]: await this.lock(m, b, b === sourceId ? 'id' : 'targetId') };
+      const locked = {
+        [a]: await this.lock(m, a, a === sourceId ? 'id' : 'targetId'),
+        [b]: await this.lock(m, b, b === sourceId ? 'id' : 'targetId'),
+      };
       const source = locked[sourceId];
       const target = locked[targetId];
       const now = Date.now();
@@ -105,12 +108,10 @@ export class IdentityAdminService {
       );
       // The source leaves the API but stays as an alias, so the boxes' later pushes naming its identity_id
       // land on the target instead of re-creating it; aliases of the source follow it.
-      await m.query(`UPDATE identities SET merged_into_id = ${d.p(1)}, updated_at = ${d.p(2)} WHERE id = ${d.p(3)} OR merged_into_id = ${d.p(4)}`, [
-        targetId,
-        now,
-        sourceId,
-        sourceId,
-      ]);
+      await m.query(
+        `UPDATE identities SET merged_into_id = ${d.p(1)}, updated_at = ${d.p(2)} WHERE id = ${d.p(3)} OR merged_into_id = ${d.p(4)}`,
+        [targetId, now, sourceId, sourceId],
+      );
 
       const merge = {
         sourceId,
@@ -129,13 +130,9 @@ export class IdentityAdminService {
 
   private async lock(m: EntityManager, id: string, field: string): Promise<Row> {
     const d = this.uow.dialect;
-    const rows: Row[] = await m.query(
-      `SELECT * FROM identities WHERE id = ${d.p(1)} ${d.kind === 'postgres' ? 'FOR UPDATE' : ''}`,
-      [id],
-    );
+    const rows: Row[] = await m.query(`SELECT * FROM identities WHERE id = ${d.p(1)} ${d.kind === 'postgres' ? 'FOR UPDATE' : ''}`, [id]);
     if (rows.length === 0) throw identityNotFound(field);
     if (rows[0].merged_into_id) throw identityMerged(rows[0].merged_into_id as string, field);
     return rows[0];
   }
-
 }

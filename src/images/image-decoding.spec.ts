@@ -1,7 +1,11 @@
 import { decodeBase64Strict, decodeImage, sniffImage } from './image-decoding';
 
 const jpeg = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(100, 7), Buffer.from([0xff, 0xd9])]);
-const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.alloc(40, 1), Buffer.from('IEND\xaeB`\x82', 'latin1')]);
+const png = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+  Buffer.alloc(40, 1),
+  Buffer.from('IEND\xaeB`\x82', 'latin1'),
+]);
 
 describe('decodeBase64Strict', () => {
   it.each([

@@ -34,7 +34,12 @@ export function sniffImage(bytes: Buffer): { contentType: string } | 'unrecognis
     return 'truncated_image';
   }
   if (bytes.length >= 8 && bytes.readUInt32BE(0) === 0x89504e47 && bytes.readUInt32BE(4) === 0x0d0a1a0a) {
-    return bytes.subarray(bytes.length - 8).toString('latin1').startsWith('IEND') ? { contentType: 'image/png' } : 'truncated_image';
+    return bytes
+      .subarray(bytes.length - 8)
+      .toString('latin1')
+      .startsWith('IEND')
+      ? { contentType: 'image/png' }
+      : 'truncated_image';
   }
   return 'unrecognised_format';
 }

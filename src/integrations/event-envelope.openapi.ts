@@ -13,7 +13,11 @@ const envelopeSchema = (type: DomainEventType): SchemaObject => ({
   type: 'object',
   required: ['id', 'type', 'timestamp', 'data'],
   properties: {
-    id: { type: 'string', pattern: '^\\d+$', description: 'Event id (increasing): the SSE id, the Last-Event-ID to resume after, an idempotency key.' },
+    id: {
+      type: 'string',
+      pattern: '^\\d+$',
+      description: 'Event id (increasing): the SSE id, the Last-Event-ID to resume after, an idempotency key.',
+    },
     type: { type: 'string', enum: [type] },
     timestamp: { type: 'string', format: 'date-time', description: 'When the event was committed.' },
     data: { $ref: getSchemaPath(PUBLIC_EVENTS[type].dto) },

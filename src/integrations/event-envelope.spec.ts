@@ -24,11 +24,25 @@ describe('public event data', () => {
     expect(data).toEqual({ ...record, images: { face: '/records/r1/images/face' } });
     expect(Object.keys(data)).not.toContain('featureVersion');
     const face = { recordId: 'r1', identityId: 'i1', identityExternalId: 'p-1', imageSha256: null, occurredAt: 5, crop: 'internal' };
-    expect(Object.keys(toPublicData(new StrangerRegisteredEvent(face)))).toEqual(['recordId', 'identityId', 'identityExternalId', 'imageSha256', 'occurredAt']);
+    expect(Object.keys(toPublicData(new StrangerRegisteredEvent(face)))).toEqual([
+      'recordId',
+      'identityId',
+      'identityExternalId',
+      'imageSha256',
+      'occurredAt',
+    ]);
   });
 
   it('links images only for events about a record, and an unknown type gets empty data', () => {
-    const merge = { sourceId: 's', sourceExternalId: 'x', targetId: 't', targetExternalId: 'y', movedRecords: 1, movedFaces: 0, mergedBy: 'admin' };
+    const merge = {
+      sourceId: 's',
+      sourceExternalId: 'x',
+      targetId: 't',
+      targetExternalId: 'y',
+      movedRecords: 1,
+      movedFaces: 0,
+      mergedBy: 'admin',
+    };
     expect(toPublicData(new IdentityMergedEvent(merge), { face: '/records/r1/images/face' })).toEqual(merge);
     expect(toEnvelope({ id: 9, type: 'from.a-newer-release', createdAt: 0 }, null)).toEqual({
       id: '9',

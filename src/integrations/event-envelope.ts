@@ -21,7 +21,8 @@ export type ImageLinks = Partial<Record<ImageRole, string>>;
 
 const IMAGES = {
   type: EventImageLinks,
-  description: "Image endpoints of the record by role (biometric-reader); a role is absent when the record has no such image. Absent when the record is gone.",
+  description:
+    'Image endpoints of the record by role (biometric-reader); a role is absent when the record has no such image. Absent when the record is gone.',
 };
 
 /** The record an event is about (recognition.recorded and the alerts). */
@@ -155,7 +156,11 @@ export interface EventEnvelope {
   data: PublicEventData | Record<string, never>;
 }
 
-export function toEnvelope(row: { id: number; type: string; createdAt: number }, event: DomainEvent | null, images?: ImageLinks): EventEnvelope {
+export function toEnvelope(
+  row: { id: number; type: string; createdAt: number },
+  event: DomainEvent | null,
+  images?: ImageLinks,
+): EventEnvelope {
   return {
     id: String(row.id),
     type: row.type,

@@ -41,8 +41,20 @@ export class IntegrationsMetrics implements OnModuleInit {
         },
       });
     perSubscription('rh_webhook_pending_deliveries', 'Webhook deliveries not yet sent successfully, by subscription.', (b) => b.pending);
-    perSubscription('rh_webhook_retrying_deliveries', 'Pending webhook deliveries that failed at least once, by subscription.', (b) => b.retrying);
-    perSubscription('rh_webhook_failed_deliveries', 'Webhook deliveries abandoned after WEBHOOK_MAX_ATTEMPTS (kept with the delivery log), by subscription.', (b) => b.failed);
-    perSubscription('rh_webhook_oldest_pending_age_seconds', 'Age of the oldest pending webhook delivery, by subscription.', (b) => b.oldestPendingAgeMs / 1000);
+    perSubscription(
+      'rh_webhook_retrying_deliveries',
+      'Pending webhook deliveries that failed at least once, by subscription.',
+      (b) => b.retrying,
+    );
+    perSubscription(
+      'rh_webhook_failed_deliveries',
+      'Webhook deliveries abandoned after WEBHOOK_MAX_ATTEMPTS (kept with the delivery log), by subscription.',
+      (b) => b.failed,
+    );
+    perSubscription(
+      'rh_webhook_oldest_pending_age_seconds',
+      'Age of the oldest pending webhook delivery, by subscription.',
+      (b) => b.oldestPendingAgeMs / 1000,
+    );
   }
 }

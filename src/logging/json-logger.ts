@@ -53,7 +53,13 @@ export class JsonLogger implements LoggerService {
       logger[level](fields, ...(extra as []));
     } else if (message && typeof message === 'object') {
       logger[level]({ ...fields, ...message }, ...(extra as []));
-    } else if (level === 'error' && typeof message === 'string' && extra.length === 1 && typeof extra[0] === 'string' && /\n\s*at /.test(extra[0])) {
+    } else if (
+      level === 'error' &&
+      typeof message === 'string' &&
+      extra.length === 1 &&
+      typeof extra[0] === 'string' &&
+      /\n\s*at /.test(extra[0])
+    ) {
       // Nest's own exception handlers call error(message, stack, context).
       const err = new Error(message);
       err.stack = extra[0];

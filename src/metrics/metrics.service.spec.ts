@@ -5,7 +5,8 @@ import { MetricsService, OTHER_BOX } from './metrics.service';
 
 describe('MetricsService box labels', () => {
   const relay = { lag: async () => ({ pending: 0, failing: 0, oldestAgeMs: 0 }) } as unknown as OutboxRelay;
-  const config = (max: number) => ({ get: (name: string) => (name === 'METRICS_MAX_BOX_LABELS' ? max : undefined) }) as unknown as AppConfig;
+  const config = (max: number) =>
+    ({ get: (name: string) => (name === 'METRICS_MAX_BOX_LABELS' ? max : undefined) }) as unknown as AppConfig;
 
   it('gives the first METRICS_MAX_BOX_LABELS boxes their own label and the rest "other"', async () => {
     const metrics = new MetricsService(relay, config(2));

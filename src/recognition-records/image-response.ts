@@ -7,7 +7,7 @@ const binary = { schema: { type: 'string', format: 'binary' } };
 
 /** The 200 of an image endpoint: the bytes as stored (errors are JSON like everywhere else). */
 export const IMAGE_RESPONSE = {
-  description: 'The image bytes; Content-Type is the stored image\'s type. ETag is the sha256.',
+  description: "The image bytes; Content-Type is the stored image's type. ETag is the sha256.",
   content: { 'image/jpeg': binary, 'image/png': binary },
 };
 
@@ -15,7 +15,12 @@ export const IMAGE_RESPONSE = {
  * Sends a content-addressed image: its sha256 is a perfect ETag and the bytes never change, so
  * clients may cache it for good. "private" keeps shared caches (proxies) from holding biometric images.
  */
-export async function sendStoredImage(store: ImageStore, req: Request, res: Response, image: { sha256: string; contentType: string }): Promise<void> {
+export async function sendStoredImage(
+  store: ImageStore,
+  req: Request,
+  res: Response,
+  image: { sha256: string; contentType: string },
+): Promise<void> {
   const etag = `"${image.sha256}"`;
   res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', 'private, max-age=31536000, immutable');

@@ -61,7 +61,11 @@ export class IngestionService {
       }
       // Sorted, for the same reason as the sightings: pushes sharing images must not lock them in opposite orders.
       const storedRefs = refs.flatMap((r, i) => (stored[i] ? Object.values(r) : []));
-      await this.images.index(manager, storedRefs.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0)), now);
+      await this.images.index(
+        manager,
+        storedRefs.sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0)),
+        now,
+      );
       return out;
     });
     // A retention purge may have removed an image that was already stored when this ingest began.
@@ -71,9 +75,7 @@ export class IngestionService {
       ),
     );
     if (result.stored > 0) this.relay.kick();
-    this.metrics?.observeIngest(
-      commands.map((c, i) => ({ licenseKey: c.licenseKey, stored: stored[i], defective: c.defects.length > 0 })),
-    );
+    this.metrics?.observeIngest(commands.map((c, i) => ({ licenseKey: c.licenseKey, stored: stored[i], defective: c.defects.length > 0 })));
     return result;
   }
 
@@ -106,15 +108,27 @@ export class IngestionService {
         [keys, sorted(commands.map((c) => c.mediaDevice.deviceId))],
       );
       const people = sorted(commands.map((c) => c.identityExternalId).filter((x) => x));
-      if (people.length) await manager.query('SELECT id FROM identities WHERE external_id = ANY($1) ORDER BY external_id FOR UPDATE', [people]);
+      if (people.length)
+        await manager.query('SELECT id FROM identities WHERE external_id = ANY($1) ORDER BY external_id FOR UPDATE', [people]);
     }
     const out: Sighting[] = [];
     for (const c of commands) {
       const now = Date.now();
-      const boxId = await this.devices.recordBoxSighting(manager, { licenseKey: c.licenseKey, apiVersion: c.apiVersion, address: c.sourceAddress, seenAt: now });
+      const boxId = await this.devices.recordBoxSighting(manager, {
+        licenseKey: c.licenseKey,
+        apiVersion: c.apiVersion,
+        address: c.sourceAddress,
+        seenAt: now,
+      });
       const mediaDeviceId = await this.devices.recordMediaDeviceSighting(manager, boxId, c.mediaDevice, now);
       const identityId = c.identityExternalId
-        ? await this.identities.recordSighting(manager, { externalId: c.identityExternalId, name: c.identityName, userType: c.userType, seenAt: c.occurredAt, now })
+        ? await this.identities.recordSighting(manager, {
+            externalId: c.identityExternalId,
+            name: c.identityName,
+            userType: c.userType,
+            seenAt: c.occurredAt,
+            now,
+          })
         : null;
       out.push({ boxId, mediaDeviceId, identityId });
     }
@@ -128,7 +142,6 @@ export class IngestionService {
     { boxId, mediaDeviceId, identityId }: Sighting,
     now: number,
   ): Promise<string | null> {
-
     const d = this.uow.dialect;
     const id = randomUUID();
     const hasDefects = c.defects.length > 0;

@@ -1,7 +1,8 @@
 import { DomainError } from '../common/domain-error';
 
 export const recordNotFound = () => new DomainError('not_found', 'record_not_found', 'recognition record not found', 'id');
-export const recordImageMissing = (role: string) => new DomainError('not_found', 'image_missing', `the record has no ${role} image`, 'role');
+export const recordImageMissing = (role: string) =>
+  new DomainError('not_found', 'image_missing', `the record has no ${role} image`, 'role');
 export const recordFeatureMissing = () => new DomainError('not_found', 'feature_missing', 'the record has no feature vector', 'id');
 /** The record or face names an image that retention or erasure has since released. */
 export const imageNoLongerStored = () => new DomainError('not_found', 'image_released', 'the image is no longer stored', 'role');

@@ -57,7 +57,15 @@ export class RecordsQueryService {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Map();
     const rows = await this.uow.dataSource.getRepository(RecognitionRecord).find({
-      select: { id: true, boxId: true, userType: true, regImageSha256: true, spotImageSha256: true, irImageSha256: true, faceImageSha256: true },
+      select: {
+        id: true,
+        boxId: true,
+        userType: true,
+        regImageSha256: true,
+        spotImageSha256: true,
+        irImageSha256: true,
+        faceImageSha256: true,
+      },
       where: { id: In(unique) },
     });
     return new Map(
@@ -132,7 +140,10 @@ export class RecordsQueryService {
     const view = toRecordView(row);
     const shas = Object.values(view.images);
     const meta: { sha256: string; content_type: string; byte_size: number | string }[] = shas.length
-      ? await this.uow.dataSource.query(`SELECT sha256, content_type, byte_size FROM stored_images WHERE sha256 IN (${d.params(1, shas.length)})`, shas)
+      ? await this.uow.dataSource.query(
+          `SELECT sha256, content_type, byte_size FROM stored_images WHERE sha256 IN (${d.params(1, shas.length)})`,
+          shas,
+        )
       : [];
     const imageMeta: RecordDetailView['imageMeta'] = {};
     for (const role of IMAGE_ROLES) {
@@ -141,9 +152,16 @@ export class RecordsQueryService {
     }
     return {
       ...view,
-      box: row.box_license_key ? { id: view.boxId, name: (row.box_name as string | null) ?? null, licenseKey: row.box_license_key as string } : null,
+      box: row.box_license_key
+        ? { id: view.boxId, name: (row.box_name as string | null) ?? null, licenseKey: row.box_license_key as string }
+        : null,
       mediaDevice: row.m_device_id
-        ? { id: view.mediaDeviceId, deviceId: row.m_device_id as string, name: (row.m_name as string | null) ?? null, type: (row.m_type as string | null) ?? null }
+        ? {
+            id: view.mediaDeviceId,
+            deviceId: row.m_device_id as string,
+            name: (row.m_name as string | null) ?? null,
+            type: (row.m_type as string | null) ?? null,
+          }
         : null,
       imageMeta,
     };

@@ -63,7 +63,16 @@ export class RecordsStore {
   /** The record's facts for a watch-list alert, in the caller's transaction; null when the record is gone. */
   async alertFacts(manager: EntityManager, recordId: string): Promise<RecordAlertFacts | null> {
     const r = await manager.getRepository(RecognitionRecord).findOne({
-      select: { id: true, identityId: true, identityExternalId: true, identityName: true, boxId: true, mediaDeviceId: true, score: true, occurredAt: true },
+      select: {
+        id: true,
+        identityId: true,
+        identityExternalId: true,
+        identityName: true,
+        boxId: true,
+        mediaDeviceId: true,
+        score: true,
+        occurredAt: true,
+      },
       where: { id: recordId },
     });
     if (!r) return null;

@@ -65,7 +65,10 @@ export class RecordsController {
   }
 
   @Get(':id')
-  @ApiOperation({ operationId: 'getRecord', summary: 'One record with all its metadata (image references, never image bytes or the feature).' })
+  @ApiOperation({
+    operationId: 'getRecord',
+    summary: 'One record with all its metadata (image references, never image bytes or the feature).',
+  })
   @ApiOkResponse({ type: RecordDetailDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async get(@UuidParam('id') id: string): Promise<RecordDetailDto> {
@@ -74,11 +77,17 @@ export class RecordsController {
 
   @Get(':id/images/:role')
   @RequireRole('biometric-reader')
-  @ApiOperation({ operationId: 'getRecordImage', summary: 'One image of a record as its bytes (biometric-reader; audited). ETag is the sha256; 304 on If-None-Match.' })
+  @ApiOperation({
+    operationId: 'getRecordImage',
+    summary: 'One image of a record as its bytes (biometric-reader; audited). ETag is the sha256; 304 on If-None-Match.',
+  })
   @ApiParam({ name: 'role', schema: { type: 'string', enum: [...IMAGE_ROLES], example: 'face' } })
   @ApiOkResponse(IMAGE_RESPONSE)
   @ApiResponse({ status: 304, description: 'Not modified (If-None-Match matched).' })
-  @ApiNotFoundResponse({ type: ErrorResponseDto, description: 'No such record, the record has no image in this role, or the image was released.' })
+  @ApiNotFoundResponse({
+    type: ErrorResponseDto,
+    description: 'No such record, the record has no image in this role, or the image was released.',
+  })
   async image(
     @UuidParam('id') id: string,
     @Param('role') role: string,
@@ -99,7 +108,7 @@ export class RecordsController {
 
   @Get(':id/feature')
   @RequireRole('biometric-reader')
-  @ApiOperation({ operationId: 'getRecordFeature', summary: 'The record\'s 512-d feature vector (biometric-reader; audited).' })
+  @ApiOperation({ operationId: 'getRecordFeature', summary: "The record's 512-d feature vector (biometric-reader; audited)." })
   @ApiOkResponse({ type: FeatureVectorDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   async feature(@UuidParam('id') id: string, @Principal() principal: ApiPrincipal): Promise<FeatureVectorDto> {

@@ -15,7 +15,8 @@ export class ErasureController {
   @Post(':id/erasure')
   @HttpCode(200)
   @RequireRole('admin')
-  @ApiOperation({ operationId: 'eraseIdentity',
+  @ApiOperation({
+    operationId: 'eraseIdentity',
     summary: "Erase an identity's biometric data (admin)",
     description:
       "Removes the images, feature vectors and landmarks of the identity's records, its face library and pending face-library events, everywhere; images still used by another identity are kept. Records stay (without biometrics). Audited.",

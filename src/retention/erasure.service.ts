@@ -81,10 +81,9 @@ export class ErasureService {
     }
 
     const faceImages = await this.uow.run(async (m) => {
-      const faces: { image_sha256: string | null }[] = await m.query(
-        `SELECT image_sha256 FROM faces WHERE identity_id = ${d.p(1)}`,
-        [identityId],
-      );
+      const faces: { image_sha256: string | null }[] = await m.query(`SELECT image_sha256 FROM faces WHERE identity_id = ${d.p(1)}`, [
+        identityId,
+      ]);
       await m.query(`DELETE FROM faces WHERE identity_id = ${d.p(1)}`, [identityId]);
       // Undelivered stranger/face-library events would put a face back from these records.
       await m.query(
@@ -117,10 +116,12 @@ export class ErasureService {
     for (;;) {
       const { ids, events, deliveries } = await this.uow.run(async (m) => {
         const scrubbed = { ids: [] as string[], events: 0, deliveries: 0 };
-        const ids = ((await m.query(
-          `SELECT id FROM recognition_records WHERE identity_id = ${d.p(1)} AND id > ${d.p(2)} ORDER BY id LIMIT ${batch}`,
-          [identityId, after],
-        )) as { id: string }[]).map((r) => r.id);
+        const ids = (
+          (await m.query(`SELECT id FROM recognition_records WHERE identity_id = ${d.p(1)} AND id > ${d.p(2)} ORDER BY id LIMIT ${batch}`, [
+            identityId,
+            after,
+          ])) as { id: string }[]
+        ).map((r) => r.id);
         scrubbed.ids = ids;
         if (ids.length === 0) return scrubbed;
         const list = d.params(1, ids.length);
@@ -135,10 +136,16 @@ export class ErasureService {
           }
           return changed;
         };
-        scrubbed.events = await rewrite('outbox_events', await m.query(`SELECT id, payload FROM outbox_events WHERE aggregate_id IN (${list})`, ids));
+        scrubbed.events = await rewrite(
+          'outbox_events',
+          await m.query(`SELECT id, payload FROM outbox_events WHERE aggregate_id IN (${list})`, ids),
+        );
         scrubbed.deliveries = await rewrite(
           'webhook_deliveries',
-          await m.query(`SELECT id, payload FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE aggregate_id IN (${list}))`, ids),
+          await m.query(
+            `SELECT id, payload FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE aggregate_id IN (${list}))`,
+            ids,
+          ),
         );
         return scrubbed;
       });

@@ -29,7 +29,11 @@ export interface RecordSpec {
 /** A box push built from a fixture, with the fields the API filters on set as given. */
 export function boxRecord(spec: RecordSpec): Json {
   const base = readFixture(spec.withImages ? 'typical/000000.json' : 'small/000000.json');
-  const device = { ...(base.media_device_info as Json), media_device_id: spec.device ?? 'cam-1', media_device_name: `camera ${spec.device ?? 'cam-1'}` };
+  const device = {
+    ...(base.media_device_info as Json),
+    media_device_id: spec.device ?? 'cam-1',
+    media_device_name: `camera ${spec.device ?? 'cam-1'}`,
+  };
   return {
     ...base,
     mq_license_key: spec.box ?? 'BOX-A',
@@ -45,7 +49,11 @@ export function boxRecord(spec: RecordSpec): Json {
 }
 
 export async function push(t: TestApp, body: Json | Json[]): Promise<void> {
-  const res = await t.http().post(CALLBACK_PATH).set('content-type', 'application/json').send(body as object);
+  const res = await t
+    .http()
+    .post(CALLBACK_PATH)
+    .set('content-type', 'application/json')
+    .send(body as object);
   if (res.status !== 200) throw new Error(`push failed: ${res.status} ${JSON.stringify(res.body)}`);
 }
 

@@ -62,7 +62,15 @@ export class InitialSchema1764043200000 implements MigrationInterface {
     await q.createTable(
       new Table({
         name: 'identities',
-        columns: [id(), str('external_id', 128, false), str('name', 200), str('user_type', 32), ms('first_seen_at'), ms('last_seen_at'), ms('updated_at')],
+        columns: [
+          id(),
+          str('external_id', 128, false),
+          str('name', 200),
+          str('user_type', 32),
+          ms('first_seen_at'),
+          ms('last_seen_at'),
+          ms('updated_at'),
+        ],
         indices: [
           { name: 'uq_identities_external_id', columnNames: ['external_id'], isUnique: true },
           { name: 'ix_identities_user_type', columnNames: ['user_type'] },
@@ -88,7 +96,9 @@ export class InitialSchema1764043200000 implements MigrationInterface {
           { name: 'uq_faces_identity_source_record', columnNames: ['identity_id', 'source_record_id'], isUnique: true },
           { name: 'ix_faces_identity', columnNames: ['identity_id'] },
         ],
-        foreignKeys: [{ columnNames: ['identity_id'], referencedTableName: 'identities', referencedColumnNames: ['id'], onDelete: 'CASCADE' }],
+        foreignKeys: [
+          { columnNames: ['identity_id'], referencedTableName: 'identities', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
+        ],
       }),
     );
 

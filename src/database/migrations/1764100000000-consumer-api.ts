@@ -50,7 +50,10 @@ export class ConsumerApi1764100000000 implements MigrationInterface {
       new TableColumn({ name: 'merged_into_id', type: 'varchar', length: '36', isNullable: true }),
     ]);
     await q.createIndex('recognition_records', new TableIndex({ name: 'ix_records_box_occurred', columnNames: ['box_id', 'occurred_at'] }));
-    await q.createIndex('recognition_records', new TableIndex({ name: 'ix_records_user_type_occurred', columnNames: ['user_type', 'occurred_at'] }));
+    await q.createIndex(
+      'recognition_records',
+      new TableIndex({ name: 'ix_records_user_type_occurred', columnNames: ['user_type', 'occurred_at'] }),
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -47,7 +47,12 @@ export class Integrations1764600000000 implements MigrationInterface {
           { name: 'ix_webhook_deliveries_sub_status', columnNames: ['subscription_id', 'status', 'event_id'] },
         ],
         foreignKeys: [
-          { columnNames: ['subscription_id'], referencedTableName: 'webhook_subscriptions', referencedColumnNames: ['id'], onDelete: 'CASCADE' },
+          {
+            columnNames: ['subscription_id'],
+            referencedTableName: 'webhook_subscriptions',
+            referencedColumnNames: ['id'],
+            onDelete: 'CASCADE',
+          },
         ],
       }),
     );

@@ -19,7 +19,7 @@ export class BoxDto {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ description: 'mq_license_key the box sends.' }) licenseKey: string;
   @ApiProperty({ nullable: true, type: String, description: 'Operator-given name.' }) name: string | null;
-  @ApiProperty({ description: 'A disabled box\'s pushes are refused.' }) enabled: boolean;
+  @ApiProperty({ description: "A disabled box's pushes are refused." }) enabled: boolean;
   @ApiProperty({ nullable: true, type: String, example: '2.0' }) apiVersion: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Source address of the last push.' }) lastAddress: string | null;
   @ApiProperty({ description: 'Epoch ms.' }) firstSeenAt: number;
@@ -30,7 +30,8 @@ export class BoxDto {
 
 export class BoxPageDto {
   @ApiProperty({ type: [BoxDto] }) items: BoxDto[];
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end.' }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end.' }) nextCursor:
+    string | null;
 }
 
 /** limit + cursor: boxes in the order they first pushed. */
@@ -49,7 +50,7 @@ export class UpdateBoxDto {
   @Length(1, 200)
   name?: string | null;
 
-  @ApiPropertyOptional({ description: 'false refuses the box\'s pushes (403) until enabled again.' })
+  @ApiPropertyOptional({ description: "false refuses the box's pushes (403) until enabled again." })
   @IsOptional()
   @IsBoolean()
   enabled?: boolean;

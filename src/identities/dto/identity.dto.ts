@@ -31,13 +31,18 @@ export class IdentityDto {
   @ApiProperty({ description: 'Box event time of the oldest record, epoch ms.' }) firstSeenAt: number;
   @ApiProperty({ description: 'Box event time of the newest record, epoch ms.' }) lastSeenAt: number;
   @ApiProperty({ description: 'Epoch ms.' }) updatedAt: number;
-  @ApiProperty({ nullable: true, type: Number, description: 'When an operator last set name or user_type (epoch ms); pushes no longer overwrite them.' })
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description: 'When an operator last set name or user_type (epoch ms); pushes no longer overwrite them.',
+  })
   editedAt: number | null;
 }
 
 export class IdentityPageDto {
   @ApiProperty({ type: [IdentityDto] }) items: IdentityDto[];
-  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end.' }) nextCursor: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as cursor for the next page; null at the end.' }) nextCursor:
+    string | null;
 }
 
 /** A face in the library: references only, never the image bytes or the feature. */

@@ -1,5 +1,15 @@
 import { BadRequestException, Body, Controller, Get, HttpCode, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiExtraModels, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiCreatedResponse,
+  ApiExtraModels,
+  ApiHeader,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiSecurity,
+  ApiTags,
+} from '@nestjs/swagger';
 import type { Response } from 'express';
 import { API_KEY_SECURITY, AuthenticatedBy, BEARER_SECURITY, Principal, STREAM_TOKEN_SECURITY } from '../../auth/auth.decorators';
 import type { ApiPrincipal } from '../../auth/roles';
@@ -42,7 +52,11 @@ export class EventStreamController {
   @ApiCreatedResponse({ type: StreamTokenDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'A filter or ttlSeconds is invalid; field names it.' })
   async issueToken(@Body() body: StreamTokenRequestDto, @Principal() principal: ApiPrincipal): Promise<StreamTokenDto> {
-    const issued = await this.tokens.issue(principal, { types: body.type, box: body.box, userTypes: body.user_type }, body.ttlSeconds ?? 300);
+    const issued = await this.tokens.issue(
+      principal,
+      { types: body.type, box: body.box, userTypes: body.user_type },
+      body.ttlSeconds ?? 300,
+    );
     return { ...issued, streamUrl: `/events/stream?token=${encodeURIComponent(issued.token)}` };
   }
 
@@ -53,7 +67,11 @@ export class EventStreamController {
   @ApiSecurity(STREAM_TOKEN_SECURITY)
   @ApiBearerAuth(BEARER_SECURITY)
   @ApiSecurity(API_KEY_SECURITY)
-  @ApiResponse({ status: 401, type: ErrorResponseDto, description: 'Missing, unknown or revoked API key, or an unknown or expired stream token.' })
+  @ApiResponse({
+    status: 401,
+    type: ErrorResponseDto,
+    description: 'Missing, unknown or revoked API key, or an unknown or expired stream token.',
+  })
   @ApiResponse({ status: 403, type: ErrorResponseDto, description: "The key's role is not allowed here." })
   @ApiResponse({ status: 429, type: ErrorResponseDto, description: 'Rate limit (API_RATE_LIMIT_PER_MINUTE) exceeded; see Retry-After.' })
   @ApiOperation({
@@ -61,10 +79,19 @@ export class EventStreamController {
     summary: 'Server-sent events: domain events as they are committed; resumable with Last-Event-ID.',
     description: SSE_FORMAT,
   })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this event id.', schema: { type: 'string', pattern: '^\\d{1,15}$' } })
+  @ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Resume after this event id.',
+    schema: { type: 'string', pattern: '^\\d{1,15}$' },
+  })
   @ApiOkResponse({
     description: 'An endless text/event-stream of EventEnvelope frames.',
-    content: { 'text/event-stream': { schema: { type: 'string', example: 'id: 42\nevent: recognition.recorded\ndata: {"id":"42","type":"recognition.recorded",…}\n\n' } } },
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string', example: 'id: 42\nevent: recognition.recorded\ndata: {"id":"42","type":"recognition.recorded",…}\n\n' },
+      },
+    },
   })
   @ApiResponse({ status: 400, type: ErrorResponseDto, description: 'A filter or Last-Event-ID is invalid; field names it.' })
   async stream(@Query() query: EventStreamQueryDto, @Req() req: StreamRequest, @Res() res: Response): Promise<void> {
@@ -129,6 +156,7 @@ export class EventStreamController {
 function parseLastEventId(header: string | string[] | undefined, query: string | undefined): number | null {
   const raw = (Array.isArray(header) ? header[0] : header)?.trim() || query;
   if (raw === undefined || raw === '') return null;
-  if (!/^\d{1,15}$/.test(raw)) throw new BadRequestException({ message: 'Last-Event-ID must be an event id (digits)', field: 'Last-Event-ID' });
+  if (!/^\d{1,15}$/.test(raw))
+    throw new BadRequestException({ message: 'Last-Event-ID must be an event id (digits)', field: 'Last-Event-ID' });
   return Number(raw);
 }

@@ -14,9 +14,17 @@ function fakeFeed(visible: number[]) {
   });
   return {
     maxId: async () => Math.max(0, ...visible),
-    idsAfter: async (after: number) => [...visible].sort((a, b) => a - b).filter((id) => id > after).map((id) => ({ id, createdAt: Date.now() })),
+    idsAfter: async (after: number) =>
+      [...visible]
+        .sort((a, b) => a - b)
+        .filter((id) => id > after)
+        .map((id) => ({ id, createdAt: Date.now() })),
     read: async ({ after, limit }: { after: number; limit: number }) =>
-      [...visible].sort((a, b) => a - b).filter((id) => id > after).slice(0, limit).map(event),
+      [...visible]
+        .sort((a, b) => a - b)
+        .filter((id) => id > after)
+        .slice(0, limit)
+        .map(event),
   } as unknown as EventFeedService;
 }
 

@@ -42,7 +42,10 @@ export class StreamAuthGuard extends ApiKeyGuard {
     const redeemed = await this.tokens.redeem(token);
     if (!redeemed) {
       this.authFailures.recordFailure(address);
-      throw new UnauthorizedException({ message: 'unknown or expired stream token: ask POST /events/stream-tokens for a new one', field: 'token' });
+      throw new UnauthorizedException({
+        message: 'unknown or expired stream token: ask POST /events/stream-tokens for a new one',
+        field: 'token',
+      });
     }
     req.principal = redeemed.principal;
     req.streamTokenFilter = redeemed.filter;

@@ -44,7 +44,15 @@ export class StreamTokensService {
       const repo = m.getRepository(EventStreamToken);
       // Expired tokens are useless: each issue clears them, so the table stays as small as the live set.
       await repo.delete({ expiresAt: LessThan(now) });
-      await repo.insert({ tokenHash: hashToken(token), keyId: principal.keyId, role: principal.role, actor: principal.actor, filter, createdAt: now, expiresAt });
+      await repo.insert({
+        tokenHash: hashToken(token),
+        keyId: principal.keyId,
+        role: principal.role,
+        actor: principal.actor,
+        filter,
+        createdAt: now,
+        expiresAt,
+      });
     });
     return { token, expiresAt };
   }
@@ -54,7 +62,8 @@ export class StreamTokensService {
     if (!token.startsWith(STREAM_TOKEN_PREFIX) || token.length > 128) return null;
     const row = await this.uow.dataSource.getRepository(EventStreamToken).findOneBy({ tokenHash: hashToken(token) });
     if (!row || row.expiresAt <= Date.now()) return null;
-    const keyActive = row.keyId === BOOTSTRAP_ADMIN_KEY_ID ? Boolean(this.config.get('ADMIN_API_KEY')) : await this.keys.isActive(row.keyId);
+    const keyActive =
+      row.keyId === BOOTSTRAP_ADMIN_KEY_ID ? Boolean(this.config.get('ADMIN_API_KEY')) : await this.keys.isActive(row.keyId);
     if (!keyActive) return null;
     return { principal: { keyId: row.keyId, name: `stream token of ${row.actor}`, role: row.role, actor: row.actor }, filter: row.filter };
   }

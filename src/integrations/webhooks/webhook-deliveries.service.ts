@@ -27,15 +27,20 @@ export class WebhookDeliveriesService {
 
   /** Per subscription: deliveries waiting, those retrying after a failure, abandoned ones, and the oldest wait. */
   async backlog(): Promise<SubscriptionBacklog[]> {
-    const rows: { subscription_id: string; pending: number | string; retrying: number | string | null; failed: number | string | null; oldest: number | string | null }[] =
-      await this.uow.dataSource.query(
-        `SELECT subscription_id,
+    const rows: {
+      subscription_id: string;
+      pending: number | string;
+      retrying: number | string | null;
+      failed: number | string | null;
+      oldest: number | string | null;
+    }[] = await this.uow.dataSource.query(
+      `SELECT subscription_id,
                 SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END) AS pending,
                 SUM(CASE WHEN status = 'pending' AND attempts > 0 THEN 1 ELSE 0 END) AS retrying,
                 SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END) AS failed,
                 MIN(CASE WHEN status = 'pending' THEN created_at END) AS oldest
          FROM webhook_deliveries WHERE status <> 'succeeded' GROUP BY subscription_id`,
-      );
+    );
     const now = Date.now();
     return rows.map((r) => ({
       subscriptionId: r.subscription_id,

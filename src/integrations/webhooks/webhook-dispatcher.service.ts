@@ -197,9 +197,14 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     const now = Date.now();
     const abandon = !o.succeeded && attempt >= this.config.get('WEBHOOK_MAX_ATTEMPTS');
     const status = o.succeeded ? 'succeeded' : abandon ? 'failed' : 'pending';
-    const delay = Math.min(this.config.get('WEBHOOK_MAX_BACKOFF_MS'), this.config.get('WEBHOOK_BACKOFF_BASE_MS') * 2 ** Math.min(attempt - 1, 30));
+    const delay = Math.min(
+      this.config.get('WEBHOOK_MAX_BACKOFF_MS'),
+      this.config.get('WEBHOOK_BACKOFF_BASE_MS') * 2 ** Math.min(attempt - 1, 30),
+    );
     if (!o.succeeded) {
-      this.logger.warn(`webhook delivery ${c.id} attempt ${attempt} failed (${o.error})${abandon ? '; abandoned' : `; retry in ${delay} ms`}`);
+      this.logger.warn(
+        `webhook delivery ${c.id} attempt ${attempt} failed (${o.error})${abandon ? '; abandoned' : `; retry in ${delay} ms`}`,
+      );
     }
     await this.uow.run(async (m) => {
       await m.query(
@@ -218,7 +223,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 }
 
 /** Resolves with the status code once the answer's headers arrive; its body is drained and dropped. */
-function postOnce(url: URL, headers: Record<string, string>, body: string, lookup: http.RequestOptions['lookup'], timeoutMs: number): Promise<number> {
+function postOnce(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  lookup: http.RequestOptions['lookup'],
+  timeoutMs: number,
+): Promise<number> {
   const signal = AbortSignal.timeout(timeoutMs);
   return new Promise((resolve, reject) => {
     const req = (url.protocol === 'https:' ? https : http).request(

@@ -1,12 +1,24 @@
-import { DEFAULT_WEBHOOK_ALLOWED_NETWORKS, guardedLookup, networkAllows, parseNetworkRules, WebhookAddressRefused } from './webhook-networks';
+import {
+  DEFAULT_WEBHOOK_ALLOWED_NETWORKS,
+  guardedLookup,
+  networkAllows,
+  parseNetworkRules,
+  WebhookAddressRefused,
+} from './webhook-networks';
 
 describe('WEBHOOK_ALLOWED_NETWORKS', () => {
   const defaults = parseNetworkRules(DEFAULT_WEBHOOK_ALLOWED_NETWORKS);
 
-  it.each(['169.254.169.254', '169.254.0.1', 'fe80::1', 'fd00:ec2::254', '100.100.100.200', '::ffff:169.254.169.254', '::ffff:a9fe:a9fe', '0:0:0:0:0:ffff:a9fe:a9fe'])(
-    'refuses link-local and metadata address %s by default',
-    (a) => expect(networkAllows(defaults, a)).toBe(false),
-  );
+  it.each([
+    '169.254.169.254',
+    '169.254.0.1',
+    'fe80::1',
+    'fd00:ec2::254',
+    '100.100.100.200',
+    '::ffff:169.254.169.254',
+    '::ffff:a9fe:a9fe',
+    '0:0:0:0:0:ffff:a9fe:a9fe',
+  ])('refuses link-local and metadata address %s by default', (a) => expect(networkAllows(defaults, a)).toBe(false));
 
   it.each(['127.0.0.1', '::1', '10.1.2.3', '192.168.0.10', '172.16.5.5', '100.64.0.1', '93.184.216.34', '2001:db8::1', 'fd00::1'])(
     'allows %s by default (loopback, private and public networks)',

@@ -19,7 +19,10 @@ export interface NetworkRule {
  * that contains an address decides, and an address no entry contains is refused. Throws naming a bad entry.
  */
 export function parseNetworkRules(spec: string): NetworkRule[] {
-  const entries = spec.split(',').map((e) => e.trim()).filter(Boolean);
+  const entries = spec
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
   if (entries.length === 0) throw new Error('lists no network');
   return entries.map((e) => {
     const allow = !e.startsWith('!');
@@ -50,8 +53,13 @@ function unmapped(address: string): string {
 /** A webhook target outside WEBHOOK_ALLOWED_NETWORKS. */
 export class WebhookAddressRefused extends Error {
   readonly code = 'EWEBHOOKADDRESS';
-  constructor(readonly host: string, readonly addresses: string[]) {
-    super(`${addresses.length === 1 && addresses[0] === host ? host : `${host} (${addresses.join(', ')})`} is outside WEBHOOK_ALLOWED_NETWORKS`);
+  constructor(
+    readonly host: string,
+    readonly addresses: string[],
+  ) {
+    super(
+      `${addresses.length === 1 && addresses[0] === host ? host : `${host} (${addresses.join(', ')})`} is outside WEBHOOK_ALLOWED_NETWORKS`,
+    );
   }
 }
 
@@ -71,7 +79,14 @@ export function guardedLookup(rules: readonly NetworkRule[]) {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
       if (err) return callback(err, []);
       const allowed = addresses.filter((a) => networkAllows(rules, a.address));
-      if (allowed.length === 0) return callback(new WebhookAddressRefused(hostname, addresses.map((a) => a.address)), []);
+      if (allowed.length === 0)
+        return callback(
+          new WebhookAddressRefused(
+            hostname,
+            addresses.map((a) => a.address),
+          ),
+          [],
+        );
       if ((options as LookupAllOptions).all) return callback(null, allowed);
       callback(null, allowed[0].address, allowed[0].family);
     });

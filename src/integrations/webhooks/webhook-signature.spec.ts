@@ -14,7 +14,9 @@ describe('Standard Webhooks signature', () => {
     const secret = generateSecret();
     expect(secret).toMatch(SECRET_PATTERN);
     const h = webhookHeaders(secret, 'abc', 1700000000, '{"a":1}');
-    const expected = createHmac('sha256', Buffer.from(secret.slice(6), 'base64')).update('abc.1700000000.{"a":1}').digest('base64');
+    const expected = createHmac('sha256', Buffer.from(secret.slice(6), 'base64'))
+      .update('abc.1700000000.{"a":1}')
+      .digest('base64');
     expect(h).toEqual({ 'webhook-id': 'abc', 'webhook-timestamp': '1700000000', 'webhook-signature': `v1,${expected}` });
   });
 });

@@ -17,7 +17,12 @@ export function signaturePayload(id: string, timestampSeconds: number, body: str
 
 export function sign(secret: string, id: string, timestampSeconds: number, body: string): string {
   const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
-  return 'v1,' + createHmac('sha256', key).update(signaturePayload(id, timestampSeconds, body)).digest('base64');
+  return (
+    'v1,' +
+    createHmac('sha256', key)
+      .update(signaturePayload(id, timestampSeconds, body))
+      .digest('base64')
+  );
 }
 
 export function webhookHeaders(secret: string, id: string, timestampSeconds: number, body: string): Record<string, string> {

@@ -82,7 +82,13 @@ export class WebhookSubscriptionsService {
     sub.updatedAt = Date.now();
     await this.uow.run(async (m) => {
       await m.getRepository(WebhookSubscription).save(sub);
-      await this.audit.recordIn(m, { actor, action: 'webhook.subscription.updated', subjectType: 'webhook-subscription', subjectId: id, details: { ...input } });
+      await this.audit.recordIn(m, {
+        actor,
+        action: 'webhook.subscription.updated',
+        subjectType: 'webhook-subscription',
+        subjectId: id,
+        details: { ...input },
+      });
     });
     return toSubscriptionDto(sub);
   }
@@ -102,7 +108,10 @@ export class WebhookSubscriptionsService {
   }
 
   /** Newest first; keyset pagination on the event id. */
-  async deliveries(subscriptionId: string, q: { status?: WebhookDeliveryStatus; limit?: number; cursor?: string }): Promise<WebhookDeliveryPageDto> {
+  async deliveries(
+    subscriptionId: string,
+    q: { status?: WebhookDeliveryStatus; limit?: number; cursor?: string },
+  ): Promise<WebhookDeliveryPageDto> {
     await this.find(subscriptionId);
     const limit = q.limit ?? 50;
     const qb = this.uow.dataSource
@@ -124,7 +133,9 @@ export class WebhookSubscriptionsService {
   async delivery(id: string): Promise<WebhookDeliveryDetailDto> {
     const d = await this.uow.dataSource.getRepository(WebhookDelivery).findOneBy({ id });
     if (!d) throw deliveryNotFound();
-    const attempts = await this.uow.dataSource.getRepository(WebhookDeliveryAttempt).find({ where: { deliveryId: id }, order: { attempt: 'ASC' } });
+    const attempts = await this.uow.dataSource
+      .getRepository(WebhookDeliveryAttempt)
+      .find({ where: { deliveryId: id }, order: { attempt: 'ASC' } });
     return {
       ...toDeliveryDto(d),
       attemptLog: attempts.map((a) => ({

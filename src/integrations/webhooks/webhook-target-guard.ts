@@ -2,7 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { isIP } from 'node:net';
 import { AppConfig } from '../../config/app-config.service';
 import { webhookTargetRefused } from './webhook-errors';
-import { guardedLookup, networkAllows, NetworkRule, parseNetworkRules, resolveAll, urlHost, WebhookAddressRefused } from './webhook-networks';
+import {
+  guardedLookup,
+  networkAllows,
+  NetworkRule,
+  parseNetworkRules,
+  resolveAll,
+  urlHost,
+  WebhookAddressRefused,
+} from './webhook-networks';
 
 /** Keeps webhooks inside WEBHOOK_ALLOWED_NETWORKS: when a URL is configured, and again on every connection. */
 @Injectable()

@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBody, ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import {
+  ApiBody,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+} from '@nestjs/swagger';
 import { Principal, RequireRole } from '../../auth/auth.decorators';
 import type { ApiPrincipal } from '../../auth/roles';
 import { ErrorResponseDto } from '../../common/error-response.dto';
@@ -31,7 +40,12 @@ export class WebhooksController {
   @ApiBody({
     type: CreateWebhookSubscriptionDto,
     // Pre-filled in Swagger UI: without a secret, one is generated (a sample secret would be shared by everyone).
-    examples: { alerts: { summary: 'Blacklist and VIP alerts', value: { url: 'https://siem.example.com/hooks/recognition-hub', eventTypes: ['alert.blacklist-seen', 'alert.vip-seen'] } } },
+    examples: {
+      alerts: {
+        summary: 'Blacklist and VIP alerts',
+        value: { url: 'https://siem.example.com/hooks/recognition-hub', eventTypes: ['alert.blacklist-seen', 'alert.vip-seen'] },
+      },
+    },
   })
   @ApiCreatedResponse({ type: CreatedWebhookSubscriptionDto })
   @ApiResponse({ status: 400, type: ErrorResponseDto })
@@ -61,7 +75,11 @@ export class WebhooksController {
   @ApiOperation({ operationId: 'updateWebhookSubscription', summary: 'Change URL, event types, description or enabled (admin).' })
   @ApiOkResponse({ type: WebhookSubscriptionDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
-  async update(@UuidParam('id') id: string, @Body() body: UpdateWebhookSubscriptionDto, @Principal() principal: ApiPrincipal): Promise<WebhookSubscriptionDto> {
+  async update(
+    @UuidParam('id') id: string,
+    @Body() body: UpdateWebhookSubscriptionDto,
+    @Principal() principal: ApiPrincipal,
+  ): Promise<WebhookSubscriptionDto> {
     return this.subscriptions.update(id, body, principal.actor);
   }
 
@@ -77,7 +95,10 @@ export class WebhooksController {
 
   @Get('subscriptions/:id/deliveries')
   @RequireRole('admin')
-  @ApiOperation({ operationId: 'listWebhookDeliveries', summary: 'Deliveries of a subscription, newest event first, with status and last outcome (admin).' })
+  @ApiOperation({
+    operationId: 'listWebhookDeliveries',
+    summary: 'Deliveries of a subscription, newest event first, with status and last outcome (admin).',
+  })
   @ApiOkResponse({ type: WebhookDeliveryPageDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
   deliveries(@UuidParam('id') id: string, @Query() query: ListDeliveriesQueryDto): Promise<WebhookDeliveryPageDto> {

@@ -55,7 +55,11 @@ export class RecordSummaryDto {
   @ApiProperty()
   hasDefects: boolean;
 
-  @ApiProperty({ enum: IMAGE_ROLES, isArray: true, description: 'Images stored with the record (fetch each from /records/{id}/images/{role}).' })
+  @ApiProperty({
+    enum: IMAGE_ROLES,
+    isArray: true,
+    description: 'Images stored with the record (fetch each from /records/{id}/images/{role}).',
+  })
   imageRoles: ImageRole[];
 
   @ApiProperty({ description: 'Whether a feature vector is stored (fetch it from /records/{id}/feature).' })
@@ -153,7 +157,12 @@ export class RecordDetailDto extends RecordSummaryDto {
   @ApiProperty({ type: [RecordDefectDto] })
   defects: RecordDefectDto[];
 
-  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, description: 'Fields the hub does not know, as sent (long strings omitted).' })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    nullable: true,
+    description: 'Fields the hub does not know, as sent (long strings omitted).',
+  })
   extra: Record<string, unknown> | null;
 
   @ApiProperty({ nullable: true, type: String })

@@ -14,7 +14,9 @@ export class ErasureReportDto {
   @ApiProperty({ description: 'Image files deleted (images still used by other identities are kept).' })
   imagesDeleted: number;
 
-  @ApiProperty({ description: "Outbox events of the identity's records whose image hashes were removed (the event stream replays them without)." })
+  @ApiProperty({
+    description: "Outbox events of the identity's records whose image hashes were removed (the event stream replays them without).",
+  })
   eventsScrubbed: number;
 
   @ApiProperty({ description: 'Webhook deliveries whose stored body lost its image links and hashes.' })

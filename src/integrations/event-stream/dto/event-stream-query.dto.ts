@@ -6,7 +6,10 @@ import { DOMAIN_EVENT_CLASSES } from '../../../events/domain-events';
 /** "a,b" or ?x=a&x=b → ["a","b"]. */
 const ToList = () =>
   Transform(({ value }) =>
-    (Array.isArray(value) ? value : [value]).flatMap((v) => (typeof v === 'string' ? v.split(',') : [v])).map((v) => (typeof v === 'string' ? v.trim() : v)).filter((v) => v !== ''),
+    (Array.isArray(value) ? value : [value])
+      .flatMap((v) => (typeof v === 'string' ? v.split(',') : [v]))
+      .map((v) => (typeof v === 'string' ? v.trim() : v))
+      .filter((v) => v !== ''),
   );
 
 export const domainEventTypes = (): string[] => DOMAIN_EVENT_CLASSES.map((c) => c.type);
@@ -54,7 +57,10 @@ export class EventStreamQueryDto extends EventStreamFilterDto {
   @MaxLength(128)
   token?: string;
 
-  @ApiPropertyOptional({ description: 'Resume after this event id (for clients that cannot send the Last-Event-ID header).', pattern: '^\\d{1,15}$' })
+  @ApiPropertyOptional({
+    description: 'Resume after this event id (for clients that cannot send the Last-Event-ID header).',
+    pattern: '^\\d{1,15}$',
+  })
   @IsOptional()
   @Matches(/^\d{1,15}$/, { message: 'last_event_id must be an event id (digits)' })
   last_event_id?: string;
@@ -62,7 +68,12 @@ export class EventStreamQueryDto extends EventStreamFilterDto {
 
 /** What a stream token is asked for: the stream's filters (as on GET /events/stream) and how long it lasts. */
 export class StreamTokenRequestDto extends EventStreamFilterDto {
-  @ApiPropertyOptional({ description: 'Lifetime in seconds (10-3600, default 300). Streams opened with it may reconnect until then.', minimum: 10, maximum: 3600, default: 300 })
+  @ApiPropertyOptional({
+    description: 'Lifetime in seconds (10-3600, default 300). Streams opened with it may reconnect until then.',
+    minimum: 10,
+    maximum: 3600,
+    default: 300,
+  })
   @IsOptional()
   @IsInt()
   @Min(10)

@@ -34,7 +34,14 @@ export class CreateWebhookSubscriptionDto {
   @MaxLength(2000)
   url: string;
 
-  @ApiProperty({ example: ['alert.blacklist-seen'], type: 'array', items: { type: 'string', enum: eventTypeChoices() }, minItems: 1, maxItems: 20, description: 'Event types to send; ["*"] for all.' })
+  @ApiProperty({
+    example: ['alert.blacklist-seen'],
+    type: 'array',
+    items: { type: 'string', enum: eventTypeChoices() },
+    minItems: 1,
+    maxItems: 20,
+    description: 'Event types to send; ["*"] for all.',
+  })
   @IsArray()
   @ArrayMinSize(1)
   @ArrayMaxSize(20)
@@ -62,7 +69,12 @@ export class CreateWebhookSubscriptionDto {
 }
 
 export class UpdateWebhookSubscriptionDto {
-  @ApiPropertyOptional({ format: 'uri', maxLength: 2000, example: 'https://siem.example.com/hooks/recognition-hub', description: 'As on create: checked against WEBHOOK_ALLOWED_NETWORKS.' })
+  @ApiPropertyOptional({
+    format: 'uri',
+    maxLength: 2000,
+    example: 'https://siem.example.com/hooks/recognition-hub',
+    description: 'As on create: checked against WEBHOOK_ALLOWED_NETWORKS.',
+  })
   @IsOptional()
   @IsUrl(URL_OPTIONS, { message: 'url must be an http(s) URL' })
   @MaxLength(2000)
