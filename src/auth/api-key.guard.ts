@@ -55,22 +55,43 @@ export class ApiKeyGuard implements CanActivate {
       this.reflector.getAllAndOverride<ApiRole | undefined>(REQUIRED_ROLE, [context.getHandler(), context.getClass()]) ?? 'reader';
     const presented = presentedKey(req);
     if (!presented) throw new UnauthorizedException({ message: 'an API key is required (X-API-Key header)', field: 'X-API-Key' });
-    const address = clientAddress(req);
-    const wait = this.failures.retryAfterSeconds(address);
-    if (wait > 0) {
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
-      throw new HttpException({ message: 'too many wrong API keys from this address; retry later', field: 'X-API-Key' }, 429);
-    }
-    const principal = this.bootstrapAdmin(presented) ?? (await this.keys.verify(presented));
-    if (!principal) {
-      this.failures.recordFailure(address);
-      throw new UnauthorizedException({ message: 'invalid or revoked API key', field: 'X-API-Key' });
-    }
+    const principal = await this.checkCredential(
+      context,
+      'X-API-Key',
+      'API keys',
+      'invalid or revoked API key',
+      async () => this.bootstrapAdmin(presented) ?? (await this.keys.verify(presented)),
+    );
     if (!roleSatisfies(principal.role, required)) {
       throw new ForbiddenException({ message: `this endpoint requires the ${required} role`, field: 'X-API-Key' });
     }
     req.principal = principal;
     return true;
+  }
+
+  /**
+   * Runs one credential check under the per-address failure limit (API_AUTH_FAILURES_PER_MINUTE): 429 while the
+   * address is blocked, without checking; a failed check counts against the address and answers 401.
+   */
+  protected async checkCredential<T>(
+    context: ExecutionContext,
+    field: string,
+    credentials: string,
+    refusal: string,
+    check: () => Promise<T | null>,
+  ): Promise<T> {
+    const address = clientAddress(context.switchToHttp().getRequest<Request>());
+    const wait = this.failures.retryAfterSeconds(address);
+    if (wait > 0) {
+      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
+      throw new HttpException({ message: `too many wrong ${credentials} from this address; retry later`, field }, 429);
+    }
+    const found = await check();
+    if (found === null) {
+      this.failures.recordFailure(address);
+      throw new UnauthorizedException({ message: refusal, field });
+    }
+    return found;
   }
 
   /** ADMIN_API_KEY lets an operator create the first keys over HTTP; compared in constant time. */

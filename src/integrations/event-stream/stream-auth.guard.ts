@@ -1,8 +1,6 @@
-import { BadRequestException, ExecutionContext, HttpException, Injectable, UnauthorizedException } from '@nestjs/common';
+import { BadRequestException, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import type { Response } from 'express';
 import { ApiAuthFailures, ApiKeyGuard, AuthenticatedRequest, presentedKey } from '../../auth/api-key.guard';
-import { clientAddress } from '../../common/client-address';
 import { ApiKeysService } from '../../auth/api-keys.service';
 import { AppConfig } from '../../config/app-config.service';
 import type { FeedFilter } from '../event-feed.service';
@@ -19,7 +17,7 @@ export class StreamAuthGuard extends ApiKeyGuard {
   constructor(
     keys: ApiKeysService,
     reflector: Reflector,
-    private readonly authFailures: ApiAuthFailures,
+    authFailures: ApiAuthFailures,
     config: AppConfig,
     private readonly tokens: StreamTokensService,
   ) {
@@ -33,20 +31,13 @@ export class StreamAuthGuard extends ApiKeyGuard {
     if (typeof token !== 'string') throw new BadRequestException({ message: 'token must be given once', field: 'token' });
     if (presentedKey(req)) throw new BadRequestException({ message: 'send either an API key or a stream token, not both', field: 'token' });
     // Wrong tokens count with wrong keys against the address (API_AUTH_FAILURES_PER_MINUTE).
-    const address = clientAddress(req);
-    const wait = this.authFailures.retryAfterSeconds(address);
-    if (wait > 0) {
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(wait));
-      throw new HttpException({ message: 'too many wrong credentials from this address; retry later', field: 'token' }, 429);
-    }
-    const redeemed = await this.tokens.redeem(token);
-    if (!redeemed) {
-      this.authFailures.recordFailure(address);
-      throw new UnauthorizedException({
-        message: 'unknown or expired stream token: ask POST /events/stream-tokens for a new one',
-        field: 'token',
-      });
-    }
+    const redeemed = await this.checkCredential(
+      context,
+      'token',
+      'credentials',
+      'unknown or expired stream token: ask POST /events/stream-tokens for a new one',
+      () => this.tokens.redeem(token),
+    );
     req.principal = redeemed.principal;
     req.streamTokenFilter = redeemed.filter;
     return true;
