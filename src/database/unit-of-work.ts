@@ -132,13 +132,13 @@ export class UnitOfWork {
    */
   private resetIfOutOfStep(): void {
     const db = this.sqlite();
-    const runner = this.dataSource.createQueryRunner() as unknown as { isTransactionActive: boolean; transactionDepth: number };
-    if (!db.inTransaction && !runner.isTransactionActive && runner.transactionDepth === 0) return;
+    const runner = this.dataSource.createQueryRunner();
+    const depth = (runner as unknown as { transactionDepth: number }).transactionDepth;
+    if (!db.inTransaction && !runner.isTransactionActive && depth === 0) return;
     try {
       if (db.inTransaction) db.exec('ROLLBACK');
     } finally {
-      runner.isTransactionActive = false;
-      runner.transactionDepth = 0;
+      forgetTransaction(runner);
     }
   }
 
@@ -252,9 +252,14 @@ async function commitOrThrow(runner: QueryRunner): Promise<void> {
     throw new QueryFailedError('COMMIT', [], e as Error);
   } finally {
     // Committed or not, the transaction is over (a failed COMMIT rolls back): keep TypeORM's runner in step.
-    Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
+    forgetTransaction(runner);
   }
   if (command !== 'COMMIT') throw new TransactionLost(`COMMIT was answered ${command}: the transaction had failed and was rolled back`);
+}
+
+/** Tells TypeORM's query runner that no transaction is open, after the database ended it behind TypeORM's back. */
+function forgetTransaction(runner: QueryRunner): void {
+  Object.assign(runner, { isTransactionActive: false, transactionDepth: 0 });
 }
 
 async function openIfExists(file: string): Promise<FileHandle | null> {
