@@ -58,36 +58,41 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
     if (res.headersSent) return;
-    if (isStorageFull(exception)) return this.storageFull(exception, res);
-    const { status, body } = this.describe(exception);
-    if (status === HttpStatus.SERVICE_UNAVAILABLE && body.reason === 'database')
-      res.setHeader('Retry-After', String(DATABASE_RETRY_AFTER_SECONDS));
+    const { status, body, retryAfter } = this.describe(exception);
+    if (retryAfter !== undefined) res.setHeader('Retry-After', String(retryAfter));
     res.status(status).json(body);
   }
 
   private storageFullSince = 0;
   private storageFullCount = 0;
 
-  /** Nothing was stored and the same write can succeed once space returns: 503, and the box retries. */
-  private storageFull(exception: unknown, res: Response): void {
-    // Every push fails while the disk is full: one log line a minute, with the count, rather than one per push.
+  /** Every push fails while the disk is full: one log line a minute, with the count, rather than one per push. */
+  private logStorageFull(exception: unknown): void {
     this.storageFullCount++;
     if (Date.now() - this.storageFullSince >= 60_000) {
       this.logger.error(`storage full, ${this.storageFullCount} write(s) refused with 503: ${(exception as Error)?.message ?? exception}`);
       this.storageFullSince = Date.now();
       this.storageFullCount = 0;
     }
-    res.setHeader('Retry-After', String(STORAGE_FULL_RETRY_AFTER_SECONDS));
-    res.status(HttpStatus.SERVICE_UNAVAILABLE).json({
-      statusCode: 503,
-      error: 'Service Unavailable',
-      code: 'storage_full',
-      message: 'storage is full: nothing was stored; retry later',
-      reason: 'storage_full',
-    });
   }
 
-  describe(exception: unknown): { status: number; body: Record<string, unknown> } {
+  /** The answer to an error; `retryAfter` (seconds) when the same request can succeed later (503). */
+  describe(exception: unknown): { status: number; body: Record<string, unknown>; retryAfter?: number } {
+    if (isStorageFull(exception)) {
+      // Nothing was stored and the same write can succeed once space returns: 503, and the box retries.
+      this.logStorageFull(exception);
+      return {
+        status: HttpStatus.SERVICE_UNAVAILABLE,
+        body: {
+          statusCode: 503,
+          error: 'Service Unavailable',
+          code: 'storage_full',
+          message: 'storage is full: nothing was stored; retry later',
+          reason: 'storage_full',
+        },
+        retryAfter: STORAGE_FULL_RETRY_AFTER_SECONDS,
+      };
+    }
     if (exception instanceof DomainError) {
       const status = DOMAIN_ERROR_STATUS[exception.kind];
       const { code, message, field, extra } = exception;
@@ -121,6 +126,7 @@ export class HttpErrorFilter implements ExceptionFilter {
           message: 'database unavailable; retry later',
           reason: 'database',
         },
+        retryAfter: DATABASE_RETRY_AFTER_SECONDS,
       };
     }
     if (exception && typeof exception === 'object' && 'driverError' in exception) {
