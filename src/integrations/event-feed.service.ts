@@ -4,7 +4,6 @@ import { DevicesService } from '../devices/devices.service';
 import { OutboxEntry, OutboxReader } from '../events/outbox-reader.service';
 import { RecordsQueryService } from '../recognition-records/records-query.service';
 import { IMAGE_ROLES, ImageRole } from '../recognition-records/recognition-record.types';
-import { rowJson } from '../database/row-values';
 import { rehydrateEvent } from '../events/domain-events';
 import { EventEnvelope, ImageLinks, toEnvelope } from './event-envelope';
 
@@ -24,28 +23,6 @@ export interface FeedFilter {
   box?: string;
   userTypes?: string[];
 }
-
-interface FeedRow {
-  id: number | string;
-  type: string;
-  payload: string | Record<string, unknown>;
-  created_at: number | string;
-  record_id: string | null;
-  box_id: string | null;
-  license_key: string | null;
-  user_type: string | null;
-  reg_image_sha256: string | null;
-  spot_image_sha256: string | null;
-  ir_image_sha256: string | null;
-  face_image_sha256: string | null;
-}
-
-const IMAGE_COLUMNS: Record<ImageRole, keyof FeedRow> = {
-  registered: 'reg_image_sha256',
-  scene: 'spot_image_sha256',
-  infrared: 'ir_image_sha256',
-  face: 'face_image_sha256',
-};
 
 /**
  * Reads domain events from the outbox (OutboxReader) in id order, with what their record (the outbox
@@ -98,48 +75,29 @@ export class EventFeedService {
     return this.outbox.maxId();
   }
 
-  /** Joins outbox entries to their record's box, license key, user type and images (by the owners' read methods). */
+  /** Outbox entries as consumers see them, with their record's box, license key, user type and image links. */
   private async resolve(entries: OutboxEntry[]): Promise<FeedEvent[]> {
     const facts = await this.records.feedFacts(entries.map((e) => e.aggregateId));
     const licenseKeys = await this.devices.licenseKeys([...facts.values()].map((r) => r.boxId));
     return entries.map((e) => {
-      const r = facts.get(e.aggregateId);
-      return this.toFeedEvent({
+      const record = facts.get(e.aggregateId);
+      // The stored payload is internal; consumers get the event's public DTO (./event-envelope.ts).
+      const event = rehydrateEvent(e.type, e.payload, { eventId: e.id, occurredAt: e.createdAt });
+      let images: ImageLinks | undefined;
+      if (record) {
+        images = {};
+        for (const role of IMAGE_ROLES) if (record.imageSha256[role]) images[role] = this.imageUrl(e.aggregateId, role);
+      }
+      return {
         id: e.id,
         type: e.type,
-        payload: e.payload,
-        created_at: e.createdAt,
-        record_id: r ? e.aggregateId : null,
-        box_id: r?.boxId ?? null,
-        license_key: r ? (licenseKeys.get(r.boxId) ?? null) : null,
-        user_type: r?.userType ?? null,
-        reg_image_sha256: r?.imageSha256.registered ?? null,
-        spot_image_sha256: r?.imageSha256.scene ?? null,
-        ir_image_sha256: r?.imageSha256.infrared ?? null,
-        face_image_sha256: r?.imageSha256.face ?? null,
-      });
+        // From the record, as read()'s filter sees them, so a replay matches what went live.
+        boxId: record?.boxId ?? null,
+        licenseKey: record ? (licenseKeys.get(record.boxId) ?? null) : null,
+        userType: record?.userType ?? null,
+        envelope: toEnvelope({ id: e.id, type: e.type, createdAt: e.createdAt }, event, images),
+      };
     });
-  }
-
-  private toFeedEvent(r: FeedRow): FeedEvent {
-    const id = Number(r.id);
-    const createdAt = Number(r.created_at);
-    // The stored payload is internal; consumers get the event's public DTO (./event-envelope.ts).
-    const event = rehydrateEvent(r.type, rowJson<Record<string, unknown>>(r.payload) ?? {}, { eventId: id, occurredAt: createdAt });
-    let images: ImageLinks | undefined;
-    if (r.record_id) {
-      images = {};
-      for (const role of IMAGE_ROLES) if (r[IMAGE_COLUMNS[role]]) images[role] = this.imageUrl(r.record_id, role);
-    }
-    return {
-      id,
-      type: r.type,
-      // From the record row, as read()'s filter sees them, so a replay matches what went live.
-      boxId: r.box_id,
-      licenseKey: r.license_key,
-      userType: r.user_type,
-      envelope: toEnvelope({ id, type: r.type, createdAt }, event, images),
-    };
   }
 
   /** The REST endpoint that serves the image to biometric-readers (relative when PUBLIC_BASE_URL is unset). */
