@@ -20,9 +20,6 @@ export interface JsonLimits {
 
 export const JSON_LIMITS: Readonly<JsonLimits> = { maxDepth: 32, maxObjectKeys: 1000, maxValues: 200_000, maxKeyBytes: 256 };
 
-/** Deepest JSON nesting accepted. */
-export const MAX_JSON_DEPTH = JSON_LIMITS.maxDepth;
-
 /** Keys that would reach an object's prototype if some code copied them by assignment. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
