@@ -79,15 +79,16 @@ export class BoxAccessService {
   private check(box: PushingBox, row: BoxAccessSettings | undefined, ctx: PushContext): void {
     const denied = (kind: BoxAccessDenied['kind'], reason: BoxRefusalReason, field: string, message: string) =>
       new BoxAccessDenied(kind, reason, field, message, row ? box.licenseKey : null);
+    // A token URL for a box without a secret (registered or not) is refused before anything else.
+    if (ctx.token !== undefined && !row?.callbackTokenHash) {
+      throw denied(
+        'unauthenticated',
+        'token_not_configured',
+        'token',
+        'no callback token is configured for this box; use the plain callback URL or configure one',
+      );
+    }
     if (!row) {
-      if (ctx.token !== undefined) {
-        throw denied(
-          'unauthenticated',
-          'token_not_configured',
-          'token',
-          'no callback token is configured for this box; use the plain callback URL or configure one',
-        );
-      }
       if (this.mode === 'registered') {
         throw denied('unauthenticated', 'box_unknown', box.field, 'this box is not registered, and only registered boxes are accepted');
       }
@@ -100,13 +101,6 @@ export class BoxAccessService {
       if (!callbackTokenMatches(ctx.token, row.callbackTokenHash)) {
         throw denied('unauthenticated', 'token_mismatch', 'token', 'the callback token is wrong for this box');
       }
-    } else if (ctx.token !== undefined) {
-      throw denied(
-        'unauthenticated',
-        'token_not_configured',
-        'token',
-        'no callback token is configured for this box; use the plain callback URL or configure one',
-      );
     }
     if (!row.enabled) {
       throw denied('forbidden', 'box_disabled', box.field, 'this box is disabled');
