@@ -4,7 +4,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager, QueryFailedError, QueryRunner } from 'typeorm';
 import { SqlDialect } from './sql-dialect';
-import { sqliteWalDatabaseFile } from './sqlite-wal';
+import { sqliteConnection, sqliteWalDatabaseFile } from './sqlite-wal';
 
 /**
  * Runs work in one database transaction.
@@ -74,7 +74,7 @@ export class UnitOfWork {
       this.walSync ??= this.detectWalSync();
       await this.walSync;
       this.resetIfOutOfStep();
-      const db = this.sqlite();
+      const db = sqliteConnection(this.dataSource);
       await this.dataSource.transaction(async (manager) => {
         const runner = manager.queryRunner!;
         for (const unit of group) {
@@ -118,12 +118,6 @@ export class UnitOfWork {
     this.syncWal(walFile).then(answer, (error: unknown) => group.forEach((unit) => unit.reject(error)));
   }
 
-  /** The better-sqlite3 connection under TypeORM's single query runner. */
-  private sqlite(): { inTransaction: boolean; exec(sql: string): unknown } {
-    return (this.dataSource.driver as unknown as { databaseConnection: { inTransaction: boolean; exec(sql: string): unknown } })
-      .databaseConnection;
-  }
-
   /**
    * Puts SQLite and TypeORM back in step, idle. When COMMIT fails (SQLITE_FULL: no space for the WAL) SQLite has
    * already rolled back, so TypeORM's ROLLBACK fails too and its query runner keeps counting one transaction level
@@ -131,7 +125,7 @@ export class UnitOfWork {
    * that is never committed, answered after a WAL fsync and lost at shutdown. SQLite's own flag is the truth here.
    */
   private resetIfOutOfStep(): void {
-    const db = this.sqlite();
+    const db = sqliteConnection(this.dataSource);
     const runner = this.dataSource.createQueryRunner();
     const depth = (runner as unknown as { transactionDepth: number }).transactionDepth;
     if (!db.inTransaction && !runner.isTransactionActive && depth === 0) return;

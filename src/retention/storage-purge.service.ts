@@ -1,12 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnitOfWork } from '../database/unit-of-work';
-import { sqliteWalDatabaseFile } from '../database/sqlite-wal';
-
-interface SqliteConnection {
-  inTransaction: boolean;
-  pragma(source: string, options?: { simple?: boolean }): unknown;
-}
+import { sqliteConnection, sqliteWalDatabaseFile } from '../database/sqlite-wal';
 
 /** How long a WAL truncation keeps trying while readers or the checkpoint worker hold the WAL. */
 const WAL_TRUNCATE_DEADLINE_MS = 10_000;
@@ -44,7 +39,7 @@ export class StoragePurgeService {
 
   private async truncateWal(): Promise<void> {
     if (!(await sqliteWalDatabaseFile(this.uow.dataSource))) return;
-    const db = (this.uow.dataSource.driver as unknown as { databaseConnection: SqliteConnection }).databaseConnection;
+    const db = sqliteConnection(this.uow.dataSource);
     const deadline = Date.now() + WAL_TRUNCATE_DEADLINE_MS;
     for (;;) {
       // The one connection is shared: a unit of work's transaction stays open across its awaits, and a checkpoint
