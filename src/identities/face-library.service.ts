@@ -1,7 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
+import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
+import { Face } from './entities/face.entity';
 import type { FaceSource } from '../events/domain-events';
 import { IdentitiesService } from './identities.service';
 import { RecordsStore } from '../recognition-records/records-store.service';
@@ -109,5 +111,29 @@ export class FaceLibraryService {
     ]);
     await m.query(`UPDATE faces SET is_current = ${yes} WHERE id = ${d.p(1)} AND is_current = ${no}`, [id]);
     return id;
+  }
+
+  /** Erasure: removes the identity's whole face library in the caller's transaction; returns the faces' images. */
+  async eraseOfIdentity(manager: EntityManager, identityId: string): Promise<{ facesDeleted: number; imageSha256s: string[] }> {
+    const faces = manager.getRepository(Face);
+    const rows = await faces.find({ select: { id: true, imageSha256: true }, where: { identityId } });
+    if (rows.length > 0) await faces.delete({ identityId });
+    return { facesDeleted: rows.length, imageSha256s: rows.map((f) => f.imageSha256).filter((s): s is string => s !== null) };
+  }
+
+  /** Which of these images a face references (image release decides on the rest), in the caller's transaction. */
+  async referencedImages(manager: EntityManager, sha256s: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const shas of chunks(sha256s)) {
+      const rows = await manager
+        .getRepository(Face)
+        .createQueryBuilder('f')
+        .select('f.imageSha256', 'sha')
+        .distinct()
+        .where('f.imageSha256 IN (:...shas)', { shas })
+        .getRawMany<{ sha: string }>();
+      for (const r of rows) found.add(r.sha);
+    }
+    return found;
   }
 }

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
+import { Identity } from './entities/identity.entity';
 
 export interface IdentitySighting {
   externalId: string;
@@ -42,5 +43,11 @@ export class IdentitiesService {
       [s.seenAt, s.seenAt, mergedInto],
     );
     return mergedInto;
+  }
+
+  /** The box's identity_id of an identity (merged ones too); null when there is no such identity. */
+  async externalIdOf(id: string): Promise<string | null> {
+    const found = await this.uow.dataSource.getRepository(Identity).findOne({ select: { id: true, externalId: true }, where: { id } });
+    return found?.externalId ?? null;
   }
 }

@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
+import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
 import { DecodedImage } from '../recognition-records/recognition-record.types';
+import { StoredImage } from './entities/stored-image.entity';
 import { ImageStore } from './image-store';
 
 export interface StoredImageRef {
@@ -48,5 +50,13 @@ export class ImagesService {
         [ref.sha256, ref.contentType, ref.byteSize, now],
       );
     }
+  }
+
+  /**
+   * Removes the index rows of images being released (nothing references them any more), in the transaction that
+   * decided so; their files are quarantined before and discarded after it (see ImageStore).
+   */
+  async release(manager: EntityManager, sha256s: string[]): Promise<void> {
+    for (const shas of chunks(sha256s)) await manager.getRepository(StoredImage).delete({ sha256: In(shas) });
   }
 }

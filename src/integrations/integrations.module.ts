@@ -32,5 +32,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     WebhookSubscriptionsService,
     WebhookTargetGuard,
   ],
+  // Retention and erasure remove and rewrite delivery logs through it.
+  exports: [WebhookDeliveriesService],
 })
 export class IntegrationsModule {}

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
+import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
 import { RecognitionRecord } from './entities/recognition-record.entity';
 import { recordSelect, RecordRow, RecordView, toRecordView } from './record-rows';
@@ -10,6 +11,20 @@ export interface RecordFaceSource {
   registeredImageSha256: string | null;
   faceImageSha256: string | null;
   identityName: string | null;
+}
+
+/**
+ * The record's image references (entity properties), one per image role. The one list of them for retention and
+ * erasure: which images a record holds, which to clear, and which images are still referenced.
+ */
+export const RECORD_IMAGE_FIELDS = ['regImageSha256', 'spotImageSha256', 'irImageSha256', 'faceImageSha256'] as const;
+/** Erasure clears these besides the images: the face's feature vector and landmarks. */
+const BIOMETRIC_FIELDS = [...RECORD_IMAGE_FIELDS, 'feature', 'landmarks'] as const;
+
+/** Records a retention or erasure batch changed, and the images they referenced before (release candidates). */
+export interface RecordsChanged {
+  ids: string[];
+  imageSha256s: string[];
 }
 
 /** What an alert copies from its record. */
@@ -108,4 +123,103 @@ export class RecordsStore {
   async countOfIdentity(identityId: string): Promise<number> {
     return this.uow.dataSource.getRepository(RecognitionRecord).countBy({ identityId });
   }
+
+  /**
+   * Retention: deletes up to `limit` of the oldest records whose event time is before `cutoff`, in the caller's
+   * transaction (their alerts cascade). The caller removes their outbox rows in the same transaction.
+   */
+  async deleteOlderThan(manager: EntityManager, cutoff: number, limit: number): Promise<RecordsChanged> {
+    const rows = await this.imagesOf(manager, (qb) => qb.where('r.occurredAt < :cutoff', { cutoff }).orderBy('r.occurredAt').limit(limit));
+    if (rows.ids.length > 0) await manager.getRepository(RecognitionRecord).delete({ id: In(rows.ids) });
+    return rows;
+  }
+
+  /** Retention: clears the image references of up to `limit` of the oldest records before `cutoff` that have any. */
+  async stripImagesOlderThan(manager: EntityManager, cutoff: number, limit: number): Promise<RecordsChanged> {
+    const rows = await this.imagesOf(manager, (qb) =>
+      qb.where('r.occurredAt < :cutoff', { cutoff }).andWhere(anyNotNull(RECORD_IMAGE_FIELDS)).orderBy('r.occurredAt').limit(limit),
+    );
+    await this.clear(manager, rows.ids, RECORD_IMAGE_FIELDS);
+    return rows;
+  }
+
+  /**
+   * Erasure: clears images, feature vector and landmarks of up to `limit` records of the identity that still hold
+   * any, in the caller's transaction. Repeat until it returns fewer than `limit`.
+   */
+  async eraseBiometricsOfIdentity(manager: EntityManager, identityId: string, limit: number): Promise<RecordsChanged> {
+    const rows = await this.imagesOf(manager, (qb) =>
+      qb.where('r.identityId = :identityId', { identityId }).andWhere(anyNotNull(BIOMETRIC_FIELDS)).orderBy('r.occurredAt').limit(limit),
+    );
+    await this.clear(manager, rows.ids, BIOMETRIC_FIELDS);
+    return rows;
+  }
+
+  /** Ids of the identity's records after `after` in id order, `limit` at a time (paging through all of them). */
+  async idsOfIdentity(manager: EntityManager, identityId: string, after: string, limit: number): Promise<string[]> {
+    const rows = await manager
+      .getRepository(RecognitionRecord)
+      .createQueryBuilder('r')
+      .select('r.id', 'id')
+      .where('r.identityId = :identityId AND r.id > :after', { identityId, after })
+      .orderBy('r.id')
+      .limit(limit)
+      .getRawMany<{ id: string }>();
+    return rows.map((r) => r.id);
+  }
+
+  /** Which of these records belong to the identity. */
+  async ofIdentity(manager: EntityManager, identityId: string, recordIds: string[]): Promise<string[]> {
+    const out: string[] = [];
+    for (const ids of chunks(recordIds)) {
+      const rows = await manager.getRepository(RecognitionRecord).find({ select: { id: true }, where: { identityId, id: In(ids) } });
+      out.push(...rows.map((r) => r.id));
+    }
+    return out;
+  }
+
+  /** Which of these images any record references (image release decides on the rest), in the caller's transaction. */
+  async referencedImages(manager: EntityManager, sha256s: string[]): Promise<Set<string>> {
+    const found = new Set<string>();
+    for (const shas of chunks(sha256s)) {
+      // One query per column, each answered from that column's index.
+      for (const field of RECORD_IMAGE_FIELDS) {
+        const rows = await manager
+          .getRepository(RecognitionRecord)
+          .createQueryBuilder('r')
+          .select(`r.${field}`, 'sha')
+          .distinct()
+          .where(`r.${field} IN (:...shas)`, { shas })
+          .getRawMany<{ sha: string }>();
+        for (const r of rows) found.add(r.sha);
+      }
+    }
+    return found;
+  }
+
+  private async imagesOf(
+    manager: EntityManager,
+    query: (qb: SelectQueryBuilder<RecognitionRecord>) => SelectQueryBuilder<RecognitionRecord>,
+  ): Promise<RecordsChanged> {
+    const rows = await query(
+      manager
+        .getRepository(RecognitionRecord)
+        .createQueryBuilder('r')
+        .select(['r.id', ...RECORD_IMAGE_FIELDS.map((f) => `r.${f}`)]),
+    ).getMany();
+    return {
+      ids: rows.map((r) => r.id),
+      imageSha256s: rows.flatMap((r) => RECORD_IMAGE_FIELDS.map((f) => r[f])).filter((s): s is string => s !== null),
+    };
+  }
+
+  private async clear(manager: EntityManager, ids: string[], fields: readonly (keyof RecognitionRecord)[]): Promise<void> {
+    if (ids.length === 0) return;
+    await manager.getRepository(RecognitionRecord).update({ id: In(ids) }, Object.fromEntries(fields.map((f) => [f, null])));
+  }
+}
+
+/** `(r.a IS NOT NULL OR r.b IS NOT NULL …)` over entity properties. */
+function anyNotNull(fields: readonly string[]): string {
+  return `(${fields.map((f) => `r.${f} IS NOT NULL`).join(' OR ')})`;
 }

@@ -1,16 +1,22 @@
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config.service';
-import { rowJson } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
-import { withoutImageReferences } from '../events/domain-events';
+import type { DomainEventType } from '../events/domain-events';
+import { OutboxService } from '../events/outbox.service';
+import { FaceLibraryService } from '../identities/face-library.service';
+import { IdentitiesService } from '../identities/identities.service';
 import { identityNotFound } from '../identities/identity-errors';
+import { WebhookDeliveriesService } from '../integrations/webhooks/webhook-deliveries.service';
+import { RecordsStore } from '../recognition-records/records-store.service';
 import { ImageReleaseService } from './image-release.service';
 import { StoragePurgeService } from './storage-purge.service';
 
-const IMAGE_COLUMNS = ['reg_image_sha256', 'spot_image_sha256', 'ir_image_sha256', 'face_image_sha256'] as const;
-const FACE_EVENTS = ['identity.stranger-registered', 'identity.face-library-updated'];
-/** Tables erasure updates or deletes from: their old row versions hold what was erased. */
+const FACE_EVENTS: DomainEventType[] = ['identity.stranger-registered', 'identity.face-library-updated'];
+/**
+ * Tables erasure updates or deletes from (through their owners' services): their old row versions hold what was
+ * erased, so the physical purge names them.
+ */
 const TOUCHED_TABLES = ['recognition_records', 'faces', 'stored_images', 'outbox_events', 'webhook_deliveries'] as const;
 
 export interface ErasureReport {
@@ -29,6 +35,7 @@ export interface ErasureReport {
  * identity's record or face still uses are kept. The records themselves (who, where, when) stay.
  * Copies go too: image hashes in its records' outbox events (the stream replay source) and image links
  * and hashes in their webhook delivery bodies. Then the old row versions are purged from the database files.
+ * An orchestrator only: each table is changed by its owner's service, in the batch's transaction.
  */
 @Injectable()
 export class ErasureService {
@@ -38,15 +45,16 @@ export class ErasureService {
     private readonly audit: AuditService,
     private readonly config: AppConfig,
     private readonly storage: StoragePurgeService,
+    private readonly identities: IdentitiesService,
+    private readonly faces: FaceLibraryService,
+    private readonly records: RecordsStore,
+    private readonly outbox: OutboxService,
+    private readonly deliveries: WebhookDeliveriesService,
   ) {}
 
   async eraseIdentity(identityId: string, actor: string): Promise<ErasureReport> {
-    const d = this.uow.dialect;
-    const found: { id: string; external_id: string }[] = await this.uow.dataSource.query(
-      `SELECT id, external_id FROM identities WHERE id = ${d.p(1)}`,
-      [identityId],
-    );
-    if (found.length === 0) throw identityNotFound();
+    const externalId = await this.identities.externalIdOf(identityId);
+    if (externalId === null) throw identityNotFound();
     const report: ErasureReport = {
       identityId,
       recordsCleared: 0,
@@ -57,42 +65,25 @@ export class ErasureService {
       storagePurged: false,
     };
     const batch = this.config.get('RETENTION_BATCH_SIZE');
-    const biometric = [...IMAGE_COLUMNS, 'feature', 'landmarks'].map((c) => `${c} IS NOT NULL`).join(' OR ');
 
     for (;;) {
-      const rows = await this.uow.run(async (m) => {
-        const rows: ({ id: string } & Record<string, string | null>)[] = await m.query(
-          `SELECT id, ${IMAGE_COLUMNS.join(', ')} FROM recognition_records
-           WHERE identity_id = ${d.p(1)} AND (${biometric}) LIMIT ${batch}`,
-          [identityId],
-        );
-        if (rows.length === 0) return rows;
-        const ids = rows.map((r) => r.id);
-        await m.query(
-          `UPDATE recognition_records SET ${[...IMAGE_COLUMNS, 'feature', 'landmarks'].map((c) => `${c} = NULL`).join(', ')}
-           WHERE id IN (${d.params(1, ids.length)})`,
-          ids,
-        );
-        return rows;
-      });
-      report.recordsCleared += rows.length;
-      report.imagesDeleted += await this.images.release(rows.flatMap((r) => IMAGE_COLUMNS.map((c) => r[c])));
-      if (rows.length < batch) break;
+      const cleared = await this.uow.run((m) => this.records.eraseBiometricsOfIdentity(m, identityId, batch));
+      report.recordsCleared += cleared.ids.length;
+      report.imagesDeleted += await this.images.release(cleared.imageSha256s);
+      if (cleared.ids.length < batch) break;
     }
 
     const faceImages = await this.uow.run(async (m) => {
-      const faces: { image_sha256: string | null }[] = await m.query(`SELECT image_sha256 FROM faces WHERE identity_id = ${d.p(1)}`, [
-        identityId,
-      ]);
-      await m.query(`DELETE FROM faces WHERE identity_id = ${d.p(1)}`, [identityId]);
+      const erased = await this.faces.eraseOfIdentity(m, identityId);
       // Undelivered stranger/face-library events would put a face back from these records.
-      await m.query(
-        `DELETE FROM outbox_events WHERE aggregate_id IN (SELECT id FROM recognition_records WHERE identity_id = ${d.p(1)})
-           AND processed_at IS NULL AND type IN (${d.params(2, FACE_EVENTS.length)})`,
-        [identityId, ...FACE_EVENTS],
+      const pending = await this.outbox.unrelayed(m, FACE_EVENTS);
+      const mine = new Set(await this.records.ofIdentity(m, identityId, [...new Set(pending.map((e) => e.aggregateId))]));
+      await this.outbox.remove(
+        m,
+        pending.filter((e) => mine.has(e.aggregateId)).map((e) => e.id),
       );
-      report.facesDeleted = faces.length;
-      return faces.map((f) => f.image_sha256);
+      report.facesDeleted = erased.facesDeleted;
+      return erased.imageSha256s;
     });
     report.imagesDeleted += await this.images.release(faceImages);
     await this.scrubCopies(identityId, report);
@@ -103,51 +94,21 @@ export class ErasureService {
       action: 'identity.biometrics-erased',
       subjectType: 'identity',
       subjectId: identityId,
-      details: { externalId: found[0].external_id, ...report },
+      details: { externalId, ...report },
     });
     return report;
   }
 
   /** Image hashes and links in the outbox events and webhook delivery bodies of the identity's records. */
   private async scrubCopies(identityId: string, report: ErasureReport): Promise<void> {
-    const d = this.uow.dialect;
     const batch = this.config.get('RETENTION_BATCH_SIZE');
     let after = '';
     for (;;) {
       const { ids, events, deliveries } = await this.uow.run(async (m) => {
-        const scrubbed = { ids: [] as string[], events: 0, deliveries: 0 };
-        const ids = (
-          (await m.query(`SELECT id FROM recognition_records WHERE identity_id = ${d.p(1)} AND id > ${d.p(2)} ORDER BY id LIMIT ${batch}`, [
-            identityId,
-            after,
-          ])) as { id: string }[]
-        ).map((r) => r.id);
-        scrubbed.ids = ids;
-        if (ids.length === 0) return scrubbed;
-        const list = d.params(1, ids.length);
-        // A delivery still pending goes out with the scrubbed body (same webhook-id, so receivers still dedupe).
-        const rewrite = async (table: 'outbox_events' | 'webhook_deliveries', rows: { id: string | number; payload: unknown }[]) => {
-          let changed = 0;
-          for (const row of rows) {
-            const payload = withoutImageReferences(rowJson(row.payload));
-            if (!payload) continue;
-            await m.query(`UPDATE ${table} SET payload = ${d.p(1)} WHERE id = ${d.p(2)}`, [JSON.stringify(payload), row.id]);
-            changed++;
-          }
-          return changed;
-        };
-        scrubbed.events = await rewrite(
-          'outbox_events',
-          await m.query(`SELECT id, payload FROM outbox_events WHERE aggregate_id IN (${list})`, ids),
-        );
-        scrubbed.deliveries = await rewrite(
-          'webhook_deliveries',
-          await m.query(
-            `SELECT id, payload FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE aggregate_id IN (${list}))`,
-            ids,
-          ),
-        );
-        return scrubbed;
+        const ids = await this.records.idsOfIdentity(m, identityId, after, batch);
+        const events = await this.outbox.scrubImageReferences(m, ids);
+        const deliveries = await this.deliveries.scrubImageReferences(m, events.eventIds);
+        return { ids, events: events.scrubbed, deliveries };
       });
       report.eventsScrubbed += events;
       report.deliveriesScrubbed += deliveries;

@@ -1,12 +1,16 @@
 import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
+import { FaceLibraryService } from '../identities/face-library.service';
 import { ImageStore } from '../images/image-store';
+import { ImagesService } from '../images/images.service';
+import { RecordsStore } from '../recognition-records/records-store.service';
 
-const IMAGE_COLUMNS = ['reg_image_sha256', 'spot_image_sha256', 'ir_image_sha256', 'face_image_sha256'] as const;
 const CHUNK = 200;
 
 /**
- * Deletes images nothing references any more (no record, no face), files and stored_images rows.
+ * Deletes images nothing references any more (no record, no face), files and index rows. Records and faces
+ * answer which images they still reference; the images module removes the index rows.
  * Safe beside ingest: see the quarantine protocol on ImageStore.
  */
 @Injectable()
@@ -14,6 +18,9 @@ export class ImageReleaseService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly store: ImageStore,
+    private readonly images: ImagesService,
+    private readonly records: RecordsStore,
+    private readonly faces: FaceLibraryService,
   ) {}
 
   /** Returns how many images were deleted. */
@@ -32,7 +39,7 @@ export class ImageReleaseService {
 
   private async releaseChunk(shas: string[]): Promise<number> {
     // Cheap pre-check so images shared by many records (a registered photo) are not moved around.
-    const referenced = await this.referenced(this.uow.dataSource, shas);
+    const referenced = await this.referenced(this.uow.dataSource.manager, shas);
     const free = shas.filter((s) => !referenced.has(s));
     if (free.length === 0) return 0;
     for (const sha of free) await this.store.quarantine(sha);
@@ -41,11 +48,10 @@ export class ImageReleaseService {
 
   /** For quarantined images: delete the row and the file if still unreferenced, else put the file back. */
   private async decide(shas: string[]): Promise<number> {
-    const d = this.uow.dialect;
     const free = await this.uow.run(async (m) => {
       const referenced = await this.referenced(m, shas);
       const free = shas.filter((s) => !referenced.has(s));
-      if (free.length > 0) await m.query(`DELETE FROM stored_images WHERE sha256 IN (${d.params(1, free.length)})`, free);
+      await this.images.release(m, free);
       return free;
     });
     const freeSet = new Set(free);
@@ -56,16 +62,9 @@ export class ImageReleaseService {
     return free.length;
   }
 
-  private async referenced(q: { query: (sql: string, params: unknown[]) => Promise<unknown> }, shas: string[]): Promise<Set<string>> {
-    const d = this.uow.dialect;
-    const list = d.params(1, shas.length);
-    const parts = [
-      ...IMAGE_COLUMNS.map((c) => `SELECT ${c} AS sha FROM recognition_records WHERE ${c} IN (${list})`),
-      `SELECT image_sha256 AS sha FROM faces WHERE image_sha256 IN (${list})`,
-    ];
-    // PostgreSQL reuses $1..$n in every part; SQLite's ? placeholders are consumed in order.
-    const params = d.kind === 'postgres' ? shas : parts.flatMap(() => shas);
-    const rows = (await q.query(parts.join(' UNION '), params)) as { sha: string }[];
-    return new Set(rows.map((r) => r.sha));
+  private async referenced(m: EntityManager, shas: string[]): Promise<Set<string>> {
+    const byRecords = await this.records.referencedImages(m, shas);
+    const byFaces = await this.faces.referencedImages(m, shas);
+    return new Set([...byRecords, ...byFaces]);
   }
 }

@@ -2,12 +2,12 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
+import { OutboxService } from '../events/outbox.service';
+import { WebhookDeliveriesService } from '../integrations/webhooks/webhook-deliveries.service';
+import { RecordsStore } from '../recognition-records/records-store.service';
 import { ImageReleaseService } from './image-release.service';
 
 const DAY_MS = 86_400_000;
-const IMAGE_COLUMNS = ['reg_image_sha256', 'spot_image_sha256', 'ir_image_sha256', 'face_image_sha256'] as const;
-
-type RecordImages = { id: string } & Record<(typeof IMAGE_COLUMNS)[number], string | null>;
 
 export interface PurgeReport {
   imageCutoff: number | null;
@@ -21,7 +21,8 @@ export interface PurgeReport {
 /**
  * Retention by event time (the box's timestamp): records older than RETENTION_IMAGE_DAYS lose their
  * images, records older than RETENTION_RECORD_DAYS are deleted with their outbox rows and webhook delivery logs. Work goes in
- * small transactions of RETENTION_BATCH_SIZE rows so ingest keeps flowing between them.
+ * small transactions of RETENTION_BATCH_SIZE rows so ingest keeps flowing between them. An orchestrator only: each
+ * table is changed by its owner's service (records, outbox, webhook deliveries, images), in the batch's transaction.
  */
 @Injectable()
 export class RetentionService {
@@ -33,6 +34,9 @@ export class RetentionService {
     private readonly images: ImageReleaseService,
     private readonly audit: AuditService,
     private readonly config: AppConfig,
+    private readonly records: RecordsStore,
+    private readonly outbox: OutboxService,
+    private readonly deliveries: WebhookDeliveriesService,
   ) {}
 
   get enabled(): boolean {
@@ -73,55 +77,27 @@ export class RetentionService {
   }
 
   private async deleteRecords(cutoff: number, report: PurgeReport): Promise<void> {
-    const d = this.uow.dialect;
     const batch = this.config.get('RETENTION_BATCH_SIZE');
     for (;;) {
-      const rows = await this.uow.run(async (m) => {
-        const rows: RecordImages[] = await m.query(
-          `SELECT id, ${IMAGE_COLUMNS.join(', ')} FROM recognition_records WHERE occurred_at < ${d.p(1)}
-           ORDER BY occurred_at LIMIT ${batch}`,
-          [cutoff],
-        );
-        if (rows.length === 0) return rows;
-        const ids = rows.map((r) => r.id);
+      const gone = await this.uow.run(async (m) => {
+        const gone = await this.records.deleteOlderThan(m, cutoff, batch);
         // Webhook delivery logs copy the event body (names, ids), so they expire with the record (attempts cascade).
-        await m.query(
-          `DELETE FROM webhook_deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE aggregate_id IN (${d.params(1, ids.length)}))`,
-          ids,
-        );
-        await m.query(`DELETE FROM outbox_events WHERE aggregate_id IN (${d.params(1, ids.length)})`, ids);
-        await m.query(`DELETE FROM recognition_records WHERE id IN (${d.params(1, ids.length)})`, ids);
-        return rows;
+        await this.deliveries.removeOfEvents(m, await this.outbox.removeOfAggregates(m, gone.ids));
+        return gone;
       });
-      report.recordsDeleted += rows.length;
-      report.imagesDeleted += await this.images.release(rows.flatMap((r) => IMAGE_COLUMNS.map((c) => r[c])));
-      if (rows.length < batch || this.stopRequested) return;
+      report.recordsDeleted += gone.ids.length;
+      report.imagesDeleted += await this.images.release(gone.imageSha256s);
+      if (gone.ids.length < batch || this.stopRequested) return;
     }
   }
 
   private async stripImages(cutoff: number, report: PurgeReport): Promise<void> {
-    const d = this.uow.dialect;
     const batch = this.config.get('RETENTION_BATCH_SIZE');
-    const anyImage = IMAGE_COLUMNS.map((c) => `${c} IS NOT NULL`).join(' OR ');
     for (;;) {
-      const rows = await this.uow.run(async (m) => {
-        const rows: RecordImages[] = await m.query(
-          `SELECT id, ${IMAGE_COLUMNS.join(', ')} FROM recognition_records
-           WHERE occurred_at < ${d.p(1)} AND (${anyImage}) ORDER BY occurred_at LIMIT ${batch}`,
-          [cutoff],
-        );
-        if (rows.length === 0) return rows;
-        const ids = rows.map((r) => r.id);
-        await m.query(
-          `UPDATE recognition_records SET ${IMAGE_COLUMNS.map((c) => `${c} = NULL`).join(', ')}
-           WHERE id IN (${d.params(1, ids.length)})`,
-          ids,
-        );
-        return rows;
-      });
-      report.recordsStripped += rows.length;
-      report.imagesDeleted += await this.images.release(rows.flatMap((r) => IMAGE_COLUMNS.map((c) => r[c])));
-      if (rows.length < batch || this.stopRequested) return;
+      const stripped = await this.uow.run((m) => this.records.stripImagesOlderThan(m, cutoff, batch));
+      report.recordsStripped += stripped.ids.length;
+      report.imagesDeleted += await this.images.release(stripped.imageSha256s);
+      if (stripped.ids.length < batch || this.stopRequested) return;
     }
   }
 }

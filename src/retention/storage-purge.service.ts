@@ -10,7 +10,7 @@ const WAL_TRUNCATE_DEADLINE_MS = 10_000;
  * Makes erased values physically gone from the database files once the erasing transactions committed.
  * SQLite: secure_delete (data-source-options.ts) zeroes deleted content in the pages, but the WAL still holds
  * the pages' earlier versions, so the WAL is checkpointed into the database and truncated to zero bytes.
- * PostgreSQL: an UPDATE or DELETE leaves the old row version (and its TOAST chunks and index entries) as a dead
+ * PostgreSQL: an updated or deleted row leaves its old version (and its TOAST chunks and index entries) as a dead
  * tuple until VACUUM, so the touched tables are vacuumed, index entries included.
  */
 @Injectable()

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { EntityManager, In } from 'typeorm';
+import { chunks } from '../../common/chunks';
 import { UnitOfWork } from '../../database/unit-of-work';
+import { withoutImageReferences } from '../../events/domain-events';
+import { WebhookDelivery } from './entities/webhook-delivery.entity';
 import { EventFeedService } from '../event-feed.service';
 import { WebhookDispatcher } from './webhook-dispatcher.service';
 
@@ -77,5 +81,32 @@ export class WebhookDeliveriesService {
     });
     this.dispatcher.kick();
     return wanted.length;
+  }
+
+  /** Retention: deletes the delivery logs of these outbox events (their attempts cascade), in the caller's transaction. */
+  async removeOfEvents(manager: EntityManager, eventIds: number[]): Promise<number> {
+    let removed = 0;
+    for (const ids of chunks(eventIds))
+      removed += (await manager.getRepository(WebhookDelivery).delete({ eventId: In(ids) })).affected ?? 0;
+    return removed;
+  }
+
+  /**
+   * Erasure: removes image links and hashes from the stored bodies of these events' deliveries, in the caller's
+   * transaction. A delivery still pending goes out with the scrubbed body (same webhook-id, so receivers still
+   * dedupe). Returns how many bodies changed.
+   */
+  async scrubImageReferences(manager: EntityManager, eventIds: number[]): Promise<number> {
+    const repo = manager.getRepository(WebhookDelivery);
+    let scrubbed = 0;
+    for (const ids of chunks(eventIds)) {
+      for (const row of await repo.find({ select: { id: true, payload: true }, where: { eventId: In(ids) } })) {
+        const payload = withoutImageReferences(JSON.parse(row.payload));
+        if (!payload) continue;
+        await repo.update({ id: row.id }, { payload: JSON.stringify(payload) });
+        scrubbed++;
+      }
+    }
+    return scrubbed;
   }
 }
