@@ -252,7 +252,7 @@ async function storedBytes(t: Awaited<ReturnType<typeof setup>>['t']): Promise<B
   const q = (sql: string, params: unknown[] = []) => queryRows(t.dataSource, sql, params);
   await q('CREATE EXTENSION IF NOT EXISTS pageinspect');
   const out: Buffer[] = [];
-  for (const table of ['recognition_records', 'faces', 'stored_images', 'outbox_events', 'webhook_deliveries']) {
+  for (const table of ['recognition_records', 'faces', 'stored_images', 'pending_image_releases', 'outbox_events', 'webhook_deliveries']) {
     const rels = await q(
       `SELECT c.oid::regclass::text AS rel, c.relkind, pg_relation_size(c.oid) / current_setting('block_size')::int AS blocks
        FROM pg_class c WHERE c.oid = ?::regclass OR c.oid = (SELECT reltoastrelid FROM pg_class WHERE oid = ?::regclass)

@@ -11,6 +11,7 @@ import { Identity } from '../identities/entities/identity.entity';
 import { Face } from '../identities/entities/face.entity';
 import { RecognitionRecord } from '../recognition-records/entities/recognition-record.entity';
 import { StoredImage } from '../images/entities/stored-image.entity';
+import { PendingImageRelease } from '../images/entities/pending-image-release.entity';
 import { OutboxEvent } from '../events/entities/outbox-event.entity';
 import { ApiKey } from '../auth/entities/api-key.entity';
 import { AuditEntry } from '../audit/entities/audit-entry.entity';
@@ -28,6 +29,7 @@ export const entities = [
   Face,
   RecognitionRecord,
   StoredImage,
+  PendingImageRelease,
   OutboxEvent,
   ApiKey,
   AuditEntry,

@@ -1,10 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager, In, MoreThan } from 'typeorm';
 import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
 import { DecodedImage } from '../recognition-records/recognition-record.types';
+import { PendingImageRelease } from './entities/pending-image-release.entity';
 import { StoredImage } from './entities/stored-image.entity';
 import { ImageStore } from './image-store';
+
+/** Images a batch stopped referencing, journalled until released (see PendingImageRelease). */
+export interface PendingRelease {
+  id: number;
+  sha256s: string[];
+}
 
 export interface StoredImageRef {
   sha256: string;
@@ -58,5 +65,28 @@ export class ImagesService {
    */
   async release(manager: EntityManager, sha256s: string[]): Promise<void> {
     for (const shas of chunks(sha256s)) await manager.getRepository(StoredImage).delete({ sha256: In(shas) });
+  }
+
+  /**
+   * Journals images a batch stops referencing, in the batch's own transaction: if the process dies before they
+   * are released, the next run finds them here (pendingReleases) instead of leaving them orphaned.
+   */
+  async scheduleRelease(manager: EntityManager, sha256s: string[]): Promise<PendingRelease | null> {
+    if (sha256s.length === 0) return null;
+    const result = await manager.getRepository(PendingImageRelease).insert({ sha256s, createdAt: Date.now() });
+    return { id: Number(result.identifiers[0].id), sha256s };
+  }
+
+  /** Releases journalled but not finished (a crash, or another run in progress) after id `after`, oldest first. */
+  async pendingReleases(after: number, limit: number): Promise<PendingRelease[]> {
+    const rows = await this.uow.dataSource
+      .getRepository(PendingImageRelease)
+      .find({ where: { id: MoreThan(after) }, order: { id: 'ASC' }, take: limit });
+    return rows.map((r) => ({ id: Number(r.id), sha256s: r.sha256s }));
+  }
+
+  /** The journalled release is done. */
+  async releaseFinished(id: number): Promise<void> {
+    await this.uow.run((m) => m.getRepository(PendingImageRelease).delete({ id }));
   }
 }

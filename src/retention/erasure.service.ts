@@ -17,7 +17,14 @@ const FACE_EVENTS: DomainEventType[] = ['identity.stranger-registered', 'identit
  * Tables erasure updates or deletes from (through their owners' services): their old row versions hold what was
  * erased, so the physical purge names them.
  */
-const TOUCHED_TABLES = ['recognition_records', 'faces', 'stored_images', 'outbox_events', 'webhook_deliveries'] as const;
+const TOUCHED_TABLES = [
+  'recognition_records',
+  'faces',
+  'stored_images',
+  'pending_image_releases',
+  'outbox_events',
+  'webhook_deliveries',
+] as const;
 
 export interface ErasureReport {
   identityId: string;
@@ -65,11 +72,16 @@ export class ErasureService {
       storagePurged: false,
     };
     const batch = this.config.get('RETENTION_BATCH_SIZE');
+    // An erasure killed mid-way may have cleared records whose images it had not released yet: those first.
+    report.imagesDeleted += await this.images.finishInterrupted();
 
     for (;;) {
-      const cleared = await this.uow.run((m) => this.records.eraseBiometricsOfIdentity(m, identityId, batch));
+      const cleared = await this.uow.run(async (m) => {
+        const cleared = await this.records.eraseBiometricsOfIdentity(m, identityId, batch);
+        return { ids: cleared.ids, images: await this.images.schedule(m, cleared.imageSha256s) };
+      });
       report.recordsCleared += cleared.ids.length;
-      report.imagesDeleted += await this.images.release(cleared.imageSha256s);
+      report.imagesDeleted += await this.images.release(cleared.images);
       if (cleared.ids.length < batch) break;
     }
 
@@ -83,7 +95,7 @@ export class ErasureService {
         pending.filter((e) => mine.has(e.aggregateId)).map((e) => e.id),
       );
       report.facesDeleted = erased.facesDeleted;
-      return erased.imageSha256s;
+      return this.images.schedule(m, erased.imageSha256s);
     });
     report.imagesDeleted += await this.images.release(faceImages);
     await this.scrubCopies(identityId, report);

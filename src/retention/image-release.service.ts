@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
 import { FaceLibraryService } from '../identities/face-library.service';
 import { ImageStore } from '../images/image-store';
-import { ImagesService } from '../images/images.service';
+import { ImagesService, PendingRelease } from '../images/images.service';
 import { RecordsStore } from '../recognition-records/records-store.service';
 
 const CHUNK = 200;
@@ -11,7 +11,9 @@ const CHUNK = 200;
 /**
  * Deletes images nothing references any more (no record, no face), files and index rows. Records and faces
  * answer which images they still reference; the images module removes the index rows.
- * Safe beside ingest: see the quarantine protocol on ImageStore.
+ * Safe beside ingest: see the quarantine protocol on ImageStore. Safe against a crash: a batch journals the
+ * images it stops referencing in its own transaction (schedule), and the journal entry goes only once they are
+ * released; finishInterrupted() completes what a dead process left.
  */
 @Injectable()
 export class ImageReleaseService {
@@ -23,18 +25,35 @@ export class ImageReleaseService {
     private readonly faces: FaceLibraryService,
   ) {}
 
-  /** Returns how many images were deleted. */
-  async release(candidates: Iterable<string | null | undefined>): Promise<number> {
-    const unique = [...new Set([...candidates].filter((s): s is string => !!s))];
+  /** Journals the images a batch stops referencing, in the batch's transaction; release() them after its commit. */
+  schedule(manager: EntityManager, candidates: Iterable<string | null | undefined>): Promise<PendingRelease | null> {
+    return this.images.scheduleRelease(manager, [...new Set([...candidates].filter((s): s is string => !!s))]);
+  }
+
+  /** Deletes those of the scheduled images nothing references now, then their journal entry; returns how many. */
+  async release(pending: PendingRelease | null): Promise<number> {
+    if (!pending) return 0;
     let deleted = 0;
-    for (let i = 0; i < unique.length; i += CHUNK) deleted += await this.releaseChunk(unique.slice(i, i + CHUNK));
+    for (let i = 0; i < pending.sha256s.length; i += CHUNK) deleted += await this.releaseChunk(pending.sha256s.slice(i, i + CHUNK));
+    await this.images.releaseFinished(pending.id);
     return deleted;
   }
 
-  /** Finishes what an interrupted run left in quarantine. */
-  async recoverQuarantine(): Promise<void> {
+  /**
+   * Finishes what interrupted runs left: images in quarantine, and journalled releases. One still in progress in
+   * another run is released twice, which is harmless (same decision, the second finds nothing left to do).
+   */
+  async finishInterrupted(): Promise<number> {
     const shas = await this.store.listQuarantined();
-    for (let i = 0; i < shas.length; i += CHUNK) await this.decide(shas.slice(i, i + CHUNK));
+    let deleted = 0;
+    for (let i = 0; i < shas.length; i += CHUNK) deleted += await this.decide(shas.slice(i, i + CHUNK));
+    let after = 0;
+    for (;;) {
+      const pending = await this.images.pendingReleases(after, 50);
+      for (const p of pending) deleted += await this.release(p);
+      if (pending.length < 50) return deleted;
+      after = pending[pending.length - 1].id;
+    }
   }
 
   private async releaseChunk(shas: string[]): Promise<number> {

@@ -58,7 +58,7 @@ export class RetentionService {
       recordsDeleted: 0,
       imagesDeleted: 0,
     };
-    await this.images.recoverQuarantine();
+    report.imagesDeleted += await this.images.finishInterrupted();
     if (report.recordCutoff !== null) await this.deleteRecords(report.recordCutoff, report);
     if (report.imageCutoff !== null) await this.stripImages(report.imageCutoff, report);
     if (report.recordsDeleted + report.recordsStripped + report.imagesDeleted > 0) {
@@ -83,10 +83,10 @@ export class RetentionService {
         const gone = await this.records.deleteOlderThan(m, cutoff, batch);
         // Webhook delivery logs copy the event body (names, ids), so they expire with the record (attempts cascade).
         await this.deliveries.removeOfEvents(m, await this.outbox.removeOfAggregates(m, gone.ids));
-        return gone;
+        return { ids: gone.ids, images: await this.images.schedule(m, gone.imageSha256s) };
       });
       report.recordsDeleted += gone.ids.length;
-      report.imagesDeleted += await this.images.release(gone.imageSha256s);
+      report.imagesDeleted += await this.images.release(gone.images);
       if (gone.ids.length < batch || this.stopRequested) return;
     }
   }
@@ -94,9 +94,12 @@ export class RetentionService {
   private async stripImages(cutoff: number, report: PurgeReport): Promise<void> {
     const batch = this.config.get('RETENTION_BATCH_SIZE');
     for (;;) {
-      const stripped = await this.uow.run((m) => this.records.stripImagesOlderThan(m, cutoff, batch));
+      const stripped = await this.uow.run(async (m) => {
+        const stripped = await this.records.stripImagesOlderThan(m, cutoff, batch);
+        return { ids: stripped.ids, images: await this.images.schedule(m, stripped.imageSha256s) };
+      });
       report.recordsStripped += stripped.ids.length;
-      report.imagesDeleted += await this.images.release(stripped.imageSha256s);
+      report.imagesDeleted += await this.images.release(stripped.images);
       if (stripped.ids.length < batch || this.stopRequested) return;
     }
   }
