@@ -72,7 +72,7 @@ export class ErasureService {
       storagePurged: false,
     };
     const batch = this.config.get('RETENTION_BATCH_SIZE');
-    // An erasure killed mid-way may have cleared records whose images it had not released yet: those first.
+    // A run (erasure or retention) killed mid-way may have cleared records whose images it had not released yet.
     report.imagesDeleted += await this.images.finishInterrupted();
 
     for (;;) {
