@@ -17,7 +17,8 @@ import { OutboxService } from '../events/outbox.service';
 import { IdentitiesService } from '../identities/identities.service';
 import { ImagesService, StoredImageRef } from '../images/images.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { IMAGE_ROLES, ImageRole, IngestRecognitionCommand, IngestResult } from './recognition-record.types';
+import { IMAGE_ROLES, ImageRole } from '../recognition-records/recognition-record.types';
+import { IngestRecognitionCommand, IngestResult } from './ingestion.types';
 
 type ImageRefs = Partial<Record<ImageRole, StoredImageRef>>;
 interface Sighting {
