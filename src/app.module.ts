@@ -15,6 +15,7 @@ import { EventsModule } from './events/events.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { ImagesModule } from './images/images.module';
 import { IntegrationsModule } from './integrations/integrations.module';
+import { IngestionModule } from './ingestion/ingestion.module';
 import { RecognitionRecordsModule } from './recognition-records/recognition-records.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
@@ -49,6 +50,7 @@ export class AppModule {
         DevicesModule,
         IdentitiesModule,
         RecognitionRecordsModule,
+        IngestionModule,
         BoxCallbacksModule,
         AlertsModule,
         HealthModule,

@@ -2,13 +2,13 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.service';
 import { DevicesModule } from '../devices/devices.module';
 import { DevicesService } from '../devices/devices.service';
-import { RecognitionRecordsModule } from '../recognition-records/recognition-records.module';
+import { IngestionModule } from '../ingestion/ingestion.module';
 import { BoxAccessService } from './box-access.service';
 import { BoxCallbacksController } from './box-callbacks.controller';
 import { BoxCallbacksService } from './box-callbacks.service';
 
 @Module({
-  imports: [DevicesModule, RecognitionRecordsModule],
+  imports: [DevicesModule, IngestionModule],
   controllers: [BoxCallbacksController],
   providers: [
     BoxCallbacksService,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.service';
-import { IngestionService } from '../recognition-records/ingestion.service';
-import { IngestResult } from '../recognition-records/recognition-record.types';
+import { IngestionService } from '../ingestion/ingestion.service';
+import { IngestResult } from '../ingestion/ingestion.types';
 import { BoxAccessService, PushContext } from './box-access.service';
 import type { ReceivedRecord } from './box-callback-body.pipe';
 import { toIngestCommand } from './recognition-record.mapper';

@@ -1,12 +1,7 @@
 import { roundScore } from '../recognition-records/score';
 import { decodeBase64Strict, decodeImage } from '../images/image-decoding';
-import {
-  DecodedImage,
-  FaceAttributes,
-  ImageRole,
-  IngestRecognitionCommand,
-  RecordDefect,
-} from '../recognition-records/recognition-record.types';
+import { DecodedImage, FaceAttributes, ImageRole, RecordDefect } from '../recognition-records/recognition-record.types';
+import { IngestRecognitionCommand } from '../ingestion/ingestion.types';
 import type { ReceivedRecord } from './box-callback-body.pipe';
 import { FEATURE_DIMENSIONS } from './legacy-format';
 import { parseEpochMillis } from './dto/async-recognition-record.dto';

@@ -23,6 +23,10 @@ export class Environment {
   @IsIn(['silent', 'error', 'warn', 'info', 'debug'])
   LOG_LEVEL: 'silent' | 'error' | 'warn' | 'info' | 'debug' = 'info';
 
+  /** Access log lines for box pushes: `all` (one info line per push) or `errors` (only pushes answered 4xx/5xx). */
+  @IsIn(['all', 'errors'])
+  LOG_BOX_PUSHES: 'all' | 'errors' = 'all';
+
   /** Days recognition records keep their images (and features stay); 0 keeps them forever. */
   @Transform(toInt)
   @IsInt()

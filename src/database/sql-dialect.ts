@@ -18,6 +18,23 @@ export class SqlDialect {
     return Array.from({ length: count }, (_, i) => this.p(from + i)).join(', ');
   }
 
+  /**
+   * Multi-row VALUES lists for rows of `width` values each, cut so that no statement binds more parameters than
+   * both drivers allow (SQLite 32766, PostgreSQL 65535): one `(…), (…)` text and its parameters per chunk.
+   */
+  valuesChunks(rows: unknown[][], width: number): { sql: string; params: unknown[] }[] {
+    const perChunk = Math.max(1, Math.floor(MAX_PARAMS / width));
+    const out: { sql: string; params: unknown[] }[] = [];
+    for (let start = 0; start < rows.length; start += perChunk) {
+      const chunk = rows.slice(start, start + perChunk);
+      out.push({
+        sql: chunk.map((_, i) => `(${this.params(1 + i * width, width)})`).join(', '),
+        params: chunk.flat(),
+      });
+    }
+    return out;
+  }
+
   /** Rows of an UPDATE/DELETE … RETURNING (TypeORM's PostgreSQL runner returns [rows, count] for those). */
   returnedRows<T>(result: unknown): T[] {
     if (this.kind === 'postgres' && Array.isArray(result) && result.length === 2 && Array.isArray(result[0])) {
@@ -49,3 +66,6 @@ export class SqlDialect {
     return this.kind === 'postgres' ? 'FOR UPDATE SKIP LOCKED' : '';
   }
 }
+
+/** Parameters per statement, under SQLite's default limit of 32766. */
+const MAX_PARAMS = 30000;

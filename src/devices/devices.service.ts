@@ -131,20 +131,47 @@ export class DevicesService {
     await this.write(manager, (m) => m.getRepository(Box).update({ licenseKey }, { allowedNetworks: networks }));
   }
 
-  /** Insert-or-update the box in the caller's transaction; returns its id. */
-  async recordBoxSighting(manager: EntityManager, s: BoxSighting): Promise<string> {
+  /**
+   * Insert-or-update the boxes of a batch of sightings in the caller's transaction, one statement; returns the
+   * box id of each license key. Several sightings of one box are folded first (one row may be upserted only once
+   * per statement): the last non-null API version and address win, as if written one after another. Rows go in
+   * key order, so concurrent batches lock shared boxes in the same order.
+   */
+  async recordBoxSightings(manager: EntityManager, sightings: BoxSighting[]): Promise<Map<string, string>> {
     const d = this.uow.dialect;
-    const rows: { id: string }[] = await manager.query(
-      `INSERT INTO boxes (id, license_key, name, enabled, api_version, last_address, first_seen_at, last_seen_at)
-       VALUES (${d.p(1)}, ${d.p(2)}, NULL, ${d.bool(true)}, ${d.params(3, 4)})
-       ON CONFLICT (license_key) DO UPDATE SET
-         api_version = COALESCE(excluded.api_version, boxes.api_version),
-         last_address = COALESCE(excluded.last_address, boxes.last_address),
-         last_seen_at = ${d.greatest('boxes.last_seen_at', 'excluded.last_seen_at')}
-       RETURNING id`,
-      [randomUUID(), s.licenseKey, s.apiVersion, s.address, s.seenAt, s.seenAt],
-    );
-    return rows[0].id;
+    const byKey = new Map<string, BoxSighting>();
+    for (const s of sightings) {
+      const prev = byKey.get(s.licenseKey);
+      byKey.set(
+        s.licenseKey,
+        prev
+          ? {
+              licenseKey: s.licenseKey,
+              apiVersion: s.apiVersion ?? prev.apiVersion,
+              address: s.address ?? prev.address,
+              seenAt: Math.max(s.seenAt, prev.seenAt),
+            }
+          : s,
+      );
+    }
+    const rows = [...byKey.values()]
+      .sort((a, b) => compare(a.licenseKey, b.licenseKey))
+      .map((s) => [randomUUID(), s.licenseKey, d.boolParam(true), s.apiVersion, s.address, s.seenAt, s.seenAt]);
+    const ids = new Map<string, string>();
+    for (const chunk of d.valuesChunks(rows, 7)) {
+      const returned: { id: string; license_key: string }[] = await manager.query(
+        `INSERT INTO boxes (id, license_key, enabled, api_version, last_address, first_seen_at, last_seen_at)
+         VALUES ${chunk.sql}
+         ON CONFLICT (license_key) DO UPDATE SET
+           api_version = COALESCE(excluded.api_version, boxes.api_version),
+           last_address = COALESCE(excluded.last_address, boxes.last_address),
+           last_seen_at = ${d.greatest('boxes.last_seen_at', 'excluded.last_seen_at')}
+         RETURNING id, license_key`,
+        chunk.params,
+      );
+      for (const r of returned) ids.set(r.license_key, r.id);
+    }
+    return ids;
   }
 
   /** The most recently seen boxes, newest first. */
@@ -156,22 +183,67 @@ export class DevicesService {
     return rows.map((r) => ({ licenseKey: r.license_key, lastSeenAt: Number(r.last_seen_at) }));
   }
 
-  async recordMediaDeviceSighting(manager: EntityManager, boxId: string, m: MediaDeviceReport, seenAt: number): Promise<string> {
+  /**
+   * Insert-or-update media devices in the caller's transaction, one statement, folded per (box, device) like
+   * recordBoxSightings; returns the media device id under mediaDeviceKey(boxId, deviceId).
+   */
+  async recordMediaDeviceSightings(
+    manager: EntityManager,
+    sightings: { boxId: string; report: MediaDeviceReport; seenAt: number }[],
+  ): Promise<Map<string, string>> {
     const d = this.uow.dialect;
-    const rows: { id: string }[] = await manager.query(
-      `INSERT INTO media_devices (id, box_id, device_id, type, ip, name, url, first_seen_at, last_seen_at)
-       VALUES (${d.params(1, 9)})
-       ON CONFLICT (box_id, device_id) DO UPDATE SET
-         type = COALESCE(excluded.type, media_devices.type),
-         ip = COALESCE(excluded.ip, media_devices.ip),
-         name = COALESCE(excluded.name, media_devices.name),
-         url = COALESCE(excluded.url, media_devices.url),
-         last_seen_at = ${d.greatest('media_devices.last_seen_at', 'excluded.last_seen_at')}
-       RETURNING id`,
-      [randomUUID(), boxId, m.deviceId, m.type, m.ip, m.name, m.url, seenAt, seenAt],
-    );
-    return rows[0].id;
+    const byKey = new Map<string, { boxId: string; report: MediaDeviceReport; seenAt: number }>();
+    for (const s of sightings) {
+      const key = mediaDeviceKey(s.boxId, s.report.deviceId);
+      const prev = byKey.get(key);
+      const r = s.report;
+      byKey.set(
+        key,
+        prev
+          ? {
+              boxId: s.boxId,
+              report: {
+                deviceId: r.deviceId,
+                type: r.type ?? prev.report.type,
+                ip: r.ip ?? prev.report.ip,
+                name: r.name ?? prev.report.name,
+                url: r.url ?? prev.report.url,
+              },
+              seenAt: Math.max(s.seenAt, prev.seenAt),
+            }
+          : s,
+      );
+    }
+    const rows = [...byKey.entries()]
+      .sort(([a], [b]) => compare(a, b))
+      .map(([, { boxId, report: m, seenAt }]) => [randomUUID(), boxId, m.deviceId, m.type, m.ip, m.name, m.url, seenAt, seenAt]);
+    const ids = new Map<string, string>();
+    for (const chunk of d.valuesChunks(rows, 9)) {
+      const returned: { id: string; box_id: string; device_id: string }[] = await manager.query(
+        `INSERT INTO media_devices (id, box_id, device_id, type, ip, name, url, first_seen_at, last_seen_at)
+         VALUES ${chunk.sql}
+         ON CONFLICT (box_id, device_id) DO UPDATE SET
+           type = COALESCE(excluded.type, media_devices.type),
+           ip = COALESCE(excluded.ip, media_devices.ip),
+           name = COALESCE(excluded.name, media_devices.name),
+           url = COALESCE(excluded.url, media_devices.url),
+           last_seen_at = ${d.greatest('media_devices.last_seen_at', 'excluded.last_seen_at')}
+         RETURNING id, box_id, device_id`,
+        chunk.params,
+      );
+      for (const r of returned) ids.set(mediaDeviceKey(r.box_id, r.device_id), r.id);
+    }
+    return ids;
   }
+}
+
+/** Key of a media device in the map recordMediaDeviceSightings returns. */
+export function mediaDeviceKey(boxId: string, deviceId: string): string {
+  return `${boxId}\u0000${deviceId}`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 function toSettings(box: Box): BoxSettings {

@@ -44,17 +44,17 @@ export class ImagesService {
     }
   }
 
-  /** Index rows for stored images, inside the caller's transaction. */
+  /** Index rows for stored images, inside the caller's transaction: one statement, rows in hash order (lock order). */
   async index(manager: EntityManager, refs: StoredImageRef[], now: number): Promise<void> {
-    const d = this.uow.dialect;
-    const seen = new Set<string>();
-    for (const ref of refs) {
-      if (seen.has(ref.sha256)) continue;
-      seen.add(ref.sha256);
+    const unique = new Map(refs.map((r) => [r.sha256, r]));
+    const rows = [...unique.values()]
+      .sort((a, b) => (a.sha256 < b.sha256 ? -1 : a.sha256 > b.sha256 ? 1 : 0))
+      .map((r) => [r.sha256, r.contentType, r.byteSize, now]);
+    for (const chunk of this.uow.dialect.valuesChunks(rows, 4)) {
       await manager.query(
-        `INSERT INTO stored_images (sha256, content_type, byte_size, created_at) VALUES (${d.params(1, 4)})
+        `INSERT INTO stored_images (sha256, content_type, byte_size, created_at) VALUES ${chunk.sql}
          ON CONFLICT (sha256) DO NOTHING`,
-        [ref.sha256, ref.contentType, ref.byteSize, now],
+        chunk.params,
       );
     }
   }

@@ -1,7 +1,7 @@
 import { Global, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import type { Level } from 'pino';
+import type { DestinationStream, Level } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import { AppConfig } from '../config/app-config.service';
 import { JsonLogger, requestLogs } from './json-logger';
@@ -17,27 +17,38 @@ export function requestId(req: IncomingMessage, res: ServerResponse): string {
   return id;
 }
 
+const BOX_PUSH = /^\/box-callbacks\//i;
 const QUIET_PATHS = /^\/(metrics|health)(\/|\?|$)/;
 const HTTP_LOGGER = Symbol('HTTP_LOGGER');
 
 /** The one pino-http instance: its logger is the root every line derives from. */
-export function createHttpLogger(level: string): HttpLogger {
-  return pinoHttp<IncomingMessage, ServerResponse, never>({
-    level,
-    genReqId: requestId,
-    autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
-    customLogLevel: (_req: IncomingMessage, res: ServerResponse, err?: Error): Level =>
-      err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    serializers: {
-      req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
-        id: req.id,
-        method: req.method,
-        url: redactUrl(req.url),
-        remoteAddress: req.remoteAddress,
-      }),
-      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+export function createHttpLogger(level: string, boxPushes: 'all' | 'errors' = 'all', stream?: DestinationStream): HttpLogger {
+  return pinoHttp<IncomingMessage, ServerResponse, never>(
+    {
+      level,
+      genReqId: requestId,
+      autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
+      customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error): Level | 'silent' =>
+        err || res.statusCode >= 500
+          ? 'error'
+          : res.statusCode >= 400
+            ? 'warn'
+            : // At thousands of pushes a second, a line per accepted push is most of the log volume.
+              boxPushes === 'errors' && BOX_PUSH.test((req as { originalUrl?: string }).originalUrl ?? req.url ?? '')
+              ? 'silent'
+              : 'info',
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactUrl(req.url),
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
     },
-  });
+    stream,
+  );
 }
 
 /**
@@ -49,7 +60,11 @@ export function createHttpLogger(level: string): HttpLogger {
 @Global()
 @Module({
   providers: [
-    { provide: HTTP_LOGGER, inject: [AppConfig], useFactory: (config: AppConfig) => createHttpLogger(config.get('LOG_LEVEL')) },
+    {
+      provide: HTTP_LOGGER,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => createHttpLogger(config.get('LOG_LEVEL'), config.get('LOG_BOX_PUSHES')),
+    },
     { provide: JsonLogger, inject: [HTTP_LOGGER], useFactory: (http: HttpLogger) => new JsonLogger(http.logger) },
   ],
   exports: [JsonLogger],

@@ -1,16 +1,14 @@
 import { Module } from '@nestjs/common';
-import { DevicesModule } from '../devices/devices.module';
-import { IdentitiesModule } from '../identities/identities.module';
 import { ImagesModule } from '../images/images.module';
-import { IngestionService } from './ingestion.service';
 import { RecordsController } from './records.controller';
 import { RecordsExportService } from './records-export.service';
 import { RecordsQueryService } from './records-query.service';
 
+/** The record store's queries: the records REST API and CSV export (ingest writes through src/ingestion/). */
 @Module({
-  imports: [DevicesModule, IdentitiesModule, ImagesModule],
+  imports: [ImagesModule],
   controllers: [RecordsController],
-  providers: [IngestionService, RecordsQueryService, RecordsExportService],
-  exports: [IngestionService, RecordsQueryService],
+  providers: [RecordsQueryService, RecordsExportService],
+  exports: [RecordsQueryService],
 })
 export class RecognitionRecordsModule {}

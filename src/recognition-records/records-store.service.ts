@@ -27,6 +27,73 @@ export interface RecordsChanged {
   imageSha256s: string[];
 }
 
+/** A record to store, as ingestion built it (JSON columns already serialised). */
+export interface NewRecordRow {
+  id: string;
+  boxId: string;
+  mediaDeviceId: string;
+  deviceExternalId: string;
+  identityId: string | null;
+  identityExternalId: string;
+  identityName: string | null;
+  userType: string | null;
+  occurredAt: number;
+  boxTimestamp: number;
+  enteredAt: number | null;
+  leftAt: number | null;
+  scoreRaw: number | null;
+  score: number | null;
+  postAction: string | null;
+  apiVersion: string | null;
+  attributes: string | null;
+  landmarks: string | null;
+  faceBox: string | null;
+  feature: Buffer | null;
+  regImageSha256: string | null;
+  spotImageSha256: string | null;
+  irImageSha256: string | null;
+  faceImageSha256: string | null;
+  defects: string;
+  hasDefects: boolean;
+  extra: string | null;
+  sourceAddress: string | null;
+  receivedAt: number;
+}
+
+/** Columns of recognition_records in NewRecordRow order, with the PostgreSQL array type unnest() takes for each. */
+const INSERT_COLUMNS: [keyof NewRecordRow, string, string][] = [
+  ['id', 'id', 'text'],
+  ['boxId', 'box_id', 'text'],
+  ['mediaDeviceId', 'media_device_id', 'text'],
+  ['deviceExternalId', 'device_external_id', 'text'],
+  ['identityId', 'identity_id', 'text'],
+  ['identityExternalId', 'identity_external_id', 'text'],
+  ['identityName', 'identity_name', 'text'],
+  ['userType', 'user_type', 'text'],
+  ['occurredAt', 'occurred_at', 'int8'],
+  ['boxTimestamp', 'box_timestamp', 'int8'],
+  ['enteredAt', 'entered_at', 'int8'],
+  ['leftAt', 'left_at', 'int8'],
+  ['scoreRaw', 'score_raw', 'float8'],
+  ['score', 'score', 'float8'],
+  ['postAction', 'post_action', 'text'],
+  ['apiVersion', 'api_version', 'text'],
+  ['attributes', 'attributes', 'text'],
+  ['landmarks', 'landmarks', 'text'],
+  ['faceBox', 'face_box', 'text'],
+  ['feature', 'feature', 'bytea'],
+  ['regImageSha256', 'reg_image_sha256', 'text'],
+  ['spotImageSha256', 'spot_image_sha256', 'text'],
+  ['irImageSha256', 'ir_image_sha256', 'text'],
+  ['faceImageSha256', 'face_image_sha256', 'text'],
+  ['defects', 'defects', 'text'],
+  ['hasDefects', 'has_defects', 'bool'],
+  ['extra', 'extra', 'text'],
+  ['sourceAddress', 'source_address', 'text'],
+  ['receivedAt', 'received_at', 'int8'],
+];
+const COLUMN_LIST = INSERT_COLUMNS.map(([, column]) => column).join(', ');
+
 /** What an alert copies from its record. */
 export interface RecordAlertFacts {
   recordId: string;
@@ -47,6 +114,40 @@ export interface RecordAlertFacts {
 @Injectable()
 export class RecordsStore {
   constructor(private readonly uow: UnitOfWork) {}
+
+  /**
+   * Inserts a batch of records in the caller's transaction, skipping those whose event is already stored (the
+   * unique key box, media device id, identity, box timestamp; also a duplicate within the batch: the first one
+   * stays); returns the ids inserted. One statement: on PostgreSQL `INSERT … SELECT FROM unnest(…)`, one array
+   * parameter per column (a fixed statement text, whatever the batch size); on SQLite a multi-row VALUES list.
+   * Rows go in key order, so that concurrent batches wait on each other's keys in the same order.
+   */
+  async insertBatch(manager: EntityManager, records: NewRecordRow[]): Promise<Set<string>> {
+    const d = this.uow.dialect;
+    const sorted = [...records].sort(compareEventKey);
+    const conflict = 'ON CONFLICT (box_id, device_external_id, identity_external_id, box_timestamp) DO NOTHING RETURNING id';
+    const inserted = new Set<string>();
+    if (sorted.length === 0) return inserted;
+    if (d.kind === 'postgres') {
+      const arrays = INSERT_COLUMNS.map(([key]) => sorted.map((r) => r[key]));
+      const rows: { id: string }[] = await manager.query(
+        `INSERT INTO recognition_records (${COLUMN_LIST})
+         SELECT * FROM unnest(${INSERT_COLUMNS.map(([, , type], i) => `$${i + 1}::${type}[]`).join(', ')}) ${conflict}`,
+        arrays,
+      );
+      for (const r of rows) inserted.add(r.id);
+      return inserted;
+    }
+    const values = sorted.map((r) => INSERT_COLUMNS.map(([key]) => (key === 'hasDefects' ? (r.hasDefects ? 1 : 0) : r[key])));
+    for (const chunk of d.valuesChunks(values, INSERT_COLUMNS.length)) {
+      const rows: { id: string }[] = await manager.query(
+        `INSERT INTO recognition_records (${COLUMN_LIST}) VALUES ${chunk.sql} ${conflict}`,
+        chunk.params,
+      );
+      for (const r of rows) inserted.add(r.id);
+    }
+    return inserted;
+  }
 
   /** Moves every record of one identity to another (merge), in the caller's transaction; returns how many moved. */
   async reassignIdentity(manager: EntityManager, fromIdentityId: string, toIdentityId: string): Promise<number> {
@@ -222,4 +323,14 @@ export class RecordsStore {
 /** `(r.a IS NOT NULL OR r.b IS NOT NULL …)` over entity properties. */
 function anyNotNull(fields: readonly string[]): string {
   return `(${fields.map((f) => `r.${f} IS NOT NULL`).join(' OR ')})`;
+}
+
+function compareEventKey(a: NewRecordRow, b: NewRecordRow): number {
+  const cmp = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  return (
+    cmp(a.boxId, b.boxId) ||
+    cmp(a.deviceExternalId, b.deviceExternalId) ||
+    cmp(a.identityExternalId, b.identityExternalId) ||
+    a.boxTimestamp - b.boxTimestamp
+  );
 }
