@@ -1,4 +1,4 @@
-import { roundScore } from '../recognition-records/score';
+import { roundScore } from '../common/score';
 import { decodeBase64Strict, decodeImage } from '../images/image-decoding';
 import {
   DecodedImage,
