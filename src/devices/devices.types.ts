@@ -21,3 +21,12 @@ export interface MediaDeviceSummary {
   name: string | null;
   type: string | null;
 }
+
+/**
+ * Record counts per box or media device, for the boxes API. The records module provides it (RecordsStoreModule):
+ * records reference devices, so devices must not import records; the composition root hands the provider in.
+ */
+export abstract class DeviceRecordCounts {
+  /** How many records each of these boxes (boxId) or media devices (mediaDeviceId) has; absent means 0. */
+  abstract countsBy(column: 'boxId' | 'mediaDeviceId', ids: string[]): Promise<Map<string, number>>;
+}

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
+import type { DeviceRecordCounts } from '../devices/devices.types';
 import { RecognitionRecord } from './entities/recognition-record.entity';
 import { readRecordViews, RecordView, selectRecordView } from './record-rows';
 
@@ -30,7 +31,7 @@ export interface RecordAlertFacts {
  * database, so modules that RecognitionRecordsModule itself imports (identities) can use it.
  */
 @Injectable()
-export class RecordsStore {
+export class RecordsStore implements DeviceRecordCounts {
   constructor(private readonly uow: UnitOfWork) {}
 
   /** Moves every record of one identity to another (merge), in the caller's transaction; returns how many moved. */
