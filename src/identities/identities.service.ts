@@ -16,7 +16,10 @@ export interface IdentitySighting {
 export class IdentitiesService {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Insert-or-update the identity in the caller's transaction; returns its id. */
+  /**
+   * Insert-or-update the identity in the caller's transaction; returns its id. Raw SQL: it runs for every push (ingest
+   * hot path), as one upsert whose CASE/LEAST/GREATEST merge rules the query builder cannot express.
+   */
   async recordSighting(manager: EntityManager, s: IdentitySighting): Promise<string> {
     const d = this.uow.dialect;
     // An operator's edit (edited_at) wins over what boxes report later; each record still keeps what was sent.
@@ -35,7 +38,8 @@ export class IdentitiesService {
     );
     const mergedInto = rows[0].merged_into_id;
     if (!mergedInto) return rows[0].id;
-    // An operator merged this identity_id into another identity: its sightings belong to that one now.
+    // An operator merged this identity_id into another identity: its sightings belong to that one now (raw SQL for
+    // the portable LEAST/GREATEST, same hot path).
     await manager.query(
       `UPDATE identities SET first_seen_at = ${d.least('first_seen_at', d.p(1))}, last_seen_at = ${d.greatest('last_seen_at', d.p(2))}
        WHERE id = ${d.p(3)}`,
