@@ -1,5 +1,5 @@
 import { roundScore } from '../common/score';
-import { decodeBase64Strict, decodeImage } from '../images/image-decoding';
+import { decodeBase64Strict, decodeImage } from '../images/images.module';
 import {
   DecodedImage,
   FaceAttributes,
