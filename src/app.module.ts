@@ -10,13 +10,14 @@ import { HttpErrorFilter } from './common/http-error.filter';
 import { AppConfig } from './config/app-config.service';
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
-import { DevicesModule } from './devices/devices.module';
+import { DevicesApiModule, DevicesModule } from './devices/devices.module';
 import { EventsModule } from './events/events.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { ImagesModule } from './images/images.module';
 import { IntegrationsModule } from './integrations/integrations.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { RecognitionRecordsModule } from './recognition-records/recognition-records.module';
+import { RecordsStoreModule } from './recognition-records/records-store.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -48,6 +49,7 @@ export class AppModule {
         AuthModule,
         ImagesModule,
         DevicesModule,
+        DevicesApiModule.withRecordCounts(RecordsStoreModule),
         IdentitiesModule,
         RecognitionRecordsModule,
         IngestionModule,

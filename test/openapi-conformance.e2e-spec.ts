@@ -4,7 +4,7 @@ import addFormats from 'ajv-formats';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
 import type { Response } from 'supertest';
-import { operations } from '../src/common/openapi';
+import { operations } from '../src/openapi';
 import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { describeDb } from './helpers/test-database';

@@ -9,7 +9,7 @@ export const BEARER_SECURITY = 'bearer';
 /** `?token=` from POST /events/stream-tokens, accepted by GET /events/stream only. */
 export const STREAM_TOKEN_SECURITY = 'stream-token';
 
-/** Metadata of @Public(); also marks the OpenAPI operation (src/common/openapi.ts removes the mark). */
+/** Metadata of @Public(); also marks the OpenAPI operation (src/openapi.ts removes the mark). */
 export const PUBLIC_ROUTE = 'rh:public';
 export const PUBLIC_OPERATION_EXTENSION = 'x-rh-public';
 /** Metadata of @AuthenticatedBy(): the route's own guard, to which the global API key guard defers. */

@@ -33,3 +33,6 @@ import { ApiKeysService } from './api-keys.service';
   exports: [ApiKeysService, ApiAuthFailures],
 })
 export class AuthModule {}
+
+// For guards of other modules that accept further credentials (the event stream's ?token=) and extend the key check.
+export { ApiAuthFailures, ApiKeyGuard, presentedKey } from './api-key.guard';

@@ -2,7 +2,7 @@ import { API_KEY_SECURITY, BEARER_SECURITY } from './auth.decorators';
 
 /**
  * How the global guards (AuthModule) show in the OpenAPI document: every operation not marked @Public() and not
- * declaring its own security takes either key scheme and may be refused with these (src/common/openapi.ts).
+ * declaring its own security takes either key scheme and may be refused with these (src/openapi.ts).
  */
 export const API_KEY_REQUIREMENT: Record<string, string[]>[] = [{ [API_KEY_SECURITY]: [] }, { [BEARER_SECURITY]: [] }];
 

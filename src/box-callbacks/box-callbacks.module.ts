@@ -17,3 +17,8 @@ import { BoxCallbacksService } from './box-callbacks.service';
   exports: [BoxAccessService],
 })
 export class BoxCallbacksModule {}
+
+// The box edge's HTTP middleware, which the composition root (src/bootstrap.ts) installs around the body parser: the
+// hostile-input checks (for every route) and the ingest gate (the box route's upload caps).
+export { contentLengthGuard, jsonBytesCheck, jsonShapeGuard, parseByteLimit } from './hostile-input';
+export { IngestGate } from './ingest-gate';

@@ -1,5 +1,5 @@
-import { roundScore } from '../recognition-records/score';
-import { decodeBase64Strict, decodeImage } from '../images/image-decoding';
+import { roundScore } from '../common/score';
+import { decodeBase64Strict, decodeImage } from '../images/images.module';
 import { DecodedImage, FaceAttributes, ImageRole, RecordDefect } from '../recognition-records/recognition-record.types';
 import { IngestRecognitionCommand } from '../ingestion/ingestion.types';
 import type { ReceivedRecord } from './box-callback-body.pipe';

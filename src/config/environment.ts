@@ -1,6 +1,13 @@
 import { plainToInstance, Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync, ValidateBy } from 'class-validator';
-import { DEFAULT_WEBHOOK_ALLOWED_NETWORKS, parseNetworkRules } from '../integrations/webhooks/webhook-networks';
+import { parseNetworkRules } from './ip-networks';
+
+/**
+ * Link-local addresses (169.254.0.0/16 also holds the AWS, GCP, Azure and Oracle metadata service) and the
+ * other clouds' metadata addresses are refused; everything else, loopback and private networks included
+ * (on-premises receivers), is allowed.
+ */
+export const DEFAULT_WEBHOOK_ALLOWED_NETWORKS = '!169.254.0.0/16,!fe80::/10,!fd00:ec2::254,!100.100.100.200,0.0.0.0/0,::/0';
 
 const toBool = ({ value }: { value: unknown }) =>
   typeof value === 'string' ? ['1', 'true', 'yes', 'on'].includes(value.trim().toLowerCase()) : value;
@@ -294,7 +301,7 @@ export class Environment {
   @Max(200)
   WEBHOOK_CONCURRENCY = 16;
 
-  /** Where webhooks may connect: CIDRs, "!" refuses, first match decides (see webhook-networks.ts). */
+  /** Where webhooks may connect: CIDRs, "!" refuses, first match decides (see src/config/ip-networks.ts). */
   @IsString()
   @ValidNetworkRules()
   WEBHOOK_ALLOWED_NETWORKS = DEFAULT_WEBHOOK_ALLOWED_NETWORKS;

@@ -1,14 +1,32 @@
-import { Module } from '@nestjs/common';
-import { RecordsStoreModule } from '../recognition-records/records-store.module';
+import { DynamicModule, Module, Type } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { DevicesController } from './devices.controller';
 import { DevicesQueryService } from './devices-query.service';
 import { DevicesMetrics } from './devices.metrics';
 import { DevicesService } from './devices.service';
 
+/** The boxes and media_devices tables, through DevicesService; what ingestion, the box edge and the others import. */
 @Module({
-  imports: [RecordsStoreModule],
-  controllers: [DevicesController],
-  providers: [DevicesService, DevicesQueryService, DevicesMetrics],
+  imports: [MetricsModule],
+  providers: [DevicesService, DevicesMetrics],
   exports: [DevicesService],
 })
 export class DevicesModule {}
+
+/** The boxes API (GET/PATCH /boxes). */
+@Module({})
+export class DevicesApiModule {
+  /**
+   * `recordCounts` provides DeviceRecordCounts (the records store). Records reference devices, so the devices
+   * folder never imports the records module: the composition root names it here.
+   */
+  static withRecordCounts(recordCounts: Type): DynamicModule {
+    return {
+      module: DevicesApiModule,
+      imports: [DevicesModule, AuditModule, recordCounts],
+      controllers: [DevicesController],
+      providers: [DevicesQueryService],
+    };
+  }
+}

@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, In } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
-import { MediaDeviceReport } from '../recognition-records/recognition-record.types';
+import type { BoxSummary, MediaDeviceReport, MediaDeviceSummary } from './devices.types';
 import { Box } from './entities/box.entity';
+import { MediaDevice } from './entities/media-device.entity';
 
 export interface BoxSighting {
   licenseKey: string;
@@ -70,6 +71,28 @@ export class DevicesService {
     if (unique.length === 0) return new Map();
     const boxes = await this.uow.dataSource.getRepository(Box).find({ select: { id: true, licenseKey: true }, where: { id: In(unique) } });
     return new Map(boxes.map((b) => [b.id, b.licenseKey]));
+  }
+
+  /** Names of those of these boxes that exist, by id: one query for a whole page of records. */
+  async boxSummaries(boxIds: string[]): Promise<Map<string, BoxSummary>> {
+    const unique = [...new Set(boxIds)];
+    if (unique.length === 0) return new Map();
+    const boxes = await this.uow.dataSource.getRepository(Box).find({
+      select: { id: true, name: true, licenseKey: true },
+      where: { id: In(unique) },
+    });
+    return new Map(boxes.map((b) => [b.id, { id: b.id, name: b.name, licenseKey: b.licenseKey }]));
+  }
+
+  /** Names of those of these media devices that exist, by id: one query for a whole page of records. */
+  async mediaDeviceSummaries(ids: string[]): Promise<Map<string, MediaDeviceSummary>> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return new Map();
+    const devices = await this.uow.dataSource.getRepository(MediaDevice).find({
+      select: { id: true, deviceId: true, name: true, type: true },
+      where: { id: In(unique) },
+    });
+    return new Map(devices.map((m) => [m.id, { id: m.id, deviceId: m.deviceId, name: m.name, type: m.type }]));
   }
 
   async settings(licenseKey: string): Promise<BoxSettings | null> {
@@ -176,11 +199,12 @@ export class DevicesService {
 
   /** The most recently seen boxes, newest first. */
   async lastSeenBoxes(limit: number): Promise<{ licenseKey: string; lastSeenAt: number }[]> {
-    const rows: { license_key: string; last_seen_at: number | string }[] = await this.uow.dataSource.query(
-      `SELECT license_key, last_seen_at FROM boxes ORDER BY last_seen_at DESC LIMIT ${this.uow.dialect.p(1)}`,
-      [limit],
-    );
-    return rows.map((r) => ({ licenseKey: r.license_key, lastSeenAt: Number(r.last_seen_at) }));
+    const boxes = await this.uow.dataSource.getRepository(Box).find({
+      select: { licenseKey: true, lastSeenAt: true },
+      order: { lastSeenAt: 'DESC' },
+      take: limit,
+    });
+    return boxes.map((b) => ({ licenseKey: b.licenseKey, lastSeenAt: b.lastSeenAt }));
   }
 
   /**

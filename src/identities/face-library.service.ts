@@ -1,10 +1,10 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, In } from 'typeorm';
+import { EntityManager, In, Not } from 'typeorm';
 import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
-import { Face } from './entities/face.entity';
 import type { FaceSource } from '../events/domain-events';
+import { Face } from './entities/face.entity';
 import { IdentitiesService } from './identities.service';
 import { RecordsStore } from '../recognition-records/records-store.service';
 
@@ -71,6 +71,8 @@ export class FaceLibraryService {
         return { faceId: null, added: false, currentFaceId: null };
       }
       const feature = record.feature;
+      // Raw SQL: the conflict target (one face per identity and source record) must be named, and the query builder's
+      // orIgnore() would ignore every conflict instead (INSERT OR IGNORE on SQLite).
       const inserted: { id: string }[] = await m.query(
         `INSERT INTO faces (id, identity_id, source_record_id, source, image_sha256, feature, is_current, captured_at, created_at)
          VALUES (${d.params(1, 6)}, ${d.bool(false)}, ${d.params(7, 2)})
@@ -80,12 +82,7 @@ export class FaceLibraryService {
       );
       const faceId =
         inserted[0]?.id ??
-        (
-          (await m.query(`SELECT id FROM faces WHERE identity_id = ${d.p(1)} AND source_record_id = ${d.p(2)}`, [
-            identityId,
-            face.recordId,
-          ])) as { id: string }[]
-        )[0].id;
+        (await m.getRepository(Face).findOneOrFail({ select: { id: true }, where: { identityId, sourceRecordId: face.recordId } })).id;
       const currentFaceId = await this.electCurrentFace(m, identityId);
       return { faceId, added: inserted.length > 0, currentFaceId };
     });
@@ -97,20 +94,16 @@ export class FaceLibraryService {
    * Two statements, clearing first: the partial unique index allows one current face per identity at any moment.
    */
   async electCurrentFace(m: EntityManager, identityId: string): Promise<string | null> {
-    const d = this.uow.dialect;
-    const [yes, no] = [d.bool(true), d.bool(false)];
-    const newest: { id: string }[] = await m.query(
-      `SELECT id FROM faces WHERE identity_id = ${d.p(1)} ORDER BY captured_at DESC, source_record_id DESC LIMIT 1`,
-      [identityId],
-    );
-    if (newest.length === 0) return null;
-    const id = newest[0].id;
-    await m.query(`UPDATE faces SET is_current = ${no} WHERE identity_id = ${d.p(1)} AND is_current = ${yes} AND id <> ${d.p(2)}`, [
-      identityId,
-      id,
-    ]);
-    await m.query(`UPDATE faces SET is_current = ${yes} WHERE id = ${d.p(1)} AND is_current = ${no}`, [id]);
-    return id;
+    const faces = m.getRepository(Face);
+    const newest = await faces.findOne({
+      select: { id: true },
+      where: { identityId },
+      order: { capturedAt: 'DESC', sourceRecordId: 'DESC' },
+    });
+    if (!newest) return null;
+    await faces.update({ identityId, isCurrent: true, id: Not(newest.id) }, { isCurrent: false });
+    await faces.update({ id: newest.id, isCurrent: false }, { isCurrent: true });
+    return newest.id;
   }
 
   /** Erasure: removes the identity's whole face library in the caller's transaction; returns the faces' images. */

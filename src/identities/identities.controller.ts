@@ -6,8 +6,8 @@ import { Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
-import { ImageStore } from '../images/image-store';
-import { IMAGE_RESPONSE, sendStoredImage } from '../recognition-records/image-response';
+import { IMAGE_RESPONSE } from '../images/dto/image-response.dto';
+import { ImagesService } from '../images/images.service';
 import {
   FaceFeatureDto,
   IdentityDetailDto,
@@ -25,7 +25,7 @@ export class IdentitiesController {
   constructor(
     private readonly identities: IdentitiesQueryService,
     private readonly admin: IdentityAdminService,
-    private readonly store: ImageStore,
+    private readonly images: ImagesService,
     private readonly audit: AuditService,
   ) {}
 
@@ -109,7 +109,7 @@ export class IdentitiesController {
       subjectId: faceId,
       details: { identityId: id, sha256: ref.sha256 },
     });
-    await sendStoredImage(this.store, req, res, ref);
+    await this.images.send(req, res, ref);
   }
 
   @Get(':id/faces/:faceId/feature')

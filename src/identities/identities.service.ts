@@ -17,7 +17,10 @@ export interface IdentitySighting {
 export class IdentitiesService {
   constructor(private readonly uow: UnitOfWork) {}
 
-  /** Insert-or-update the identity in the caller's transaction; returns its id. */
+  /**
+   * Insert-or-update the identity in the caller's transaction; returns its id. Raw SQL: it runs for every push (ingest
+   * hot path), as one upsert whose CASE/LEAST/GREATEST merge rules the query builder cannot express.
+   */
   async recordSighting(manager: EntityManager, s: IdentitySighting): Promise<string> {
     return (await this.recordSightings(manager, [s])).get(s.externalId)!;
   }

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { Face } from './entities/face.entity';
+import { Identity } from './entities/identity.entity';
 import { FaceLibraryService } from './face-library.service';
 import { AuditService } from '../audit/audit.service';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -8,8 +10,6 @@ import { OutboxRelay } from '../events/outbox-relay.service';
 import { OutboxService } from '../events/outbox.service';
 import { RecordsStore } from '../recognition-records/records-store.service';
 import { identityMerged, identityNotFound, mergeIntoSelf } from './identity-errors';
-
-type Row = Record<string, unknown>;
 
 export interface IdentityChange {
   name?: string | null;
@@ -29,35 +29,24 @@ export class IdentityAdminService {
   ) {}
 
   async update(id: string, change: IdentityChange, actor: string): Promise<void> {
-    const d = this.uow.dialect;
     await this.uow.run(async (m) => {
       const before = await this.lock(m, id, 'id');
-      const sets: string[] = [];
-      const params: unknown[] = [];
-      if (change.name !== undefined) {
-        params.push(change.name);
-        sets.push(`name = ${d.p(params.length)}`);
-      }
-      if (change.userType !== undefined) {
-        params.push(change.userType);
-        sets.push(`user_type = ${d.p(params.length)}`);
-      }
-      if (sets.length === 0) return;
+      if (change.name === undefined && change.userType === undefined) return;
       const now = Date.now();
-      params.push(now, now, id);
-      await m.query(
-        `UPDATE identities SET ${sets.join(', ')}, updated_at = ${d.p(params.length - 2)}, edited_at = ${d.p(params.length - 1)}
-         WHERE id = ${d.p(params.length)}`,
-        params,
-      );
+      await m.getRepository(Identity).update(id, {
+        ...(change.name !== undefined && { name: change.name }),
+        ...(change.userType !== undefined && { userType: change.userType }),
+        updatedAt: now,
+        editedAt: now,
+      });
       await this.audit.recordIn(m, {
         actor,
         action: 'identity.updated',
         subjectType: 'identity',
         subjectId: id,
         details: {
-          ...(change.name !== undefined && { name: { from: before.name ?? null, to: change.name } }),
-          ...(change.userType !== undefined && { userType: { from: before.user_type ?? null, to: change.userType } }),
+          ...(change.name !== undefined && { name: { from: before.name, to: change.name } }),
+          ...(change.userType !== undefined && { userType: { from: before.userType, to: change.userType } }),
         },
       });
     });
@@ -70,8 +59,6 @@ export class IdentityAdminService {
    */
   async merge(sourceId: string, targetId: string, actor: string): Promise<void> {
     if (sourceId === targetId) throw mergeIntoSelf();
-    const d = this.uow.dialect;
-    const [yes, no] = [d.bool(true), d.bool(false)];
     await this.uow.run(async (m) => {
       // Lock both in id order so two opposite merges cannot deadlock.
       const [a, b] = [sourceId, targetId].sort();
@@ -84,40 +71,45 @@ export class IdentityAdminService {
       const now = Date.now();
 
       const movedRecords = await this.records.reassignIdentity(m, sourceId, targetId);
+      const faces = m.getRepository(Face);
       // The target may already hold a face from the same source record; keep the target's.
-      await m.query(
-        `DELETE FROM faces WHERE identity_id = ${d.p(1)}
-           AND source_record_id IN (SELECT source_record_id FROM faces WHERE identity_id = ${d.p(2)})`,
-        [sourceId, targetId],
-      );
+      const targetSources = m
+        .createQueryBuilder()
+        .subQuery()
+        .select('t.source_record_id')
+        .from(Face, 't')
+        .where('t.identity_id = :targetId');
+      await faces
+        .createQueryBuilder()
+        .delete()
+        .where('identity_id = :sourceId', { sourceId })
+        .andWhere(`source_record_id IN ${targetSources.getQuery()}`, { targetId })
+        .execute();
       // At most one current face per identity (unique index): clear the source's before moving.
-      await m.query(`UPDATE faces SET is_current = ${no} WHERE identity_id = ${d.p(1)} AND is_current = ${yes}`, [sourceId]);
-      const movedFaces = d.returnedRows<{ id: string }>(
-        await m.query(`UPDATE faces SET identity_id = ${d.p(1)} WHERE identity_id = ${d.p(2)} RETURNING id`, [targetId, sourceId]),
-      ).length;
+      await faces.update({ identityId: sourceId, isCurrent: true }, { isCurrent: false });
+      const movedFaces = (await faces.update({ identityId: sourceId }, { identityId: targetId })).affected ?? 0;
       await this.faceLibrary.electCurrentFace(m, targetId);
 
-      await m.query(
-        `UPDATE identities SET first_seen_at = ${d.p(1)}, last_seen_at = ${d.p(2)}, updated_at = ${d.p(3)} WHERE id = ${d.p(4)}`,
-        [
-          Math.min(Number(source.first_seen_at), Number(target.first_seen_at)),
-          Math.max(Number(source.last_seen_at), Number(target.last_seen_at)),
-          now,
-          targetId,
-        ],
-      );
+      const identities = m.getRepository(Identity);
+      await identities.update(targetId, {
+        firstSeenAt: Math.min(source.firstSeenAt, target.firstSeenAt),
+        lastSeenAt: Math.max(source.lastSeenAt, target.lastSeenAt),
+        updatedAt: now,
+      });
       // The source leaves the API but stays as an alias, so the boxes' later pushes naming its identity_id
       // land on the target instead of re-creating it; aliases of the source follow it.
-      await m.query(
-        `UPDATE identities SET merged_into_id = ${d.p(1)}, updated_at = ${d.p(2)} WHERE id = ${d.p(3)} OR merged_into_id = ${d.p(4)}`,
-        [targetId, now, sourceId, sourceId],
-      );
+      await identities
+        .createQueryBuilder()
+        .update()
+        .set({ mergedIntoId: targetId, updatedAt: now })
+        .where('id = :sourceId OR merged_into_id = :sourceId', { sourceId })
+        .execute();
 
       const merge = {
         sourceId,
-        sourceExternalId: source.external_id as string,
+        sourceExternalId: source.externalId,
         targetId,
-        targetExternalId: target.external_id as string,
+        targetExternalId: target.externalId,
         movedRecords,
         movedFaces,
         mergedBy: actor,
@@ -128,11 +120,14 @@ export class IdentityAdminService {
     this.relay.kick();
   }
 
-  private async lock(m: EntityManager, id: string, field: string): Promise<Row> {
-    const d = this.uow.dialect;
-    const rows: Row[] = await m.query(`SELECT * FROM identities WHERE id = ${d.p(1)} ${d.kind === 'postgres' ? 'FOR UPDATE' : ''}`, [id]);
-    if (rows.length === 0) throw identityNotFound(field);
-    if (rows[0].merged_into_id) throw identityMerged(rows[0].merged_into_id as string, field);
-    return rows[0];
+  /** The identity, row-locked until commit on PostgreSQL (SQLite has one writer at a time anyway). */
+  private async lock(m: EntityManager, id: string, field: string): Promise<Identity> {
+    const identity = await m.getRepository(Identity).findOne({
+      where: { id },
+      ...(this.uow.dialect.kind === 'postgres' && { lock: { mode: 'pessimistic_write' as const } }),
+    });
+    if (!identity) throw identityNotFound(field);
+    if (identity.mergedIntoId) throw identityMerged(identity.mergedIntoId, field);
+    return identity;
   }
 }

@@ -1,4 +1,4 @@
-import { DecodedImage } from '../recognition-records/recognition-record.types';
+import type { DecodedImage } from './images.types';
 
 /** Why a base64 field could not be used; null means it decoded. */
 export type DecodeFailure = 'not_a_string' | 'invalid_base64' | 'unrecognised_format' | 'truncated_image' | 'too_large';

@@ -20,3 +20,7 @@ import { ImagesService } from './images.service';
   exports: [ImageStore, ImagesService],
 })
 export class ImagesModule {}
+
+// Pure functions, used where images arrive (the box edge's mapper) before any service is involved.
+export { decodeBase64Strict, decodeImage, sniffImage } from './image-decoding';
+export type { DecodeFailure } from './image-decoding';

@@ -1,11 +1,13 @@
 import { Injectable } from '@nestjs/common';
+import type { Request, Response } from 'express';
 import { EntityManager, In, MoreThan } from 'typeorm';
 import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
-import { DecodedImage } from '../recognition-records/recognition-record.types';
 import { PendingImageRelease } from './entities/pending-image-release.entity';
 import { StoredImage } from './entities/stored-image.entity';
 import { ImageStore } from './image-store';
+import { sendStoredImage } from './image-response';
+import type { DecodedImage, StoredImageRef } from './images.types';
 
 /** Images a batch stopped referencing, journalled until released (see PendingImageRelease). */
 export interface PendingRelease {
@@ -13,11 +15,7 @@ export interface PendingRelease {
   sha256s: string[];
 }
 
-export interface StoredImageRef {
-  sha256: string;
-  contentType: string;
-  byteSize: number;
-}
+export type { StoredImageRef } from './images.types';
 
 @Injectable()
 export class ImagesService {
@@ -44,7 +42,29 @@ export class ImagesService {
     }
   }
 
-  /** Index rows for stored images, inside the caller's transaction: one statement, rows in hash order (lock order). */
+  /** Content type and size of those of these images that are indexed, by sha256 (one query for a whole page). */
+  async describe(sha256s: string[]): Promise<Map<string, StoredImageRef>> {
+    const unique = [...new Set(sha256s)];
+    if (unique.length === 0) return new Map();
+    const rows = await this.uow.dataSource.getRepository(StoredImage).find({
+      select: { sha256: true, contentType: true, byteSize: true },
+      where: { sha256: In(unique) },
+    });
+    return new Map(rows.map((r) => [r.sha256, { sha256: r.sha256, contentType: r.contentType, byteSize: Number(r.byteSize) }]));
+  }
+
+  /** The image's reference for sending; an image missing from the index is sent as application/octet-stream. */
+  async ref(sha256: string): Promise<{ sha256: string; contentType: string }> {
+    const meta = (await this.describe([sha256])).get(sha256);
+    return { sha256, contentType: meta?.contentType ?? 'application/octet-stream' };
+  }
+
+  /** Answers an image endpoint with the stored bytes (ETag, 304, immutable caching); 404 image_released when gone. */
+  send(req: Request, res: Response, image: { sha256: string; contentType: string }): Promise<void> {
+    return sendStoredImage(this.store, req, res, image);
+  }
+
+  /** Index rows for stored images, inside the caller's transaction (raw SQL: ingest hot path, one upsert per image). */
   async index(manager: EntityManager, refs: StoredImageRef[], now: number): Promise<void> {
     const unique = new Map(refs.map((r) => [r.sha256, r]));
     const rows = [...unique.values()]

@@ -1,4 +1,9 @@
 /** Domain types for ingestion: the wire format is mapped into these at the box edge. */
+import type { MediaDeviceReport } from '../devices/devices.types';
+import type { DecodedImage } from '../images/images.types';
+
+// Owned by the devices and images modules; named here too because the ingest command carries them.
+export type { DecodedImage, MediaDeviceReport };
 
 export interface RecordDefect {
   /** Wire field the defect concerns, e.g. "spot_image" or "recognize_face_attr.feature_base64_str". */
@@ -19,16 +24,3 @@ export interface FaceAttributes {
 export type ImageRole = 'registered' | 'scene' | 'infrared' | 'face';
 
 export const IMAGE_ROLES: readonly ImageRole[] = ['registered', 'scene', 'infrared', 'face'];
-
-export interface DecodedImage {
-  bytes: Buffer;
-  contentType: string;
-}
-
-export interface MediaDeviceReport {
-  deviceId: string;
-  type: string | null;
-  ip: string | null;
-  name: string | null;
-  url: string | null;
-}

@@ -4,5 +4,3 @@ export const recordNotFound = () => new DomainError('not_found', 'record_not_fou
 export const recordImageMissing = (role: string) =>
   new DomainError('not_found', 'image_missing', `the record has no ${role} image`, 'role');
 export const recordFeatureMissing = () => new DomainError('not_found', 'feature_missing', 'the record has no feature vector', 'id');
-/** The record or face names an image that retention or erasure has since released. */
-export const imageNoLongerStored = () => new DomainError('not_found', 'image_released', 'the image is no longer stored', 'role');

@@ -1,56 +1,49 @@
-import { rowBool, rowJson, rowNumber } from '../database/row-values';
+import type { SelectQueryBuilder } from 'typeorm';
+import { rowBool } from '../database/row-values';
+import { RecognitionRecord } from './entities/recognition-record.entity';
 import type { RecordDefect } from './recognition-record.types';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 
+/** The entity property that holds each image role's sha256: the one place that pairs roles with columns. */
+export const IMAGE_PROPERTY = {
+  registered: 'regImageSha256',
+  scene: 'spotImageSha256',
+  infrared: 'irImageSha256',
+  face: 'faceImageSha256',
+} as const satisfies Record<ImageRole, keyof RecognitionRecord>;
+
 /**
- * Columns read for the consumer API. The feature column is deliberately absent: feature vectors
- * leave the database only through the biometric feature endpoint.
+ * Properties read for the consumer API. The feature is deliberately absent: feature vectors leave the database
+ * only through the biometric feature endpoint (the view says whether one exists, without reading it).
  */
-export const RECORD_COLUMNS = [
+const VIEW_PROPERTIES = [
   'id',
-  'box_id',
-  'media_device_id',
-  'device_external_id',
-  'identity_id',
-  'identity_external_id',
-  'identity_name',
-  'user_type',
-  'occurred_at',
-  'entered_at',
-  'left_at',
-  'score_raw',
+  'boxId',
+  'mediaDeviceId',
+  'deviceExternalId',
+  'identityId',
+  'identityExternalId',
+  'identityName',
+  'userType',
+  'occurredAt',
+  'enteredAt',
+  'leftAt',
+  'scoreRaw',
   'score',
-  'post_action',
-  'api_version',
+  'postAction',
+  'apiVersion',
   'attributes',
   'landmarks',
-  'face_box',
-  'reg_image_sha256',
-  'spot_image_sha256',
-  'ir_image_sha256',
-  'face_image_sha256',
+  'faceBox',
+  ...Object.values(IMAGE_PROPERTY),
   'defects',
-  'has_defects',
+  'hasDefects',
   'extra',
-  'source_address',
-  'received_at',
-] as const;
+  'sourceAddress',
+  'receivedAt',
+] as const satisfies readonly (keyof RecognitionRecord)[];
 
-export const IMAGE_COLUMN: Record<ImageRole, string> = {
-  registered: 'reg_image_sha256',
-  scene: 'spot_image_sha256',
-  infrared: 'ir_image_sha256',
-  face: 'face_image_sha256',
-};
-
-/** SELECT list for alias r, plus whether a feature exists (without reading it). */
-export function recordSelect(alias = 'r'): string {
-  return [...RECORD_COLUMNS.map((c) => `${alias}.${c}`), `CASE WHEN ${alias}.feature IS NULL THEN 0 ELSE 1 END AS has_feature`].join(', ');
-}
-
-export type RecordRow = Record<string, unknown>;
-
-/** A record row as the domain sees it, with drivers' differences (int8 strings, 0/1 booleans, JSON text) removed. */
+/** A record as the domain sees it (entity transformers have removed the drivers' differences). */
 export interface RecordView {
   id: string;
   boxId: string;
@@ -79,37 +72,49 @@ export interface RecordView {
   receivedAt: number;
 }
 
-export function toRecordView(row: RecordRow): RecordView {
+/** Selects the view's columns of alias `r`, and whether a feature exists, on a query builder over records. */
+export function selectRecordView(qb: SelectQueryBuilder<RecognitionRecord>): SelectQueryBuilder<RecognitionRecord> {
+  return qb.select(VIEW_PROPERTIES.map((p) => `r.${p}`)).addSelect('CASE WHEN r.feature IS NULL THEN 0 ELSE 1 END', 'has_feature');
+}
+
+/** Runs a query built on selectRecordView and maps its rows. */
+export async function readRecordViews(qb: SelectQueryBuilder<RecognitionRecord>): Promise<RecordView[]> {
+  const { entities, raw } = await qb.getRawAndEntities<{ has_feature: unknown }>();
+  // No joins: one raw row per entity, in the same order.
+  return entities.map((r, i) => toRecordView(r, rowBool(raw[i].has_feature)));
+}
+
+function toRecordView(r: RecognitionRecord, hasFeature: boolean): RecordView {
   const images: Partial<Record<ImageRole, string>> = {};
   for (const role of IMAGE_ROLES) {
-    const sha = row[IMAGE_COLUMN[role]];
-    if (typeof sha === 'string') images[role] = sha;
+    const sha = r[IMAGE_PROPERTY[role]];
+    if (sha) images[role] = sha;
   }
   return {
-    id: row.id as string,
-    boxId: row.box_id as string,
-    mediaDeviceId: row.media_device_id as string,
-    deviceExternalId: row.device_external_id as string,
-    identityId: (row.identity_id as string | null) ?? null,
-    identityExternalId: row.identity_external_id as string,
-    identityName: (row.identity_name as string | null) ?? null,
-    userType: (row.user_type as string | null) ?? null,
-    occurredAt: Number(row.occurred_at),
-    enteredAt: rowNumber(row.entered_at),
-    leftAt: rowNumber(row.left_at),
-    scoreRaw: rowNumber(row.score_raw),
-    score: rowNumber(row.score),
-    postAction: (row.post_action as string | null) ?? null,
-    apiVersion: (row.api_version as string | null) ?? null,
-    attributes: rowJson(row.attributes),
-    landmarks: rowJson(row.landmarks),
-    faceBox: rowJson(row.face_box),
+    id: r.id,
+    boxId: r.boxId,
+    mediaDeviceId: r.mediaDeviceId,
+    deviceExternalId: r.deviceExternalId,
+    identityId: r.identityId ?? null,
+    identityExternalId: r.identityExternalId,
+    identityName: r.identityName ?? null,
+    userType: r.userType ?? null,
+    occurredAt: r.occurredAt,
+    enteredAt: r.enteredAt ?? null,
+    leftAt: r.leftAt ?? null,
+    scoreRaw: r.scoreRaw ?? null,
+    score: r.score ?? null,
+    postAction: r.postAction ?? null,
+    apiVersion: r.apiVersion ?? null,
+    attributes: (r.attributes as Record<string, unknown> | null) ?? null,
+    landmarks: r.landmarks ?? null,
+    faceBox: r.faceBox ?? null,
     images,
-    hasFeature: rowBool(row.has_feature),
-    defects: rowJson<RecordDefect[]>(row.defects) ?? [],
-    hasDefects: rowBool(row.has_defects),
-    extra: rowJson(row.extra),
-    sourceAddress: (row.source_address as string | null) ?? null,
-    receivedAt: Number(row.received_at),
+    hasFeature,
+    defects: r.defects ?? [],
+    hasDefects: r.hasDefects,
+    extra: r.extra ?? null,
+    sourceAddress: r.sourceAddress ?? null,
+    receivedAt: r.receivedAt,
   };
 }

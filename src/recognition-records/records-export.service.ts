@@ -1,4 +1,4 @@
-import { roundScore } from './score';
+import { roundScore } from '../common/score';
 import { Injectable } from '@nestjs/common';
 import type { Writable } from 'node:stream';
 import { RecordFilter, RecordKey, RecordsQueryService } from './records-query.service';

@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { In } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../common/cursor';
+import { floatsOf } from '../common/float-vector';
 import { UnitOfWork } from '../database/unit-of-work';
+import type { BoxSummary, MediaDeviceSummary } from '../devices/devices.types';
+import { DevicesService } from '../devices/devices.service';
+import { ImagesService } from '../images/images.service';
 import { RecognitionRecord } from './entities/recognition-record.entity';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 import { recordFeatureMissing, recordImageMissing, recordNotFound } from './record-errors';
-import { IMAGE_COLUMN, recordSelect, RecordRow, RecordView, toRecordView } from './record-rows';
+import { IMAGE_PROPERTY, readRecordViews, RecordView, selectRecordView } from './record-rows';
 
 export interface RecordFilter {
   from?: number;
@@ -26,8 +30,8 @@ export interface RecordKey {
 }
 
 export interface RecordDetailView extends RecordView {
-  box: { id: string; name: string | null; licenseKey: string } | null;
-  mediaDevice: { id: string; deviceId: string; name: string | null; type: string | null } | null;
+  box: BoxSummary | null;
+  mediaDevice: MediaDeviceSummary | null;
   imageMeta: Partial<Record<ImageRole, { contentType: string; byteSize: number }>>;
 }
 
@@ -50,13 +54,17 @@ export interface ImageRef {
  */
 @Injectable()
 export class RecordsQueryService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    private readonly devices: DevicesService,
+    private readonly images: ImagesService,
+  ) {}
 
   /** Feed facts of those of these ids that are records (other ids, e.g. identities', are skipped). */
   async feedFacts(ids: string[]): Promise<Map<string, RecordFeedFacts>> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return new Map();
-    const rows = await this.uow.dataSource.getRepository(RecognitionRecord).find({
+    const rows = await this.records().find({
       select: {
         id: true,
         boxId: true,
@@ -91,112 +99,63 @@ export class RecordsQueryService {
 
   /** One keyset page: rows strictly older than `after` in (occurred_at DESC, id DESC) order. */
   async page(filter: RecordFilter, limit: number, after?: RecordKey): Promise<RecordView[]> {
-    const d = this.uow.dialect;
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const add = (sql: (p: string) => string, value: unknown) => {
-      params.push(value);
-      where.push(sql(d.p(params.length)));
-    };
-    if (filter.from !== undefined) add((p) => `r.occurred_at >= ${p}`, filter.from);
-    if (filter.to !== undefined) add((p) => `r.occurred_at < ${p}`, filter.to);
-    if (filter.boxId) add((p) => `r.box_id = ${p}`, filter.boxId);
-    if (filter.mediaDeviceId) add((p) => `r.media_device_id = ${p}`, filter.mediaDeviceId);
-    if (filter.identityId) add((p) => `r.identity_id = ${p}`, filter.identityId);
-    if (filter.identityExternalId !== undefined) add((p) => `r.identity_external_id = ${p}`, filter.identityExternalId);
-    if (filter.userType) add((p) => `r.user_type = ${p}`, filter.userType);
-    if (filter.postAction) add((p) => `r.post_action = ${p}`, filter.postAction);
-    if (filter.minScore !== undefined) add((p) => `r.score >= ${p}`, filter.minScore);
-    if (filter.hasDefects !== undefined) add((p) => `r.has_defects = ${p}`, d.boolParam(filter.hasDefects));
-    if (after) {
-      params.push(after.t, after.id);
-      // Row-value comparison: one index range scan on (occurred_at, id) on both databases.
-      where.push(`(r.occurred_at, r.id) < (${d.p(params.length - 1)}, ${d.p(params.length)})`);
+    const qb = selectRecordView(this.records().createQueryBuilder('r'));
+    const where: [string, Record<string, unknown>][] = [];
+    if (filter.from !== undefined) where.push(['r.occurredAt >= :from', { from: filter.from }]);
+    if (filter.to !== undefined) where.push(['r.occurredAt < :to', { to: filter.to }]);
+    if (filter.boxId) where.push(['r.boxId = :boxId', { boxId: filter.boxId }]);
+    if (filter.mediaDeviceId) where.push(['r.mediaDeviceId = :mediaDeviceId', { mediaDeviceId: filter.mediaDeviceId }]);
+    if (filter.identityId) where.push(['r.identityId = :identityId', { identityId: filter.identityId }]);
+    if (filter.identityExternalId !== undefined) {
+      where.push(['r.identityExternalId = :identityExternalId', { identityExternalId: filter.identityExternalId }]);
     }
-    params.push(limit);
-    const rows: RecordRow[] = await this.uow.dataSource.query(
-      `SELECT ${recordSelect('r')} FROM recognition_records r
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY r.occurred_at DESC, r.id DESC
-       LIMIT ${d.p(params.length)}`,
-      params,
-    );
-    return rows.map(toRecordView);
+    if (filter.userType) where.push(['r.userType = :userType', { userType: filter.userType }]);
+    if (filter.postAction) where.push(['r.postAction = :postAction', { postAction: filter.postAction }]);
+    if (filter.minScore !== undefined) where.push(['r.score >= :minScore', { minScore: filter.minScore }]);
+    if (filter.hasDefects !== undefined) where.push(['r.hasDefects = :hasDefects', { hasDefects: filter.hasDefects }]);
+    // Row-value comparison: one index range scan on (occurred_at, id) on both databases.
+    if (after) where.push(['(r.occurredAt, r.id) < (:afterT, :afterId)', { afterT: after.t, afterId: after.id }]);
+    for (const [condition, params] of where) qb.andWhere(condition, params);
+    // limit(), not take(): a plain LIMIT (take() would plan for joins this query does not have).
+    return readRecordViews(qb.orderBy('r.occurredAt', 'DESC').addOrderBy('r.id', 'DESC').limit(limit));
   }
 
+  /** One record, with its box's and media device's names (devices module) and its images' types and sizes (images module). */
   async get(id: string): Promise<RecordDetailView> {
-    const d = this.uow.dialect;
-    const rows: RecordRow[] = await this.uow.dataSource.query(
-      `SELECT ${recordSelect('r')}, b.name AS box_name, b.license_key AS box_license_key,
-              m.device_id AS m_device_id, m.name AS m_name, m.type AS m_type
-       FROM recognition_records r
-       LEFT JOIN boxes b ON b.id = r.box_id
-       LEFT JOIN media_devices m ON m.id = r.media_device_id
-       WHERE r.id = ${d.p(1)}`,
-      [id],
-    );
-    if (rows.length === 0) throw recordNotFound();
-    const row = rows[0];
-    const view = toRecordView(row);
-    const shas = Object.values(view.images);
-    const meta: { sha256: string; content_type: string; byte_size: number | string }[] = shas.length
-      ? await this.uow.dataSource.query(
-          `SELECT sha256, content_type, byte_size FROM stored_images WHERE sha256 IN (${d.params(1, shas.length)})`,
-          shas,
-        )
-      : [];
+    const [view] = await readRecordViews(selectRecordView(this.records().createQueryBuilder('r')).where('r.id = :id', { id }));
+    if (!view) throw recordNotFound();
+    const [boxes, mediaDevices, images] = await Promise.all([
+      this.devices.boxSummaries([view.boxId]),
+      this.devices.mediaDeviceSummaries([view.mediaDeviceId]),
+      this.images.describe(Object.values(view.images)),
+    ]);
     const imageMeta: RecordDetailView['imageMeta'] = {};
     for (const role of IMAGE_ROLES) {
-      const m = meta.find((x) => x.sha256 === view.images[role]);
-      if (m) imageMeta[role] = { contentType: m.content_type, byteSize: Number(m.byte_size) };
+      const m = images.get(view.images[role] ?? '');
+      if (m) imageMeta[role] = { contentType: m.contentType, byteSize: m.byteSize };
     }
-    return {
-      ...view,
-      box: row.box_license_key
-        ? { id: view.boxId, name: (row.box_name as string | null) ?? null, licenseKey: row.box_license_key as string }
-        : null,
-      mediaDevice: row.m_device_id
-        ? {
-            id: view.mediaDeviceId,
-            deviceId: row.m_device_id as string,
-            name: (row.m_name as string | null) ?? null,
-            type: (row.m_type as string | null) ?? null,
-          }
-        : null,
-      imageMeta,
-    };
+    return { ...view, box: boxes.get(view.boxId) ?? null, mediaDevice: mediaDevices.get(view.mediaDeviceId) ?? null, imageMeta };
   }
 
   /** The stored image of one role, or 404 naming what is missing. */
   async imageRef(id: string, role: ImageRole): Promise<ImageRef> {
-    const d = this.uow.dialect;
-    const rows: { sha256: string | null; content_type: string | null }[] = await this.uow.dataSource.query(
-      `SELECT r.${IMAGE_COLUMN[role]} AS sha256, s.content_type
-       FROM recognition_records r LEFT JOIN stored_images s ON s.sha256 = r.${IMAGE_COLUMN[role]}
-       WHERE r.id = ${d.p(1)}`,
-      [id],
-    );
-    if (rows.length === 0) throw recordNotFound();
-    if (!rows[0].sha256) throw recordImageMissing(role);
-    return { sha256: rows[0].sha256, contentType: rows[0].content_type ?? 'application/octet-stream' };
+    const property = IMAGE_PROPERTY[role];
+    const r = await this.records().findOne({ select: { id: true, [property]: true }, where: { id } });
+    if (!r) throw recordNotFound();
+    const sha256 = r[property];
+    if (!sha256) throw recordImageMissing(role);
+    return this.images.ref(sha256);
   }
 
   /** The feature vector as float32 values, or 404. */
   async feature(id: string): Promise<number[]> {
-    const d = this.uow.dialect;
-    const rows: { feature: Buffer | Uint8Array | null }[] = await this.uow.dataSource.query(
-      `SELECT feature FROM recognition_records WHERE id = ${d.p(1)}`,
-      [id],
-    );
-    if (rows.length === 0) throw recordNotFound();
-    if (!rows[0].feature) throw recordFeatureMissing();
-    return floatsOf(rows[0].feature);
+    const r = await this.records().findOne({ select: { id: true, feature: true }, where: { id } });
+    if (!r) throw recordNotFound();
+    if (!r.feature) throw recordFeatureMissing();
+    return floatsOf(r.feature);
   }
-}
 
-export function floatsOf(bytes: Buffer | Uint8Array): number[] {
-  const buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
-  const out: number[] = [];
-  for (let i = 0; i + 4 <= buf.length; i += 4) out.push(buf.readFloatLE(i));
-  return out;
+  private records() {
+    return this.uow.dataSource.getRepository(RecognitionRecord);
+  }
 }

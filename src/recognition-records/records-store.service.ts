@@ -2,8 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
+import type { DeviceRecordCounts } from '../devices/devices.types';
 import { RecognitionRecord } from './entities/recognition-record.entity';
-import { recordSelect, RecordRow, RecordView, toRecordView } from './record-rows';
+import { readRecordViews, RecordView, selectRecordView } from './record-rows';
 
 /** What the face library takes from a record, read as the record is now (erasure may have cleared it). */
 export interface RecordFaceSource {
@@ -112,7 +113,7 @@ export interface RecordAlertFacts {
  * database, so modules that RecognitionRecordsModule itself imports (identities) can use it.
  */
 @Injectable()
-export class RecordsStore {
+export class RecordsStore implements DeviceRecordCounts {
   constructor(private readonly uow: UnitOfWork) {}
 
   /**
@@ -198,13 +199,12 @@ export class RecordsStore {
 
   /** The identity's newest records, newest first. */
   async latestOfIdentity(identityId: string, limit: number): Promise<RecordView[]> {
-    const d = this.uow.dialect;
-    const rows: RecordRow[] = await this.uow.dataSource.query(
-      `SELECT ${recordSelect('r')} FROM recognition_records r WHERE r.identity_id = ${d.p(1)}
-       ORDER BY r.occurred_at DESC, r.id DESC LIMIT ${d.p(2)}`,
-      [identityId, limit],
-    );
-    return rows.map(toRecordView);
+    const qb = selectRecordView(this.uow.dataSource.getRepository(RecognitionRecord).createQueryBuilder('r'))
+      .where('r.identityId = :identityId', { identityId })
+      .orderBy('r.occurredAt', 'DESC')
+      .addOrderBy('r.id', 'DESC')
+      .limit(limit);
+    return readRecordViews(qb);
   }
 
   /** How many records each of these boxes (by box_id) or media devices (by media_device_id) has; absent means 0. */

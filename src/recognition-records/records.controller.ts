@@ -6,10 +6,10 @@ import { Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
 import { ErrorResponseDto } from '../common/error-response.dto';
 import { UuidParam } from '../common/uuid-param';
-import { ImageStore } from '../images/image-store';
+import { IMAGE_RESPONSE } from '../images/dto/image-response.dto';
+import { ImagesService } from '../images/images.service';
 import { FeatureVectorDto, RecordDetailDto, RecordPageDto, RecordSummaryDto } from './dto/record.dto';
 import { RecordExportQueryDto, RecordListQueryDto } from './dto/record-query.dto';
-import { IMAGE_RESPONSE, sendStoredImage } from './image-response';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 import { RecordsExportService } from './records-export.service';
 import { RecordsQueryService } from './records-query.service';
@@ -30,7 +30,7 @@ export class RecordsController {
   constructor(
     private readonly records: RecordsQueryService,
     private readonly exporter: RecordsExportService,
-    private readonly store: ImageStore,
+    private readonly images: ImagesService,
     private readonly audit: AuditService,
   ) {}
 
@@ -103,7 +103,7 @@ export class RecordsController {
       subjectId: id,
       details: { role, sha256: ref.sha256 },
     });
-    await sendStoredImage(this.store, req, res, ref);
+    await this.images.send(req, res, ref);
   }
 
   @Get(':id/feature')

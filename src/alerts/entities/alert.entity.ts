@@ -1,6 +1,5 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { bigintMs } from '../../database/transformers';
-import { RecognitionRecord } from '../../recognition-records/entities/recognition-record.entity';
 
 /** Someone on a watch list (blacklist, vip) was recognised. One row per record and kind. */
 @Entity('alerts')
@@ -22,10 +21,11 @@ export class Alert {
   @Column({ name: 'record_id', type: 'varchar', length: 36 })
   recordId: string;
 
-  // Erasing the record erases its alerts.
-  @ManyToOne(() => RecognitionRecord, { onDelete: 'CASCADE' })
+  // Erasing the record erases its alerts. The relation only keeps that foreign key in the schema; it names the records
+  // module's entity by name so that this module does not import it, and nothing loads it.
+  @ManyToOne('RecognitionRecord', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'record_id' })
-  record?: RecognitionRecord;
+  private readonly record?: never;
 
   @Column({ name: 'identity_id', type: 'varchar', length: 36, nullable: true })
   identityId: string | null;

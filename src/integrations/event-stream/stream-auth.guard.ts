@@ -1,6 +1,7 @@
 import { BadRequestException, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ApiAuthFailures, ApiKeyGuard, AuthenticatedRequest, presentedKey } from '../../auth/api-key.guard';
+import { ApiAuthFailures, ApiKeyGuard, presentedKey } from '../../auth/auth.module';
+import type { AuthenticatedRequest } from '../../auth/roles';
 import { ApiKeysService } from '../../auth/api-keys.service';
 import { AppConfig } from '../../config/app-config.service';
 import type { FeedFilter } from '../event-feed.service';

@@ -1,54 +1,12 @@
 import { LookupAddress, LookupAllOptions, LookupOneOptions, lookup as dnsLookup } from 'node:dns';
 import { isIP } from 'node:net';
-import { addressAllowed, parseNetworks } from '../../box-callbacks/box-access';
+import { networkAllows, NetworkRule } from '../../config/ip-networks';
 
-/**
- * Link-local addresses (169.254.0.0/16 also holds the AWS, GCP, Azure and Oracle metadata service) and the
- * other clouds' metadata addresses are refused; everything else, loopback and private networks included
- * (on-premises receivers), is allowed.
- */
-export const DEFAULT_WEBHOOK_ALLOWED_NETWORKS = '!169.254.0.0/16,!fe80::/10,!fd00:ec2::254,!100.100.100.200,0.0.0.0/0,::/0';
-
-export interface NetworkRule {
-  allow: boolean;
-  network: string;
-}
-
-/**
- * WEBHOOK_ALLOWED_NETWORKS: comma-separated CIDRs (or single addresses), "!" in front refuses; the first entry
- * that contains an address decides, and an address no entry contains is refused. Throws naming a bad entry.
- */
-export function parseNetworkRules(spec: string): NetworkRule[] {
-  const entries = spec
-    .split(',')
-    .map((e) => e.trim())
-    .filter(Boolean);
-  if (entries.length === 0) throw new Error('lists no network');
-  return entries.map((e) => {
-    const allow = !e.startsWith('!');
-    const [network] = parseNetworks([allow ? e : e.slice(1)]);
-    return { allow, network };
-  });
-}
-
-export function networkAllows(rules: readonly NetworkRule[], address: string): boolean {
-  const plain = unmapped(address);
-  for (const r of rules) {
-    if (isIP(r.network.split('/')[0]) !== isIP(plain)) continue;
-    if (addressAllowed(plain, [r.network])) return r.allow;
-  }
-  return false;
-}
-
-/** "::ffff:169.254.169.254" (also written ::ffff:a9fe:a9fe) is the IPv4 address as far as the network is concerned. */
-function unmapped(address: string): string {
-  if (isIP(address) !== 6) return address;
-  const canonical = new URL(`http://[${address}]/`).hostname.slice(1, -1); // compressed, hex, lower case
-  const m = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(canonical);
-  if (!m) return address;
-  const [hi, lo] = [parseInt(m[1], 16), parseInt(m[2], 16)];
-  return [hi >> 8, hi & 255, lo >> 8, lo & 255].join('.');
-}
+// The rule parser and matcher live in src/config/ip-networks.ts (configuration validates WEBHOOK_ALLOWED_NETWORKS
+// with them at start-up); the default list is configuration's. Named here for the webhook code.
+export { DEFAULT_WEBHOOK_ALLOWED_NETWORKS } from '../../config/environment';
+export { networkAllows, parseNetworkRules } from '../../config/ip-networks';
+export type { NetworkRule } from '../../config/ip-networks';
 
 /** A webhook target outside WEBHOOK_ALLOWED_NETWORKS. */
 export class WebhookAddressRefused extends Error {

@@ -1,4 +1,4 @@
-import { roundScore } from '../score';
+import { roundScore } from '../../common/score';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IMAGE_ROLES, ImageRole } from '../recognition-record.types';
 import type { RecordView } from '../record-rows';

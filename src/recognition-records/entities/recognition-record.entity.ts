@@ -1,12 +1,14 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { BinaryColumn } from '../../database/portable-columns';
 import { bigintMs } from '../../database/transformers';
-import { Box } from '../../devices/entities/box.entity';
-import { MediaDevice } from '../../devices/entities/media-device.entity';
-import { Identity } from '../../identities/entities/identity.entity';
 import type { FaceAttributes, RecordDefect } from '../recognition-record.types';
 
-/** One recognition event reported by a box: who was seen, where, when, with which images. */
+/**
+ * One recognition event reported by a box: who was seen, where, when, with which images.
+ * The box, media device and identity belong to other modules: the relations below exist only so the schema keeps its
+ * foreign keys (and their ON DELETE), and name their targets by entity name so this module never imports their
+ * entities. Nothing loads them: read the ids, and ask the owning module's service.
+ */
 @Entity('recognition_records')
 // The box's natural key for an event (its timestamp as sent); retries of the same event collide here and are ignored.
 @Index('uq_records_box_event', ['boxId', 'deviceExternalId', 'identityExternalId', 'boxTimestamp'], { unique: true })
@@ -28,16 +30,16 @@ export class RecognitionRecord {
   @Column({ name: 'box_id', type: 'varchar', length: 36 })
   boxId: string;
 
-  @ManyToOne(() => Box, { onDelete: 'CASCADE' })
+  @ManyToOne('Box', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'box_id' })
-  box?: Box;
+  private readonly box?: never;
 
   @Column({ name: 'media_device_id', type: 'varchar', length: 36 })
   mediaDeviceId: string;
 
-  @ManyToOne(() => MediaDevice, { onDelete: 'CASCADE' })
+  @ManyToOne('MediaDevice', { onDelete: 'CASCADE' })
   @JoinColumn({ name: 'media_device_id' })
-  mediaDevice?: MediaDevice;
+  private readonly mediaDevice?: never;
 
   /** media_device_id as sent, part of the event's natural key. */
   @Column({ name: 'device_external_id', type: 'varchar', length: 128 })
@@ -46,9 +48,9 @@ export class RecognitionRecord {
   @Column({ name: 'identity_id', type: 'varchar', length: 36, nullable: true })
   identityId: string | null;
 
-  @ManyToOne(() => Identity, { onDelete: 'SET NULL' })
+  @ManyToOne('Identity', { onDelete: 'SET NULL' })
   @JoinColumn({ name: 'identity_id' })
-  identity?: Identity;
+  private readonly identity?: never;
 
   /** identity_id as sent ("" when the box named nobody), part of the natural key. */
   @Column({ name: 'identity_external_id', type: 'varchar', length: 128 })

@@ -1,15 +1,7 @@
 import type { Request, Response } from 'express';
 import { pipeline } from 'node:stream/promises';
-import { ImageStore } from '../images/image-store';
-import { imageNoLongerStored } from './record-errors';
-
-const binary = { schema: { type: 'string', format: 'binary' } };
-
-/** The 200 of an image endpoint: the bytes as stored (errors are JSON like everywhere else). */
-export const IMAGE_RESPONSE = {
-  description: "The image bytes; Content-Type is the stored image's type. ETag is the sha256.",
-  content: { 'image/jpeg': binary, 'image/png': binary },
-};
+import { imageNoLongerStored } from './image-errors';
+import { ImageStore } from './image-store';
 
 /**
  * Sends a content-addressed image: its sha256 is a perfect ETag and the bytes never change, so

@@ -1,12 +1,12 @@
 import type { INestApplication } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { API_KEY_SECURITY, BEARER_SECURITY, PUBLIC_OPERATION_EXTENSION, STREAM_TOKEN_SECURITY } from '../auth/auth.decorators';
-import { API_KEY_REFUSALS, API_KEY_REQUIREMENT } from '../auth/auth.openapi';
-import { BOX_WIRE_SCHEMAS } from '../box-callbacks/wire-format.openapi';
-import { EVENT_SCHEMAS } from '../integrations/event-envelope.openapi';
-import { ErrorResponseDto } from './error-response.dto';
-import { defaultErrorCode } from './http-error.filter';
+import { API_KEY_SECURITY, BEARER_SECURITY, PUBLIC_OPERATION_EXTENSION, STREAM_TOKEN_SECURITY } from './auth/auth.decorators';
+import { API_KEY_REFUSALS, API_KEY_REQUIREMENT } from './auth/auth.openapi';
+import { BOX_WIRE_SCHEMAS } from './box-callbacks/wire-format.openapi';
+import { EVENT_SCHEMAS } from './integrations/event-envelope.openapi';
+import { ErrorResponseDto } from './common/error-response.dto';
+import { defaultErrorCode } from './common/http-error.filter';
 
 type Json = Record<string, unknown>;
 type Operation = Json & { parameters?: Json[]; requestBody?: Json; responses: Record<string, Json> };
