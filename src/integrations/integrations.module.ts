@@ -32,5 +32,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     WebhookSubscriptionsService,
     WebhookTargetGuard,
   ],
+  // The message brokers (src/brokers) publish the same envelopes from the outbox.
+  exports: [EventFeedService],
 })
 export class IntegrationsModule {}
