@@ -36,6 +36,8 @@ export class BrokerStream {
   private stopped = false;
   private holding = false;
   private cursor: number | null = null;
+  /** When the lease is renewed next (it runs until a full BROKER_LEASE_MS after the last renewal). */
+  private renewAt = 0;
   private gap: { id: number; since: number } | null = null;
 
   constructor(
@@ -91,20 +93,25 @@ export class BrokerStream {
   private async pass(): Promise<void> {
     try {
       const { instanceId, leaseMs } = this.settings;
-      const cursor = await this.store.acquire(this.name, instanceId, leaseMs);
-      if (cursor === null) {
-        if (this.holding) await this.standDown('another instance took over');
-        return;
+      // The lease is renewed a third of the way through rather than on every pass: on SQLite each write is an
+      // fsync that ingest waits behind, and the relay wakes this stream after every batch it relays.
+      if (!this.holding || Date.now() >= this.renewAt) {
+        const cursor = await this.store.acquire(this.name, instanceId, leaseMs);
+        if (cursor === null) {
+          if (this.holding) await this.standDown('another instance took over');
+          return;
+        }
+        this.renewAt = Date.now() + leaseMs / 3;
+        if (!this.holding || this.cursor !== cursor) this.gap = null;
+        this.cursor = cursor;
+        if (!this.holding) {
+          this.holding = true;
+          this.publisher.start();
+        }
       }
-      if (!this.holding || this.cursor !== cursor) this.gap = null;
-      this.cursor = cursor;
-      if (!this.holding) {
-        this.holding = true;
-        this.publisher.start();
-      }
-      while (!this.stopped && this.publisher.state === 'connected') {
+      while (!this.stopped && this.publisher.state === 'connected' && this.cursor !== null) {
         const rows = await this.feed.read({ after: this.cursor, limit: this.settings.batchSize });
-        const ready = this.inOrder(rows);
+        const ready = this.inOrder(this.cursor, rows);
         if (ready.length === 0) return;
         try {
           await this.publisher.publish(ready, this.settings.publishTimeoutMs);
@@ -119,6 +126,7 @@ export class BrokerStream {
           await this.standDown('lease lost');
           return;
         }
+        this.renewAt = Date.now() + leaseMs / 3;
         this.cursor = last;
         if (ready.length < rows.length || rows.length < this.settings.batchSize) return;
       }
@@ -134,9 +142,9 @@ export class BrokerStream {
   }
 
   /** The leading events that may go now: contiguous ids after the cursor, or past a gap that will not fill. */
-  private inOrder(rows: FeedEvent[]): FeedEvent[] {
+  private inOrder(cursor: number, rows: FeedEvent[]): FeedEvent[] {
     const out: FeedEvent[] = [];
-    let expected = this.cursor! + 1;
+    let expected = cursor + 1;
     for (const row of rows) {
       if (row.id !== expected && !this.gapClosed(expected, row)) break;
       this.gap = null;
