@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Counter } from 'prom-client';
 import type { EventFeedService, FeedEvent } from '../integrations/event-feed.service';
 import { backgroundScope } from '../logging/background-scope';
-import type { BrokerName, BrokerPublisher } from './broker-publisher';
+import { BrokerName, BrokerPublisher, withTimeout } from './broker-publisher';
 import type { BrokerStreamsStore } from './broker-streams.store';
 
 export type StreamState = 'standby' | 'connecting' | 'connected' | 'disconnected';
@@ -80,8 +80,13 @@ export class BrokerStream {
 
   /** Finish the batch in hand, close the connection (MQTT says offline) and give the stream to another instance. */
   async stop(): Promise<void> {
-    this.stopped = true;
     clearInterval(this.timer);
+    // Publish what the shutdown's outbox drain just relayed, for a bounded time (the next holder sends the rest).
+    if (this.holding && this.publisher.state === 'connected') {
+      this.kick();
+      await withTimeout(this.chain, this.settings.publishTimeoutMs, 'final pass').catch(() => undefined);
+    }
+    this.stopped = true;
     await this.chain;
     await this.publisher.stop(true);
     if (this.holding) {
