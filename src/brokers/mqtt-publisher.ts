@@ -81,14 +81,19 @@ export class MqttPublisher extends BrokerPublisher {
     if (!client) return;
     client.removeAllListeners('close');
     client.on('error', () => undefined);
-    if (graceful && client.connected) {
+    if (!client.connected) {
+      client.end(true);
+      return;
+    }
+    if (graceful) {
       await withTimeout(
         client.publishAsync(this.availabilityTopic, 'offline', { qos: 1, retain: true }),
         2000,
         'offline not acknowledged',
       ).catch(() => undefined);
-      await withTimeout(client.endAsync(), 2000, 'disconnect timed out').catch(() => client.end(true));
-    } else client.end(true);
+    }
+    // A clean DISCONNECT discards the will: handing the stream to another instance must not overwrite its "online".
+    await withTimeout(client.endAsync(), 2000, 'disconnect timed out').catch(() => client.end(true));
   }
 
   protected async send(events: FeedEvent[]): Promise<void> {
