@@ -117,6 +117,38 @@ describeDb('brokers: domain events on AMQP 0-9-1', () => {
     expect(firsts()).toEqual(expected);
   });
 
+  it('is held up only by its own broker: with MQTT unreachable, AMQP carries on and readiness stays ok', async () => {
+    const ownExchange = `${exchange}.both`;
+    const own = await amqpConsumer(ownExchange);
+    const mqttProxy = await startTcpProxy({ host: '127.0.0.1', port: 1883 });
+    await mqttProxy.refuse();
+    const both = await startTestApp({
+      env: {
+        ...env(),
+        AMQP_EXCHANGE: ownExchange,
+        MQTT_URL: `mqtt://127.0.0.1:${mqttProxy.port}`,
+        MQTT_TOPIC_PREFIX: `rh-test/${randomUUID().slice(0, 8)}`,
+      },
+    });
+    try {
+      for (let i = 1; i <= 3; i++) await push(both, boxRecord({ identity: `i-${i}`, timestamp: nextTime() }));
+      const expected = await outbox(both);
+      await eventually(() => own.messages.length >= expected.length, 'events on AMQP while MQTT is away');
+      expect(envelopes(own.messages)).toEqual(expected);
+      const ready = (await both.http().get('/health/ready').expect(200)).body as Json;
+      expect(ready.status).toBe('ok');
+      expect((ready.details as Json).amqp).toEqual({ status: 'up', state: 'connected' });
+      expect(((ready.details as Json).mqtt as Json).state).not.toBe('connected');
+      const metrics = (await both.http().get('/metrics').expect(200)).text;
+      expect(sample(metrics, 'rh_broker_lag_events', { broker: 'mqtt' })).toBe(expected.length);
+      expect(sample(metrics, 'rh_broker_lag_events', { broker: 'amqp' })).toBe(0);
+    } finally {
+      await both.close();
+      await own.close();
+      await mqttProxy.close();
+    }
+  });
+
   // Two instances on one PostgreSQL (SQLite is one process per file).
   (testDbKind() === 'postgres' ? it : it.skip)('lets one instance at a time publish, and another take over when it stops', async () => {
     const second = await startTestApp({ db, env: env() });
