@@ -26,6 +26,11 @@ export class AmqpPublisher extends BrokerPublisher {
       timeout: this.amqpOptions.connectTimeoutMs,
       clientProperties: { connection_name: 'recognition-hub' },
     });
+    // Given up on meanwhile (open timed out, or stopped): do not keep a connection nobody tracks.
+    if (generation !== this.generation) {
+      await connection.close().catch(() => undefined);
+      throw new Error('connection attempt abandoned');
+    }
     this.connection = connection;
     let lastError: unknown = null;
     connection.on('error', (e) => (lastError = e));

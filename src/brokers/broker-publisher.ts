@@ -3,6 +3,8 @@ import type { FeedEvent } from '../integrations/event-feed.service';
 import { describeBrokerUrl, reconnectDelay, scrubError } from './broker-target';
 
 export type BrokerName = 'mqtt' | 'amqp';
+
+const OPEN_TIMEOUT_MS = 15_000;
 export type ConnectionState = 'idle' | 'connecting' | 'connected' | 'disconnected';
 
 export interface PublisherOptions {
@@ -83,7 +85,9 @@ export abstract class BrokerPublisher {
     if (!this.running) return;
     const generation = ++this.generation;
     this.connectionState = 'connecting';
-    this.open(generation).then(
+    // Bounded also when the server accepts the connection and then says nothing (the clients' own timeouts cover
+    // the TCP connect, not every step of the handshake).
+    withTimeout(this.open(generation), OPEN_TIMEOUT_MS, `no handshake within ${OPEN_TIMEOUT_MS} ms`).then(
       () => {
         if (generation !== this.generation) return;
         if (this.failures > 0) this.logger.log(`${this.name} broker ${this.target} connected again`);
