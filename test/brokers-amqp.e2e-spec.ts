@@ -149,6 +149,43 @@ describeDb('brokers: domain events on AMQP 0-9-1', () => {
     }
   });
 
+  it('moves its cursor only on confirms: a broker gone silent gets the unconfirmed batch again', async () => {
+    const ownExchange = `${exchange}.silent`;
+    const own = await amqpConsumer(ownExchange);
+    const quiet = await startTcpProxy(AMQP_BROKER);
+    const app = await startTestApp({
+      env: {
+        ...env(),
+        AMQP_URL: `amqp://guest:guest@127.0.0.1:${quiet.port}`,
+        AMQP_EXCHANGE: ownExchange,
+        BROKER_PUBLISH_TIMEOUT_MS: '1000',
+      },
+    });
+    const scrape = async () => (await app.http().get('/metrics').expect(200)).text;
+    try {
+      await eventually(async () => (await readiness(app)).state === 'connected', 'amqp connected');
+      quiet.silence();
+      for (let i = 1; i <= 3; i++) await push(app, boxRecord({ identity: `s-${i}`, timestamp: nextTime() }));
+      // No confirm comes back: the batch counts as failed and the cursor stays before it.
+      await eventually(async () => sample(await scrape(), 'rh_broker_failed_total', { broker: 'amqp' }) > 0, 'an unconfirmed batch');
+      const expected = await outbox(app);
+      expect(sample(await scrape(), 'rh_broker_lag_events', { broker: 'amqp' })).toBe(expected.length);
+      await quiet.restore();
+      await eventually(
+        () => new Set(envelopes(own.messages).map((e) => e.id)).size >= expected.length,
+        'every event once the broker answers',
+      );
+      const seen = new Map<unknown, Json>();
+      for (const e of envelopes(own.messages)) if (!seen.has(e.id)) seen.set(e.id, e);
+      expect([...seen.values()]).toEqual(expected);
+      await eventually(async () => sample(await scrape(), 'rh_broker_lag_events', { broker: 'amqp' }) === 0, 'caught up');
+    } finally {
+      await app.close();
+      await own.close();
+      await quiet.close();
+    }
+  });
+
   // Two instances on one PostgreSQL (SQLite is one process per file).
   (testDbKind() === 'postgres' ? it : it.skip)('lets one instance at a time publish, and another take over when it stops', async () => {
     const second = await startTestApp({ db, env: env() });
