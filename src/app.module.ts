@@ -4,6 +4,7 @@ import { ConfigModule } from '@nestjs/config';
 import { AlertsModule } from './alerts/alerts.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { BrokersModule } from './brokers/brokers.module';
 import { BoxCallbacksModule } from './box-callbacks/box-callbacks.module';
 import { apiValidationPipe } from './common/api-validation.pipe';
 import { HttpErrorFilter } from './common/http-error.filter';
@@ -58,6 +59,7 @@ export class AppModule {
         HealthModule,
         RetentionModule,
         IntegrationsModule,
+        BrokersModule,
         ...(options.modules ?? []),
       ],
       providers: [AppConfig, { provide: APP_FILTER, useClass: HttpErrorFilter }, { provide: APP_PIPE, useFactory: apiValidationPipe }],

@@ -50,4 +50,21 @@ describe('validateEnvironment', () => {
       ]);
     }
   });
+
+  it('takes broker URLs and names, never repeating a broker URL (it may carry a password)', () => {
+    const env = validateEnvironment({ MQTT_URL: 'mqtt://u:p@broker:1883', AMQP_URL: 'amqps://u:p@mq/vhost' });
+    expect([env.MQTT_URL, env.MQTT_TOPIC_PREFIX, env.AMQP_URL, env.AMQP_EXCHANGE]).toEqual([
+      'mqtt://u:p@broker:1883',
+      'recognition-hub',
+      'amqps://u:p@mq/vhost',
+      'recognition-hub.events',
+    ]);
+    expect(
+      environmentProblems({ MQTT_URL: 'http://u:hunter2@broker', AMQP_URL: 'rabbit://u:hunter2@mq', MQTT_TOPIC_PREFIX: 'a/#' }),
+    ).toEqual([
+      'MQTT_URL: must be an mqtt://, mqtts://, ws:// or wss:// URL',
+      'MQTT_TOPIC_PREFIX: must be a topic without wildcards (+, #) or spaces (got "a/#")',
+      'AMQP_URL: must be an amqp:// or amqps:// URL',
+    ]);
+  });
 });

@@ -305,6 +305,50 @@ export class Environment {
   @IsString()
   @ValidNetworkRules()
   WEBHOOK_ALLOWED_NETWORKS = DEFAULT_WEBHOOK_ALLOWED_NETWORKS;
+
+  // --- Message brokers (src/brokers): domain events on MQTT and AMQP 0-9-1 ---
+
+  /** mqtt(s)://[user:password@]host[:port] turns MQTT publishing on; unset leaves it off. */
+  @IsOptional()
+  @Matches(/^(mqtts?|wss?):\/\/[^\s]+$/, { message: 'MQTT_URL must be an mqtt://, mqtts://, ws:// or wss:// URL' })
+  MQTT_URL?: string;
+
+  /** Topics are <prefix>/events/<type>, <prefix>/cameras/<media device id>/last and <prefix>/availability. */
+  @Matches(/^[^#+\s]+$/, { message: 'MQTT_TOPIC_PREFIX must be a topic without wildcards (+, #) or spaces' })
+  MQTT_TOPIC_PREFIX = 'recognition-hub';
+
+  /** amqp(s)://[user:password@]host[:port][/vhost] turns AMQP publishing on; unset leaves it off. */
+  @IsOptional()
+  @Matches(/^amqps?:\/\/[^\s]+$/, { message: 'AMQP_URL must be an amqp:// or amqps:// URL' })
+  AMQP_URL?: string;
+
+  /** Durable topic exchange the events go to (declared by the hub), routing key = event type. */
+  @Matches(/^[\w.:-]{1,255}$/, { message: 'AMQP_EXCHANGE must be letters, digits, ".", "_", ":" or "-"' })
+  AMQP_EXCHANGE = 'recognition-hub.events';
+
+  /** How often each broker stream looks for new outbox events (events relayed on this instance wake it at once). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(10)
+  BROKER_POLL_INTERVAL_MS = 1000;
+
+  /** How long the instance publishing a broker stream holds it before another instance may take over. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1000)
+  BROKER_LEASE_MS = 30_000;
+
+  /** Longest wait for the broker to confirm a batch (PUBACK / publisher confirm) before it is sent again. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  BROKER_PUBLISH_TIMEOUT_MS = 10_000;
+
+  /** Reconnect delay after a broker connection failed; doubles per failure up to this. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  BROKER_RECONNECT_MAX_MS = 30_000;
 }
 
 function ValidNetworkRules() {
@@ -332,7 +376,7 @@ function ValidNetworkRules() {
 }
 
 /** Variables whose value must never be echoed (a key, a URL that may carry a password). */
-const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'DATABASE_URL']);
+const SECRET_VARIABLES = new Set(['ADMIN_API_KEY', 'DATABASE_URL', 'MQTT_URL', 'AMQP_URL']);
 
 /** A configuration that cannot start the hub; `problems` has one line per bad variable. */
 export class ConfigurationError extends Error {

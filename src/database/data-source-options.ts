@@ -21,6 +21,7 @@ import { WebhookSubscription } from '../integrations/webhooks/entities/webhook-s
 import { WebhookDelivery } from '../integrations/webhooks/entities/webhook-delivery.entity';
 import { WebhookDeliveryAttempt } from '../integrations/webhooks/entities/webhook-delivery-attempt.entity';
 import { EventStreamToken } from '../integrations/event-stream/entities/event-stream-token.entity';
+import { BrokerStream } from '../brokers/entities/broker-stream.entity';
 
 export const entities = [
   Box,
@@ -38,6 +39,7 @@ export const entities = [
   WebhookDelivery,
   WebhookDeliveryAttempt,
   EventStreamToken,
+  BrokerStream,
 ];
 
 /** One place that turns settings into TypeORM options, used by the app, ormconfig.ts and tests. */

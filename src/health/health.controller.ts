@@ -9,6 +9,7 @@ import { isDatabaseUnavailable } from '../database/database-errors';
 import { OutboxRelay } from '../events/outbox-relay.service';
 import { ImageStore } from '../images/image-store';
 import { GracefulShutdown } from './graceful-shutdown.service';
+import { ReadinessDetails } from './readiness-details.service';
 
 /** Liveness and readiness for orchestrators and load balancers; public, no data in them. */
 @Public()
@@ -23,6 +24,7 @@ export class HealthController {
     private readonly relay: OutboxRelay,
     private readonly shutdown: GracefulShutdown,
     private readonly config: AppConfig,
+    private readonly details: ReadinessDetails,
   ) {}
 
   @Get('live')
@@ -62,6 +64,12 @@ export class HealthController {
           }
           return { pending: lag.pending, failing: lag.failing, oldestAgeSeconds };
         }),
+      // Informational sections (message brokers): always up, their state is in the details.
+      ...this.details.all().map(
+        ([name, read]) =>
+          () =>
+            this.indicator.check(name).up(read()),
+      ),
     ]);
   }
 

@@ -32,7 +32,8 @@ import { WebhooksController } from './webhooks/webhooks.controller';
     WebhookSubscriptionsService,
     WebhookTargetGuard,
   ],
-  // Retention and erasure remove and rewrite delivery logs through it.
-  exports: [WebhookDeliveriesService],
+  // Retention and erasure remove and rewrite delivery logs through WebhookDeliveriesService; the message brokers
+  // (src/brokers) publish the same envelopes from the outbox through EventFeedService.
+  exports: [WebhookDeliveriesService, EventFeedService],
 })
 export class IntegrationsModule {}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { HealthModule } from '../health/health.module';
+import { IntegrationsModule } from '../integrations/integrations.module';
+import { BrokerStreamsStore } from './broker-streams.store';
+import { BrokersService } from './brokers.service';
+
+/** Domain events on MQTT and AMQP 0-9-1 brokers, each from the outbox with its own cursor (see README "Message brokers"). */
+@Module({
+  imports: [IntegrationsModule, HealthModule],
+  providers: [BrokersService, BrokerStreamsStore],
+})
+export class BrokersModule {}

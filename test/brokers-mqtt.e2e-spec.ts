@@ -1,0 +1,173 @@
+import { randomUUID } from 'node:crypto';
+import { connect } from 'mqtt';
+import { boxRecord, Json, longBase64Strings, push } from './helpers/api-client';
+import { MQTT_BROKER, mqttConsumer, MqttMessage } from './helpers/broker-consumers';
+import { eventually } from './helpers/eventually';
+import { sample } from './helpers/prometheus';
+import { startTcpProxy, TcpProxy } from './helpers/tcp-proxy';
+import { startTestApp, TestApp } from './helpers/test-app';
+import { createTestDatabase, describeDb, TestDatabase } from './helpers/test-database';
+import { EventFeedService } from '../src/integrations/event-feed.service';
+
+const T = 1_720_000_000_000;
+const PASSWORD = 'not-in-any-output';
+
+/** Retained messages under `filter`, as a new subscriber gets them. */
+async function retained(filter: string): Promise<Map<string, string>> {
+  const client = connect(`mqtt://${MQTT_BROKER.host}:${MQTT_BROKER.port}`, { reconnectPeriod: 0 });
+  const got = new Map<string, string>();
+  client.on('message', (topic, payload, packet) => {
+    if (packet.retain) got.set(topic, payload.toString('utf8'));
+  });
+  await client.subscribeAsync(filter, { qos: 1 });
+  await new Promise((r) => setTimeout(r, 300));
+  await client.endAsync(true);
+  return got;
+}
+
+describeDb('brokers: domain events on MQTT', () => {
+  const prefix = `rh-test/${randomUUID().slice(0, 8)}`;
+  let proxy: TcpProxy;
+  let db: TestDatabase;
+  let t: TestApp;
+  let consumer: Awaited<ReturnType<typeof mqttConsumer>>;
+  let seq = 0;
+  const nextTime = () => T + ++seq * 1000;
+  const env = () => ({
+    MQTT_URL: `mqtt://hub:${PASSWORD}@127.0.0.1:${proxy.port}`,
+    MQTT_TOPIC_PREFIX: prefix,
+    BROKER_POLL_INTERVAL_MS: '100',
+    BROKER_RECONNECT_MAX_MS: '300',
+  });
+
+  /** Event envelopes received, in arrival order (with any redeliveries). */
+  const received = (messages: MqttMessage[] = consumer.messages) =>
+    messages
+      .filter((m) => m.topic.startsWith(`${prefix}/events/`))
+      .map((m) => ({ topic: m.topic, envelope: JSON.parse(m.body) as Json, m }));
+  /** Every event the outbox holds, as consumers get it. */
+  const outbox = async () =>
+    (await t.app.get(EventFeedService).read({ after: 0, limit: 10_000 })).map((e) => e.envelope as unknown as Json);
+  const readiness = async () => (await t.http().get('/health/ready').expect(200)).body.details.mqtt as Json;
+
+  beforeAll(async () => {
+    proxy = await startTcpProxy(MQTT_BROKER);
+    consumer = await mqttConsumer(`${prefix}/#`);
+    db = await createTestDatabase();
+    t = await startTestApp({ db, env: env() });
+  });
+  afterAll(async () => {
+    await t?.close();
+    await consumer?.close();
+    await proxy?.close();
+    await db?.drop();
+  });
+
+  it('publishes every event QoS 1, not retained, on <prefix>/events/<type>, exactly as the outbox holds it, in order', async () => {
+    await eventually(async () => (await readiness()).state === 'connected', 'mqtt connected');
+    await push(t, boxRecord({ device: 'cam-1', identity: 'p-1', timestamp: nextTime() }));
+    await push(t, boxRecord({ device: 'cam-1', identity: 'bad-1', userType: 'blacklist', timestamp: nextTime() }));
+    await push(t, boxRecord({ device: 'cam-2', identity: 'vip-1', userType: 'vip', timestamp: nextTime() }));
+    const expected = await outbox();
+    expect(expected.map((e) => e.type)).toEqual(expect.arrayContaining(['recognition.recorded', 'alert.blacklist-seen', 'alert.vip-seen']));
+    await eventually(() => received().length >= expected.length, 'every event on MQTT');
+    const got = received();
+    expect(got.map((g) => g.envelope)).toEqual(expected);
+    for (const g of got) {
+      expect(g.topic).toBe(`${prefix}/events/${g.envelope.type as string}`);
+      expect(g.m.retain).toBe(false);
+      expect(g.m.qos).toBe(1);
+    }
+    expect(await readiness()).toEqual({ status: 'up', state: 'connected' });
+    const metrics = (await t.http().get('/metrics').expect(200)).text;
+    expect(metrics).not.toContain(PASSWORD);
+    expect(sample(metrics, 'rh_broker_published_total', { broker: 'mqtt' })).toBe(expected.length);
+    expect(sample(metrics, 'rh_broker_connected', { broker: 'mqtt' })).toBe(1);
+    await eventually(
+      async () => sample((await t.http().get('/metrics').expect(200)).text, 'rh_broker_lag_events', { broker: 'mqtt' }) === 0,
+      'no lag',
+    );
+  });
+
+  it('keeps retained availability and the latest person per camera, without images', async () => {
+    const first = await eventually(
+      () => received().find((g) => g.envelope.type === 'recognition.recorded' && (g.envelope.data as Json).identityExternalId === 'p-1'),
+      'p-1 event',
+    );
+    const cam1 = (first.envelope.data as Json).mediaDeviceId as string;
+    // A later sighting replaces the state; a late record (older box time) does not.
+    await push(t, boxRecord({ device: 'cam-1', identity: 'p-2', timestamp: nextTime() }));
+    await push(t, boxRecord({ device: 'cam-1', identity: 'p-old', timestamp: T - 60_000 }));
+    const total = (await outbox()).length;
+    await eventually(() => received().length >= total, 'the new events');
+
+    expect((await retained(`${prefix}/availability`)).get(`${prefix}/availability`)).toBe('online');
+    const cameras = await retained(`${prefix}/cameras/+/last`);
+    expect(cameras.size).toBe(2);
+    const last = JSON.parse(cameras.get(`${prefix}/cameras/${cam1}/last`)!) as Json;
+    expect(last).toMatchObject({ mediaDeviceId: cam1, deviceExternalId: 'cam-1', identityExternalId: 'p-2', userType: 'employee' });
+    expect(Object.keys(last).sort()).toEqual(
+      [
+        'boxId',
+        'deviceExternalId',
+        'eventId',
+        'identityExternalId',
+        'identityId',
+        'identityName',
+        'mediaDeviceId',
+        'occurredAt',
+        'recordId',
+        'score',
+        'timestamp',
+        'userType',
+      ].sort(),
+    );
+    expect(longBase64Strings(last)).toEqual([]);
+  });
+
+  it('loses nothing when the broker goes away during ingest, and keeps order', async () => {
+    const before = (await outbox()).length;
+    await push(t, boxRecord({ identity: 'o-1', timestamp: nextTime() }));
+    await proxy.refuse();
+    // Readiness does not depend on the broker; it says the broker is away.
+    await eventually(async () => (await readiness()).state !== 'connected', 'mqtt reported away');
+    for (let i = 2; i <= 6; i++)
+      await push(t, boxRecord({ identity: `o-${i}`, userType: i === 4 ? 'blacklist' : 'employee', timestamp: nextTime() }));
+    await new Promise((r) => setTimeout(r, 500));
+    await proxy.restore();
+    await push(t, boxRecord({ identity: 'o-7', timestamp: nextTime() }));
+
+    const expected = await outbox();
+    expect(expected.length).toBeGreaterThanOrEqual(before + 8);
+    await eventually(() => new Set(received().map((g) => g.envelope.id)).size >= expected.length, 'every event after the outage', 30_000);
+    // At least once: a batch cut off before its PUBACK may come twice, but each first arrival is in outbox order.
+    const firsts = new Map<unknown, Json>();
+    for (const g of received()) if (!firsts.has(g.envelope.id)) firsts.set(g.envelope.id, g.envelope);
+    expect([...firsts.values()]).toEqual(expected);
+    // The will told subscribers the hub went away; it said online again on reconnecting.
+    const availability = consumer.messages.filter((m) => m.topic === `${prefix}/availability`).map((m) => m.body);
+    expect(availability.slice(-2)).toEqual(['offline', 'online']);
+    await eventually(async () => (await readiness()).state === 'connected', 'mqtt connected again');
+  });
+
+  it('resumes where it stopped after a restart, and announces offline on graceful shutdown', async () => {
+    await proxy.refuse();
+    for (let i = 1; i <= 3; i++) await push(t, boxRecord({ identity: `r-${i}`, timestamp: nextTime() }));
+    const expected = await outbox();
+    await t.close();
+    await proxy.restore();
+    t = await startTestApp({ db, env: env() });
+    await eventually(() => new Set(received().map((g) => g.envelope.id)).size >= expected.length, 'events written before the restart');
+    const firsts = new Map<unknown, Json>();
+    for (const g of received()) if (!firsts.has(g.envelope.id)) firsts.set(g.envelope.id, g.envelope);
+    expect([...firsts.values()]).toEqual(expected);
+
+    // Shutdown publishes what it relays before disconnecting: an event committed just before is not left to the next start.
+    await push(t, boxRecord({ identity: 'last-words', timestamp: nextTime() }));
+    const all = await outbox();
+    await t.close();
+    await eventually(() => new Set(received().map((g) => g.envelope.id)).size >= all.length, 'the event written just before shutdown');
+    expect((await retained(`${prefix}/availability`)).get(`${prefix}/availability`)).toBe('offline');
+    t = await startTestApp({ db, env: env() });
+  });
+});
