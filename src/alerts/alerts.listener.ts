@@ -15,6 +15,6 @@ export class AlertsListener {
 
   @OnDomainEvent(RecognitionRecordedEvent.type)
   async onRecorded(event: RecognitionRecordedEvent): Promise<void> {
-    await this.alerts.evaluateRecord(event.record.recordId, event.meta?.eventId ?? null);
+    await this.alerts.evaluateRecord(event.record.recordId, event.meta?.eventId ?? null, event.meta?.occurredAt ?? Date.now());
   }
 }

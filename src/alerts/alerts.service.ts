@@ -70,15 +70,17 @@ export class AlertsService {
 
   /**
    * Raises the alerts a stored record matches; returns the new ones (none for a replay, or a record erased
-   * meanwhile). Idempotent: the (rule, record) unique key makes a redelivered event change nothing.
+   * meanwhile). Idempotent: the (rule, record) unique key makes a redelivered event change nothing, and only
+   * rules created before the record was stored (`storedAt`, the event's outbox time) apply, so a redelivery after a
+   * new rule was added raises nothing either.
    */
-  async evaluateRecord(recordId: string, eventId: number | null): Promise<AlertRef[]> {
+  async evaluateRecord(recordId: string, eventId: number | null, storedAt: number): Promise<AlertRef[]> {
     const raised = await this.uow.run(async (m) => {
       // Read in the alert's transaction, so an alert never outlives (or precedes) its record (the foreign key
       // cascades an erasure that commits meanwhile).
       const r = await this.records.alertFacts(m, recordId);
       if (!r) return [];
-      const rules = await this.rules.enabledRules(m);
+      const rules = (await this.rules.enabledRules(m)).filter((rule) => rule.createdAt <= storedAt);
       if (rules.length === 0) return [];
       const personId = await this.personOf(r.identityId, m);
       const out: AlertRef[] = [];

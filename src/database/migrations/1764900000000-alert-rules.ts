@@ -35,7 +35,7 @@ export class AlertRules1764900000000 implements MigrationInterface {
         columns: [
           { name: 'id', type: 'varchar', length: '36', isPrimary: true },
           { name: 'name', type: 'varchar', length: '200' },
-          { name: 'enabled', type: 'boolean', default: true },
+          { name: 'enabled', type: 'boolean', default: pg ? 'true' : '1' },
           { name: 'severity', type: 'varchar', length: '16' },
           { name: 'cooldown_seconds', type: 'integer', default: 0 },
           { name: 'conditions', type: 'text' },
@@ -44,7 +44,9 @@ export class AlertRules1764900000000 implements MigrationInterface {
         ],
       }),
     );
-    const now = Date.now();
+    // Created "at 0": a rule applies to records stored after its creation, and these continue the watch-list
+    // alerts, so events of records stored before the upgrade and not yet relayed still raise them.
+    const now = 0;
     for (const r of DEFAULT_ALERT_RULES) {
       await q.query(
         `INSERT INTO alert_rules (id, name, enabled, severity, cooldown_seconds, conditions, created_at, updated_at)
