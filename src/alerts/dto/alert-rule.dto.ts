@@ -85,7 +85,7 @@ export class AlertRuleConditionsDto {
   @IsIn(USER_TYPES, { each: true, message: `userTypes must hold values of: ${USER_TYPES.join(', ')}` })
   userTypes?: string[] | null;
 
-  @ApiPropertyOptional({ description: 'Only unknown people: strangers (user_type stranger) and records without identity.' })
+  @ApiPropertyOptional({ type: Boolean, description: 'Only unknown people: strangers (user_type stranger) and records without identity.' })
   @IsOptional()
   @IsBoolean()
   unknownOnly?: boolean | null;
@@ -152,14 +152,19 @@ export class AlertRuleConditionsDto {
   @Type(() => ScheduleDto)
   schedule?: ScheduleDto | null;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 1, description: 'Minimum normalised score; a record without a usable score does not match.' })
+  @ApiPropertyOptional({
+    type: Number,
+    minimum: 0,
+    maximum: 1,
+    description: 'Minimum normalised score; a record without a usable score does not match.',
+  })
   @IsOptional()
   @IsNumber({ allowNaN: false, allowInfinity: false })
   @Min(0)
   @Max(1)
   minScore?: number | null;
 
-  @ApiPropertyOptional({ description: 'true: only records stored with defects; false: only records without.' })
+  @ApiPropertyOptional({ type: Boolean, description: 'true: only records stored with defects; false: only records without.' })
   @IsOptional()
   @IsBoolean()
   hasDefects?: boolean | null;
