@@ -75,6 +75,9 @@ export class AlertsService {
    * new rule was added raises nothing either.
    */
   async evaluateRecord(recordId: string, eventId: number | null, storedAt: number): Promise<AlertRef[]> {
+    // Most records match no rule: find that out with plain reads, without a write transaction (and its commit)
+    // per record. The transaction below reads and matches again.
+    if (!(await this.anyRuleMatches(this.uow.dataSource.manager, recordId, storedAt))) return [];
     const raised = await this.uow.run(async (m) => {
       // Read in the alert's transaction, so an alert never outlives (or precedes) its record (the foreign key
       // cascades an erasure that commits meanwhile).
@@ -97,6 +100,15 @@ export class AlertsService {
       else this.logger.log(line);
     }
     return raised;
+  }
+
+  private async anyRuleMatches(m: EntityManager, recordId: string, storedAt: number): Promise<boolean> {
+    const rules = (await this.rules.enabledRules(m)).filter((rule) => rule.createdAt <= storedAt);
+    if (rules.length === 0) return false;
+    const r = await this.records.alertFacts(m, recordId);
+    if (!r) return false;
+    const personId = await this.personOf(r.identityId, m);
+    return rules.some((rule) => matchesConditions(rule.conditions, r, personId, this.defaultZone));
   }
 
   private async personOf(identityId: string | null, m?: EntityManager): Promise<string | null> {
