@@ -375,6 +375,7 @@ describeDb('alert rules and alerts', () => {
     ['boxId=nope', 'boxId'],
     ['ruleId=nope', 'ruleId'],
     ['from=soon', 'from'],
+    [`cursor=${Buffer.from('{"t":"x"}').toString('base64url')}`, 'cursor'],
   ])('GET /alerts?%s: 400 naming %s', async (query, field) => {
     expect((await get(`/alerts?${query}`, reader).expect(400)).body).toMatchObject({ field });
   });
