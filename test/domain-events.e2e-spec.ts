@@ -162,13 +162,14 @@ describeDb('domain events through the outbox', () => {
     await post([black, vip, staff]);
     await t.drainOutbox();
 
+    // Raised by the default alert rules (created by migration AlertRules) from recognition.recorded.
     const alerts = await q(
       `SELECT a.*, o.type AS event_type FROM alerts a JOIN outbox_events o ON o.id = a.event_id
-       WHERE a.identity_external_id IN ('B-1', 'V-1', 'N-1') ORDER BY a.kind`,
+       WHERE a.identity_external_id IN ('B-1', 'V-1', 'N-1') ORDER BY a.rule_name`,
     );
-    expect(alerts.map((a) => [a.kind, a.identity_external_id, a.event_type])).toEqual([
-      ['blacklist-seen', 'B-1', 'alert.blacklist-seen'],
-      ['vip-seen', 'V-1', 'alert.vip-seen'],
+    expect(alerts.map((a) => [a.rule_name, a.severity, a.identity_external_id, a.event_type])).toEqual([
+      ['Blacklist seen', 'critical', 'B-1', 'recognition.recorded'],
+      ['VIP seen', 'info', 'V-1', 'recognition.recorded'],
     ]);
     expect(alerts[0]).toMatchObject({ identity_name: 'Watch', record_id: (await recordOf(black)).id });
     expect(Number(alerts[0].occurred_at)).toBe(black.timestamp);

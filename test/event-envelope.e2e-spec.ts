@@ -71,6 +71,33 @@ const PUBLIC_SHAPES: Record<string, unknown> = {
     movedFaces: 'integer',
     mergedBy: 'string',
   }),
+  'alert.raised': envelope({
+    alertId: 'uuid',
+    ruleId: 'uuid',
+    ruleName: 'string',
+    severity: 'string',
+    recordId: 'uuid',
+    boxId: 'uuid',
+    mediaDeviceId: 'uuid',
+    personId: 'uuid',
+    identityId: 'uuid',
+    identityExternalId: 'string',
+    identityName: 'string',
+    userType: 'string',
+    score: 'number',
+    occurredAt: 'integer',
+    raisedAt: 'integer',
+    images,
+  }),
+  'alert.acknowledged': envelope({
+    alertId: 'uuid',
+    ruleId: 'uuid',
+    recordId: 'uuid',
+    severity: 'string',
+    acknowledgedAt: 'integer',
+    acknowledgedBy: 'string',
+    comment: 'string',
+  }),
 };
 
 /** Keys of a JSON value in order, nested ones as `a.b` (toEqual alone ignores key order). */
@@ -105,6 +132,14 @@ describeDb('event envelope: the public shape of every event type', () => {
       }),
     );
     await t.drainOutbox();
+    // The default alert rules raised alert.raised for both; acknowledging one raises alert.acknowledged.
+    const [alert] = (await t.http().get('/alerts').set('x-api-key', admin).expect(200)).body.items as Json[];
+    await t
+      .http()
+      .post(`/alerts/${alert.id as string}/acknowledge`)
+      .set('x-api-key', admin)
+      .send({ comment: 'seen' })
+      .expect(200);
     const identities: { id: string; external_id: string }[] = await t.dataSource.query('SELECT id, external_id FROM identities');
     const id = (external: string) => identities.find((i) => i.external_id === external)!.id;
     await t
@@ -117,7 +152,7 @@ describeDb('event envelope: the public shape of every event type', () => {
     await t.app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     client = await SseClient.open(base, '/events/stream?last_event_id=0', { 'x-api-key': admin });
-    await eventually(() => client.events.length >= 7, 'every event replayed');
+    await eventually(() => client.events.length >= 10, 'every event replayed');
     for (const e of client.events) if (!byType.has(e.event)) byType.set(e.event, e.data);
     doc = (await t.http().get('/docs-json').expect(200)).body as Json;
   });

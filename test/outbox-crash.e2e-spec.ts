@@ -92,13 +92,18 @@ describeDb('outbox survives a crash right after the 200', () => {
       [`${prefix}-S2`, 'stranger-registered', s2.timestamp, true, sha256(s2.recognize_face_image as string)],
     ]);
     expect(faces.filter((f) => f.external_id !== `${prefix}-E`).every((f) => f.user_type === 'stranger')).toBe(true);
-    const alerts = await q(`SELECT kind, identity_external_id, occurred_at FROM alerts WHERE identity_external_id LIKE ? ORDER BY kind`, [
-      `${prefix}-%`,
+    const alerts = await q(
+      `SELECT rule_name, identity_external_id, occurred_at FROM alerts WHERE identity_external_id LIKE ? ORDER BY rule_name`,
+      [`${prefix}-%`],
+    );
+    expect(alerts.map((a) => [a.rule_name, a.identity_external_id, Number(a.occurred_at)])).toEqual([
+      ['Blacklist seen', `${prefix}-B`, black.timestamp],
+      ['VIP seen', `${prefix}-V`, vip.timestamp],
     ]);
-    expect(alerts.map((a) => [a.kind, a.identity_external_id, Number(a.occurred_at)])).toEqual([
-      ['blacklist-seen', `${prefix}-B`, black.timestamp],
-      ['vip-seen', `${prefix}-V`, vip.timestamp],
-    ]);
+    // Each alert raised its alert.raised event exactly once.
+    expect(await count(`FROM outbox_events WHERE type = 'alert.raised' AND payload LIKE ?`, [`%"identityExternalId":"${prefix}-%`])).toBe(
+      2,
+    );
   }
 
   it('SIGKILL after the 200s, before any listener ran: a restart applies every effect exactly once', async () => {
@@ -118,11 +123,13 @@ describeDb('outbox survives a crash right after the 200', () => {
     const second = await start({});
     await waitForRelay();
     await expectEffectsOnce('K1', records);
+    // The relay added one alert.raised per alert (blacklist and vip).
+    expect(await count('FROM outbox_events')).toBe(events + 2);
 
     // A box that missed the 200s resends everything: nothing changes.
     await postAll(second, records);
     await waitForRelay();
-    expect(await count('FROM outbox_events')).toBe(events);
+    expect(await count('FROM outbox_events')).toBe(events + 2);
     await expectEffectsOnce('K1', records);
     await crash(second);
   });

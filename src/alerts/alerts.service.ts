@@ -1,13 +1,55 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { decodeCursor, encodeCursor } from '../common/cursor';
+import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
-import type { RecordRef } from '../events/domain-events';
-import { maskLicenseKey } from '../logging/redact';
-import { RecordsStore } from '../recognition-records/records-store.service';
+import { AlertAcknowledgedEvent, AlertRaisedEvent, AlertRef } from '../events/domain-events';
+import { OutboxService } from '../events/outbox.service';
+import { RecordAlertFacts, RecordsStore } from '../recognition-records/records-store.service';
+import { alertNotFound, invalidRule } from './alert-errors';
+import { cooldownKeyOf, matchesConditions } from './alert-matching';
+import { AlertRuleConditions } from './alert-rule.types';
+import { AlertRulesService, conditionsFrom } from './alert-rules.service';
+import { AlertDto, AlertPageDto, AlertQueryDto } from './dto/alert.dto';
+import { AlertRuleDryRunDto, AlertRuleDryRunResultDto, DryRunMatchDto } from './dto/alert-rule.dto';
+import { Alert } from './entities/alert.entity';
+import { AlertRule } from './entities/alert-rule.entity';
+import { PERSON_LOOKUP, PersonLookup } from './person-lookup.types';
 
-export type AlertKind = 'blacklist-seen' | 'vip-seen';
+/** Dry-run bounds: the longest window and the most records read (the answer says when it stopped early). */
+export const DRY_RUN_MAX_WINDOW_MS = 31 * 24 * 3600 * 1000;
+export const DRY_RUN_MAX_RECORDS = 10_000;
+export const DRY_RUN_MAX_ITEMS = 1_000;
 
-/** Raises watch-list alerts: one stored row per record and kind, plus a log line for operators. */
+function toAlertDto(a: Alert): AlertDto {
+  return {
+    id: a.id,
+    ruleId: a.ruleId,
+    ruleName: a.ruleName,
+    severity: a.severity,
+    state: a.state,
+    recordId: a.recordId,
+    boxId: a.boxId,
+    mediaDeviceId: a.mediaDeviceId,
+    personId: a.personId,
+    identityId: a.identityId,
+    identityExternalId: a.identityExternalId,
+    identityName: a.identityName,
+    score: a.score,
+    occurredAt: a.occurredAt,
+    raisedAt: a.createdAt,
+    acknowledgedAt: a.acknowledgedAt,
+    acknowledgedBy: a.acknowledgedBy,
+    comment: a.acknowledgeComment,
+  };
+}
+
+/**
+ * Matches stored records against the enabled alert rules and raises alerts: one row per (rule, record), with an
+ * `alert.raised` event in the same transaction. Also the operators' side: listing and acknowledging.
+ */
 @Injectable()
 export class AlertsService {
   private readonly logger = new Logger(AlertsService.name);
@@ -15,45 +57,287 @@ export class AlertsService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly records: RecordsStore,
+    private readonly rules: AlertRulesService,
+    private readonly outbox: OutboxService,
+    private readonly audit: AuditService,
+    private readonly config: AppConfig,
+    @Inject(PERSON_LOOKUP) private readonly persons: PersonLookup,
   ) {}
 
-  /** Returns true when the alert is new, false for a replay or a record erased in the meantime. */
-  async raise(kind: AlertKind, record: RecordRef, eventId: number | null): Promise<boolean> {
-    const d = this.uow.dialect;
-    // Copied from the record row itself, in one transaction, so an alert never outlives (or precedes) its record
-    // (the record_id foreign key cascades an erasure that commits meanwhile).
-    const inserted = await this.uow.run(async (m) => {
-      const r = await this.records.alertFacts(m, record.recordId);
-      if (!r) return false;
-      const rows: { id: string }[] = await m.query(
-        `INSERT INTO alerts (id, kind, event_id, record_id, identity_id, identity_external_id, identity_name, box_id,
-           media_device_id, score, occurred_at, created_at)
-         VALUES (${d.params(1, 12)})
-         ON CONFLICT (record_id, kind) DO NOTHING
-         RETURNING id`,
-        [
-          randomUUID(),
-          kind,
-          eventId,
-          r.recordId,
-          r.identityId,
-          r.identityExternalId,
-          r.identityName,
-          r.boxId,
-          r.mediaDeviceId,
-          r.score,
-          r.occurredAt,
-          Date.now(),
-        ],
-      );
-      return rows.length > 0;
+  private get defaultZone(): string {
+    return this.config.get('ALERT_TIME_ZONE');
+  }
+
+  /**
+   * Raises the alerts a stored record matches; returns the new ones (none for a replay, or a record erased
+   * meanwhile). Idempotent: the (rule, record) unique key makes a redelivered event change nothing, and only
+   * rules created before the record was stored (`storedAt`, the event's outbox time) apply, so a redelivery after a
+   * new rule was added raises nothing either.
+   */
+  async evaluateRecord(recordId: string, eventId: number | null, storedAt: number): Promise<AlertRef[]> {
+    // Most records match no rule: find that out with plain reads, without a write transaction (and its commit)
+    // per record. The transaction below reads and matches again.
+    if (!(await this.anyRuleMatches(this.uow.dataSource.manager, recordId, storedAt))) return [];
+    const raised = await this.uow.run(async (m) => {
+      // Read in the alert's transaction, so an alert never outlives (or precedes) its record (the foreign key
+      // cascades an erasure that commits meanwhile).
+      const r = await this.records.alertFacts(m, recordId);
+      if (!r) return [];
+      const rules = (await this.rules.enabledRules(m)).filter((rule) => rule.createdAt <= storedAt);
+      if (rules.length === 0) return [];
+      const personId = await this.personOf(r.identityId, m);
+      const out: AlertRef[] = [];
+      for (const rule of rules) {
+        if (!matchesConditions(rule.conditions, r, personId, this.defaultZone)) continue;
+        const alert = await this.raise(m, rule, r, personId, eventId);
+        if (alert) out.push(alert);
+      }
+      return out;
     });
-    if (!inserted) return false;
-    const who = `${record.identityName ?? '(no name)'} [${record.identityExternalId}]`;
-    const where = `media device ${record.deviceExternalId} of box ${maskLicenseKey(record.licenseKey)}`; // logs never carry a whole license key
-    const line = `${kind}: ${who} seen on ${where} at ${new Date(record.occurredAt).toISOString()}`;
-    if (kind === 'blacklist-seen') this.logger.warn(line);
-    else this.logger.log(line);
-    return true;
+    for (const a of raised) {
+      const line = `alert "${a.ruleName}" (${a.severity}): ${a.identityName ?? '(no name)'} [${a.identityExternalId}] on media device ${a.mediaDeviceId} at ${new Date(a.occurredAt).toISOString()}`;
+      if (a.severity === 'critical') this.logger.warn(line);
+      else this.logger.log(line);
+    }
+    return raised;
+  }
+
+  private async anyRuleMatches(m: EntityManager, recordId: string, storedAt: number): Promise<boolean> {
+    const rules = (await this.rules.enabledRules(m)).filter((rule) => rule.createdAt <= storedAt);
+    if (rules.length === 0) return false;
+    const r = await this.records.alertFacts(m, recordId);
+    if (!r) return false;
+    const personId = await this.personOf(r.identityId, m);
+    return rules.some((rule) => matchesConditions(rule.conditions, r, personId, this.defaultZone));
+  }
+
+  private async personOf(identityId: string | null, m?: EntityManager): Promise<string | null> {
+    if (identityId === null) return null;
+    return (await this.persons.personsOf([identityId], m)).get(identityId) ?? null;
+  }
+
+  private async raise(
+    m: EntityManager,
+    rule: AlertRule,
+    r: RecordAlertFacts,
+    personId: string | null,
+    eventId: number | null,
+  ): Promise<AlertRef | null> {
+    const d = this.uow.dialect;
+    const cooldownKey = cooldownKeyOf(personId, r.identityId);
+    if (rule.cooldownSeconds > 0) {
+      // Two instances handling two records of one person at once would both see no earlier alert: on PostgreSQL
+      // the second waits here until the first commits (SQLite runs one write transaction at a time anyway).
+      if (d.kind === 'postgres')
+        await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`alert-cooldown|${rule.id}|${cooldownKey}|${r.mediaDeviceId}`]);
+      // By box event time on both sides, so a late record is judged by when it happened, not when it arrived.
+      const window = rule.cooldownSeconds * 1000;
+      const near = await m
+        .getRepository(Alert)
+        .createQueryBuilder('a')
+        .select('a.id')
+        .where('a.ruleId = :ruleId AND a.cooldownKey = :cooldownKey AND a.mediaDeviceId = :mediaDeviceId', {
+          ruleId: rule.id,
+          cooldownKey,
+          mediaDeviceId: r.mediaDeviceId,
+        })
+        .andWhere('a.occurredAt > :lo AND a.occurredAt < :hi AND a.recordId <> :recordId', {
+          lo: r.occurredAt - window,
+          hi: r.occurredAt + window,
+          recordId: r.recordId,
+        })
+        .limit(1)
+        .getOne();
+      if (near) return null;
+    }
+    const now = Date.now();
+    const id = randomUUID();
+    const rows: { id: string }[] = await m.query(
+      `INSERT INTO alerts (id, rule_id, rule_name, severity, state, event_id, record_id, person_id, identity_id, identity_external_id,
+         identity_name, cooldown_key, box_id, media_device_id, score, occurred_at, created_at)
+       VALUES (${d.params(1, 17)})
+       ON CONFLICT (rule_id, record_id) DO NOTHING
+       RETURNING id`,
+      [
+        id,
+        rule.id,
+        rule.name,
+        rule.severity,
+        'open',
+        eventId,
+        r.recordId,
+        personId,
+        r.identityId,
+        r.identityExternalId,
+        r.identityName,
+        cooldownKey,
+        r.boxId,
+        r.mediaDeviceId,
+        r.score,
+        r.occurredAt,
+        now,
+      ],
+    );
+    if (rows.length === 0) return null;
+    const alert: AlertRef = {
+      alertId: id,
+      ruleId: rule.id,
+      ruleName: rule.name,
+      severity: rule.severity,
+      recordId: r.recordId,
+      boxId: r.boxId,
+      mediaDeviceId: r.mediaDeviceId,
+      personId,
+      identityId: r.identityId,
+      identityExternalId: r.identityExternalId,
+      identityName: r.identityName,
+      userType: r.userType,
+      score: r.score,
+      occurredAt: r.occurredAt,
+      raisedAt: now,
+    };
+    // The record is the aggregate, so stream filters (box, user type), image links and retention follow it.
+    await this.outbox.enqueue(m, r.recordId, [new AlertRaisedEvent(alert)], now);
+    return alert;
+  }
+
+  /** Newest raised first, keyset-paginated by (raised at, id). */
+  async list(q: AlertQueryDto): Promise<AlertPageDto> {
+    const qb = this.uow.dataSource.getRepository(Alert).createQueryBuilder('a');
+    if (q.ruleId) qb.andWhere('a.ruleId = :ruleId', { ruleId: q.ruleId });
+    if (q.severity) qb.andWhere('a.severity = :severity', { severity: q.severity });
+    if (q.state) qb.andWhere('a.state = :state', { state: q.state });
+    if (q.boxId) qb.andWhere('a.boxId = :boxId', { boxId: q.boxId });
+    if (q.personId) qb.andWhere('a.personId = :personId', { personId: q.personId });
+    if (q.from !== undefined) qb.andWhere('a.occurredAt >= :from', { from: q.from });
+    if (q.to !== undefined) qb.andWhere('a.occurredAt < :to', { to: q.to });
+    if (q.cursor) {
+      const c = decodeCursor<{ t: number; id: string }>(q.cursor, { t: 'number', id: 'string' });
+      qb.andWhere('(a.createdAt < :t OR (a.createdAt = :t AND a.id < :id))', { t: c.t, id: c.id });
+    }
+    const rows = await qb
+      .orderBy('a.createdAt', 'DESC')
+      .addOrderBy('a.id', 'DESC')
+      .limit(q.limit + 1)
+      .getMany();
+    const items = rows.slice(0, q.limit);
+    const last = items[items.length - 1];
+    return { items: items.map(toAlertDto), nextCursor: rows.length > q.limit ? encodeCursor({ t: last.createdAt, id: last.id }) : null };
+  }
+
+  async get(id: string): Promise<AlertDto> {
+    const a = await this.uow.dataSource.getRepository(Alert).findOneBy({ id });
+    if (!a) throw alertNotFound();
+    return toAlertDto(a);
+  }
+
+  /**
+   * Acknowledges an open alert: audited, with an `alert.acknowledged` event, all in one transaction. An alert
+   * already acknowledged is answered as it is (the first acknowledgement stands; no second event).
+   */
+  async acknowledge(id: string, comment: string | null, actor: string): Promise<AlertDto> {
+    return this.uow.run(async (m) => {
+      const repo = m.getRepository(Alert);
+      const a = await repo.findOneBy({ id });
+      if (!a) throw alertNotFound();
+      if (a.state === 'acknowledged') return toAlertDto(a);
+      const now = Date.now();
+      // Conditional, so two operators acknowledging at once make one acknowledgement.
+      const result = await repo
+        .createQueryBuilder()
+        .update()
+        .set({ state: 'acknowledged', acknowledgedAt: now, acknowledgedBy: actor.slice(0, 200), acknowledgeComment: comment })
+        .where('id = :id AND state = :open', { id, open: 'open' })
+        .execute();
+      const after = (await repo.findOneBy({ id }))!;
+      if (result.affected === 0) return toAlertDto(after);
+      await this.audit.recordIn(m, {
+        actor,
+        action: 'alert.acknowledged',
+        subjectType: 'alert',
+        subjectId: id,
+        details: { ruleId: a.ruleId, recordId: a.recordId, comment },
+      });
+      await this.outbox.enqueue(
+        m,
+        a.recordId,
+        [
+          new AlertAcknowledgedEvent({
+            alertId: id,
+            ruleId: a.ruleId,
+            recordId: a.recordId,
+            severity: a.severity,
+            acknowledgedAt: now,
+            acknowledgedBy: actor,
+            comment,
+          }),
+        ],
+        now,
+      );
+      return toAlertDto(after);
+    });
+  }
+
+  /**
+   * Which stored records a rule would have raised alerts for in a box event time window, cooldown included
+   * (counted among the window's own matches; alerts already raised by saved rules do not count). Bounded: a window
+   * of at most DRY_RUN_MAX_WINDOW_MS, at most DRY_RUN_MAX_RECORDS records read (oldest first; `truncated` says
+   * the rest was not read), at most DRY_RUN_MAX_ITEMS listed.
+   */
+  async dryRun(body: AlertRuleDryRunDto): Promise<AlertRuleDryRunResultDto> {
+    if (body.to <= body.from) throw invalidRule('to', 'must be after from');
+    if (body.to - body.from > DRY_RUN_MAX_WINDOW_MS) throw invalidRule('to', 'must be at most 31 days after from');
+    const conditions: AlertRuleConditions = conditionsFrom(body.rule, {}, 'rule.');
+    const candidates = await this.records.alertCandidates({
+      from: body.from,
+      to: body.to,
+      boxIds: conditions.boxIds,
+      mediaDeviceIds: conditions.mediaDeviceIds,
+      userTypes: conditions.userTypes,
+      limit: DRY_RUN_MAX_RECORDS + 1,
+    });
+    const truncated = candidates.length > DRY_RUN_MAX_RECORDS;
+    const scanned = candidates.slice(0, DRY_RUN_MAX_RECORDS);
+    const identityIds = [...new Set(scanned.map((r) => r.identityId).filter((id): id is string => id !== null))];
+    const persons = await this.persons.personsOf(identityIds);
+    const cooldown = (body.rule.cooldownSeconds ?? 0) * 1000;
+    const lastAlert = new Map<string, number>();
+    const items: DryRunMatchDto[] = [];
+    let matched = 0;
+    let suppressed = 0;
+    for (const r of scanned) {
+      const personId = r.identityId === null ? null : (persons.get(r.identityId) ?? null);
+      if (!matchesConditions(conditions, r, personId, this.defaultZone)) continue;
+      // Oldest first, so the previous match of the same key is the nearest one before this record.
+      const key = `${cooldownKeyOf(personId, r.identityId)}|${r.mediaDeviceId}`;
+      const previous = lastAlert.get(key);
+      if (cooldown > 0 && previous !== undefined && r.occurredAt - previous < cooldown) {
+        suppressed++;
+        continue;
+      }
+      lastAlert.set(key, r.occurredAt);
+      matched++;
+      if (items.length < DRY_RUN_MAX_ITEMS)
+        items.push({
+          recordId: r.recordId,
+          occurredAt: r.occurredAt,
+          boxId: r.boxId,
+          mediaDeviceId: r.mediaDeviceId,
+          personId,
+          identityId: r.identityId,
+          identityExternalId: r.identityExternalId,
+          identityName: r.identityName,
+          userType: r.userType,
+          score: r.score,
+        });
+    }
+    return {
+      items,
+      matched,
+      suppressedByCooldown: suppressed,
+      scanned: scanned.length,
+      truncated,
+      scannedUntil: truncated ? scanned[scanned.length - 1].occurredAt : body.to,
+    };
   }
 }

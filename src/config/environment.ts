@@ -349,6 +349,28 @@ export class Environment {
   @IsInt()
   @Min(100)
   BROKER_RECONNECT_MAX_MS = 30_000;
+  /** IANA time zone of alert rule schedules that name none (e.g. Europe/Berlin). */
+  @IsString()
+  @ValidTimeZone()
+  ALERT_TIME_ZONE = 'UTC';
+}
+
+function ValidTimeZone() {
+  return ValidateBy({
+    name: 'validTimeZone',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string' || value === '') return false;
+        try {
+          new Intl.DateTimeFormat('en', { timeZone: value });
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: () => 'must be an IANA time zone such as Europe/Berlin or UTC',
+    },
+  });
 }
 
 function ValidNetworkRules() {

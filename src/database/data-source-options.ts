@@ -16,6 +16,7 @@ import { OutboxEvent } from '../events/entities/outbox-event.entity';
 import { ApiKey } from '../auth/entities/api-key.entity';
 import { AuditEntry } from '../audit/entities/audit-entry.entity';
 import { Alert } from '../alerts/entities/alert.entity';
+import { AlertRule } from '../alerts/entities/alert-rule.entity';
 import { migrations } from './migrations';
 import { WebhookSubscription } from '../integrations/webhooks/entities/webhook-subscription.entity';
 import { WebhookDelivery } from '../integrations/webhooks/entities/webhook-delivery.entity';
@@ -35,6 +36,7 @@ export const entities = [
   ApiKey,
   AuditEntry,
   Alert,
+  AlertRule,
   WebhookSubscription,
   WebhookDelivery,
   WebhookDeliveryAttempt,

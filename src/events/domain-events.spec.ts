@@ -22,6 +22,8 @@ describe('domain event (de)serialisation', () => {
       'alert.blacklist-seen': ['record'],
       'alert.vip-seen': ['record'],
       'identity.merged': ['merge'],
+      'alert.raised': ['alert'],
+      'alert.acknowledged': ['acknowledgement'],
     });
   });
 

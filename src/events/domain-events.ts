@@ -135,6 +135,75 @@ export class IdentityMergedEvent {
   }
 }
 
+/** An alert a rule raised for one record (src/alerts). Ids, names and times only. */
+export interface AlertRef {
+  alertId: string;
+  ruleId: string;
+  ruleName: string;
+  severity: string;
+  recordId: string;
+  boxId: string;
+  mediaDeviceId: string;
+  /** The person the identity belongs to (see src/alerts/person-lookup.types.ts); null without identity. */
+  personId: string | null;
+  identityId: string | null;
+  identityExternalId: string;
+  identityName: string | null;
+  userType: string | null;
+  score: number | null;
+  /** Box event time of the record, epoch ms. */
+  occurredAt: number;
+  /** When the alert was raised, epoch ms. */
+  raisedAt: number;
+}
+
+/** A rule matched a record: one alert row per (rule, record). Payload `{ alert }`; the outbox aggregate is the record. */
+export class AlertRaisedEvent {
+  static readonly type = 'alert.raised';
+  readonly type = AlertRaisedEvent.type;
+  constructor(
+    readonly alert: AlertRef,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { alert: AlertRef } {
+    return { alert: this.alert };
+  }
+
+  static fromPayload(payload: { alert: AlertRef }, meta: DomainEventMeta): AlertRaisedEvent {
+    return new AlertRaisedEvent(payload.alert, meta);
+  }
+}
+
+export interface AlertAcknowledgement {
+  alertId: string;
+  ruleId: string;
+  recordId: string;
+  severity: string;
+  acknowledgedAt: number;
+  /** Audit actor who acknowledged. */
+  acknowledgedBy: string;
+  comment: string | null;
+}
+
+/** An operator acknowledged an alert. Payload `{ acknowledgement }`; the outbox aggregate is the alert's record. */
+export class AlertAcknowledgedEvent {
+  static readonly type = 'alert.acknowledged';
+  readonly type = AlertAcknowledgedEvent.type;
+  constructor(
+    readonly acknowledgement: AlertAcknowledgement,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { acknowledgement: AlertAcknowledgement } {
+    return { acknowledgement: this.acknowledgement };
+  }
+
+  static fromPayload(payload: { acknowledgement: AlertAcknowledgement }, meta: DomainEventMeta): AlertAcknowledgedEvent {
+    return new AlertAcknowledgedEvent(payload.acknowledgement, meta);
+  }
+}
+
 /** Every domain event class; the outbox `type` column is the class's static `type`. */
 export const DOMAIN_EVENT_CLASSES = [
   RecognitionRecordedEvent,
@@ -143,6 +212,8 @@ export const DOMAIN_EVENT_CLASSES = [
   BlacklistSeenEvent,
   VipSeenEvent,
   IdentityMergedEvent,
+  AlertRaisedEvent,
+  AlertAcknowledgedEvent,
 ] as const;
 
 type DomainEventClass = (typeof DOMAIN_EVENT_CLASSES)[number];

@@ -1,5 +1,13 @@
 import { EVENT_LISTENER_METADATA } from '@nestjs/event-emitter';
-import { BlacklistSeenEvent, DomainEvent, RecognitionRecordedEvent, StrangerRegisteredEvent, VipSeenEvent } from './domain-events';
+import {
+  AlertAcknowledgedEvent,
+  AlertRaisedEvent,
+  BlacklistSeenEvent,
+  DomainEvent,
+  RecognitionRecordedEvent,
+  StrangerRegisteredEvent,
+  VipSeenEvent,
+} from './domain-events';
 import { OnDomainEvent } from './on-domain-event.decorator';
 
 /**
@@ -29,7 +37,7 @@ class Listeners {
   onUnknown(): void {}
 
   @OnDomainEvent('alert.*')
-  onAnyAlert(event: BlacklistSeenEvent | VipSeenEvent): string {
+  onAnyAlert(event: BlacklistSeenEvent | VipSeenEvent | AlertRaisedEvent | AlertAcknowledgedEvent): string {
     return event.type;
   }
 

@@ -1,6 +1,15 @@
 import type { Type } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { DomainEvent, DomainEventMap, DomainEventType, FaceSource, IdentityMerge, RecordRef } from '../events/domain-events';
+import type {
+  AlertAcknowledgement,
+  AlertRef,
+  DomainEvent,
+  DomainEventMap,
+  DomainEventType,
+  FaceSource,
+  IdentityMerge,
+  RecordRef,
+} from '../events/domain-events';
 import type { ImageRole } from '../recognition-records/recognition-record.types';
 
 /**
@@ -71,6 +80,40 @@ export class IdentityMergedData {
   @ApiProperty({ description: 'Audit actor who requested the merge.' }) mergedBy: string;
 }
 
+const SEVERITY = { enum: ['info', 'warning', 'critical'] };
+
+/** A rule raised an alert for a record (src/alerts). */
+export class AlertRaisedData {
+  @ApiProperty({ format: 'uuid' }) alertId: string;
+  @ApiProperty({ format: 'uuid' }) ruleId: string;
+  @ApiProperty() ruleName: string;
+  @ApiProperty(SEVERITY) severity: string;
+  @ApiProperty({ format: 'uuid' }) recordId: string;
+  @ApiProperty({ format: 'uuid' }) boxId: string;
+  @ApiProperty({ format: 'uuid' }) mediaDeviceId: string;
+  @ApiProperty({ type: String, nullable: true, description: 'The person the identity belongs to; null without identity.' })
+  personId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true }) identityId: string | null;
+  @ApiProperty() identityExternalId: string;
+  @ApiProperty({ type: String, nullable: true }) identityName: string | null;
+  @ApiProperty({ type: String, nullable: true }) userType: string | null;
+  @ApiProperty({ type: Number, nullable: true, description: 'Normalised 0-1.' }) score: number | null;
+  @ApiProperty({ type: 'integer', format: 'int64', description: 'Box event time of the record, epoch ms.' }) occurredAt: number;
+  @ApiProperty({ type: 'integer', format: 'int64', description: 'When the alert was raised, epoch ms.' }) raisedAt: number;
+  @ApiPropertyOptional(IMAGES) images?: EventImageLinks;
+}
+
+/** An operator acknowledged an alert. */
+export class AlertAcknowledgedData {
+  @ApiProperty({ format: 'uuid' }) alertId: string;
+  @ApiProperty({ format: 'uuid' }) ruleId: string;
+  @ApiProperty({ format: 'uuid' }) recordId: string;
+  @ApiProperty(SEVERITY) severity: string;
+  @ApiProperty({ type: 'integer', format: 'int64', description: 'Epoch ms.' }) acknowledgedAt: number;
+  @ApiProperty({ description: 'Audit actor who acknowledged.' }) acknowledgedBy: string;
+  @ApiProperty({ type: String, nullable: true }) comment: string | null;
+}
+
 /** Event type -> its public `data`. */
 export interface PublicEventDataMap {
   'recognition.recorded': RecognitionRecordedData;
@@ -79,6 +122,8 @@ export interface PublicEventDataMap {
   'alert.blacklist-seen': BlacklistSeenData;
   'alert.vip-seen': VipSeenData;
   'identity.merged': IdentityMergedData;
+  'alert.raised': AlertRaisedData;
+  'alert.acknowledged': AlertAcknowledgedData;
 }
 export type PublicEventData = PublicEventDataMap[DomainEventType];
 
@@ -120,6 +165,35 @@ const mergeData = (m: IdentityMerge): IdentityMergedData => ({
   mergedBy: m.mergedBy,
 });
 
+const alertRaisedData = (a: AlertRef, images?: ImageLinks): AlertRaisedData => ({
+  alertId: a.alertId,
+  ruleId: a.ruleId,
+  ruleName: a.ruleName,
+  severity: a.severity,
+  recordId: a.recordId,
+  boxId: a.boxId,
+  mediaDeviceId: a.mediaDeviceId,
+  personId: a.personId,
+  identityId: a.identityId,
+  identityExternalId: a.identityExternalId,
+  identityName: a.identityName,
+  userType: a.userType,
+  score: a.score,
+  occurredAt: a.occurredAt,
+  raisedAt: a.raisedAt,
+  ...(images && { images }),
+});
+
+const alertAcknowledgedData = (a: AlertAcknowledgement): AlertAcknowledgedData => ({
+  alertId: a.alertId,
+  ruleId: a.ruleId,
+  recordId: a.recordId,
+  severity: a.severity,
+  acknowledgedAt: a.acknowledgedAt,
+  acknowledgedBy: a.acknowledgedBy,
+  comment: a.comment,
+});
+
 interface PublicEvent<K extends DomainEventType> {
   /** The DTO class: its schema is the event's `data` in the OpenAPI document. */
   dto: Type<PublicEventDataMap[K]>;
@@ -135,6 +209,8 @@ export const PUBLIC_EVENTS: { [K in DomainEventType]: PublicEvent<K> } = {
   'alert.blacklist-seen': { dto: BlacklistSeenData, toData: (e, images) => recordData(e.record, images) },
   'alert.vip-seen': { dto: VipSeenData, toData: (e, images) => recordData(e.record, images) },
   'identity.merged': { dto: IdentityMergedData, toData: (e) => mergeData(e.merge) },
+  'alert.raised': { dto: AlertRaisedData, toData: (e, images) => alertRaisedData(e.alert, images) },
+  'alert.acknowledged': { dto: AlertAcknowledgedData, toData: (e) => alertAcknowledgedData(e.acknowledgement) },
 };
 
 export const PUBLIC_EVENT_DTOS: Type[] = Object.values(PUBLIC_EVENTS).map((p) => p.dto);

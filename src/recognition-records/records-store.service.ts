@@ -95,16 +95,58 @@ const INSERT_COLUMNS: [keyof NewRecordRow, string, string][] = [
 ];
 const COLUMN_LIST = INSERT_COLUMNS.map(([, column]) => column).join(', ');
 
-/** What an alert copies from its record. */
+/** What alert rules match on and an alert copies from its record. */
 export interface RecordAlertFacts {
   recordId: string;
   identityId: string | null;
   identityExternalId: string;
   identityName: string | null;
+  userType: string | null;
   boxId: string;
   mediaDeviceId: string;
   score: number | null;
+  hasDefects: boolean;
   occurredAt: number;
+}
+
+/** Which records an alert rule dry run reads: a box event time window, narrowed by what the rule pins down. */
+export interface AlertCandidateQuery {
+  /** Box event time, epoch ms: from inclusive, to exclusive. */
+  from: number;
+  to: number;
+  boxIds?: string[];
+  mediaDeviceIds?: string[];
+  userTypes?: string[];
+  /** Most records answered (oldest first). */
+  limit: number;
+}
+
+const ALERT_FACT_COLUMNS = {
+  id: true,
+  identityId: true,
+  identityExternalId: true,
+  identityName: true,
+  userType: true,
+  boxId: true,
+  mediaDeviceId: true,
+  score: true,
+  hasDefects: true,
+  occurredAt: true,
+} as const;
+
+function toAlertFacts(r: RecognitionRecord): RecordAlertFacts {
+  return {
+    recordId: r.id,
+    identityId: r.identityId,
+    identityExternalId: r.identityExternalId,
+    identityName: r.identityName,
+    userType: r.userType,
+    boxId: r.boxId,
+    mediaDeviceId: r.mediaDeviceId,
+    score: r.score,
+    hasDefects: Boolean(r.hasDefects),
+    occurredAt: r.occurredAt,
+  };
 }
 
 /**
@@ -177,24 +219,27 @@ export class RecordsStore implements DeviceRecordCounts {
     };
   }
 
-  /** The record's facts for a watch-list alert, in the caller's transaction; null when the record is gone. */
+  /** The record's facts for alert rules, in the caller's transaction; null when the record is gone. */
   async alertFacts(manager: EntityManager, recordId: string): Promise<RecordAlertFacts | null> {
-    const r = await manager.getRepository(RecognitionRecord).findOne({
-      select: {
-        id: true,
-        identityId: true,
-        identityExternalId: true,
-        identityName: true,
-        boxId: true,
-        mediaDeviceId: true,
-        score: true,
-        occurredAt: true,
-      },
-      where: { id: recordId },
-    });
-    if (!r) return null;
-    const { id, identityId, identityExternalId, identityName, boxId, mediaDeviceId, score, occurredAt } = r;
-    return { recordId: id, identityId, identityExternalId, identityName, boxId, mediaDeviceId, score, occurredAt };
+    const r = await manager.getRepository(RecognitionRecord).findOne({ select: ALERT_FACT_COLUMNS, where: { id: recordId } });
+    return r ? toAlertFacts(r) : null;
+  }
+
+  /**
+   * Records in a box event time window, oldest first (by occurred_at, id), as alert rule facts: what an alert rule
+   * dry run replays. Uses the (occurred_at, id) index, or the box / media device / user type ones when narrowed.
+   */
+  async alertCandidates(q: AlertCandidateQuery): Promise<RecordAlertFacts[]> {
+    const qb = this.uow.dataSource
+      .getRepository(RecognitionRecord)
+      .createQueryBuilder('r')
+      .select(Object.keys(ALERT_FACT_COLUMNS).map((c) => `r.${c}`))
+      .where('r.occurredAt >= :from AND r.occurredAt < :to', { from: q.from, to: q.to });
+    if (q.boxIds?.length) qb.andWhere('r.boxId IN (:...boxIds)', { boxIds: q.boxIds });
+    if (q.mediaDeviceIds?.length) qb.andWhere('r.mediaDeviceId IN (:...mediaDeviceIds)', { mediaDeviceIds: q.mediaDeviceIds });
+    if (q.userTypes?.length) qb.andWhere('r.userType IN (:...userTypes)', { userTypes: q.userTypes });
+    const rows = await qb.orderBy('r.occurredAt', 'ASC').addOrderBy('r.id', 'ASC').take(q.limit).getMany();
+    return rows.map(toAlertFacts);
   }
 
   /** The identity's newest records, newest first. */

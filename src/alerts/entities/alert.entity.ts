@@ -1,20 +1,34 @@
 import { Column, Entity, Index, JoinColumn, ManyToOne, PrimaryColumn } from 'typeorm';
 import { bigintMs } from '../../database/transformers';
 
-/** Someone on a watch list (blacklist, vip) was recognised. One row per record and kind. */
+/** An alert rule matched a record. One row per (rule, record), whatever the redeliveries. */
 @Entity('alerts')
-// Replays of an event (at-least-once relay) hit this and change nothing.
-@Index('uq_alerts_record_kind', ['recordId', 'kind'], { unique: true })
+// Replays of an event (at-least-once relay), and restarts, hit this and change nothing.
+@Index('uq_alerts_rule_record', ['ruleId', 'recordId'], { unique: true })
 @Index('ix_alerts_occurred', ['occurredAt'])
+@Index('ix_alerts_created', ['createdAt', 'id'])
+// The cooldown question: did this rule alert for this person on this camera around this time?
+@Index('ix_alerts_cooldown', ['ruleId', 'cooldownKey', 'mediaDeviceId', 'occurredAt'])
 export class Alert {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id: string;
 
-  /** blacklist-seen | vip-seen */
-  @Column({ type: 'varchar', length: 32 })
-  kind: string;
+  /** The rule that raised it (kept when the rule is deleted, with its name at the time). */
+  @Column({ name: 'rule_id', type: 'varchar', length: 36 })
+  ruleId: string;
 
-  /** Outbox event that raised it (for tracing). */
+  @Column({ name: 'rule_name', type: 'varchar', length: 200 })
+  ruleName: string;
+
+  /** info | warning | critical, from the rule. */
+  @Column({ type: 'varchar', length: 16 })
+  severity: string;
+
+  /** open | acknowledged */
+  @Column({ type: 'varchar', length: 16, default: 'open' })
+  state: string;
+
+  /** Outbox event the alert was raised from (for tracing). */
   @Column({ name: 'event_id', type: 'bigint', nullable: true, transformer: bigintMs })
   eventId: number | null;
 
@@ -27,6 +41,9 @@ export class Alert {
   @JoinColumn({ name: 'record_id' })
   private readonly record?: never;
 
+  @Column({ name: 'person_id', type: 'varchar', length: 64, nullable: true })
+  personId: string | null;
+
   @Column({ name: 'identity_id', type: 'varchar', length: 36, nullable: true })
   identityId: string | null;
 
@@ -35,6 +52,10 @@ export class Alert {
 
   @Column({ name: 'identity_name', type: 'varchar', length: 200, nullable: true })
   identityName: string | null;
+
+  /** person:<id>, identity:<id> or none: who the cooldown counts per. */
+  @Column({ name: 'cooldown_key', type: 'varchar', length: 80 })
+  cooldownKey: string;
 
   @Column({ name: 'box_id', type: 'varchar', length: 36 })
   boxId: string;
@@ -49,6 +70,16 @@ export class Alert {
   @Column({ name: 'occurred_at', type: 'bigint', transformer: bigintMs })
   occurredAt: number;
 
+  /** When it was raised. */
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintMs })
   createdAt: number;
+
+  @Column({ name: 'acknowledged_at', type: 'bigint', nullable: true, transformer: bigintMs })
+  acknowledgedAt: number | null;
+
+  @Column({ name: 'acknowledged_by', type: 'varchar', length: 200, nullable: true })
+  acknowledgedBy: string | null;
+
+  @Column({ name: 'acknowledge_comment', type: 'varchar', length: 1000, nullable: true })
+  acknowledgeComment: string | null;
 }

@@ -8,6 +8,7 @@ import { Integrations1764600000000 } from './1764600000000-integrations';
 import { LegacyCameraUuid1764650000000 } from './1764650000000-legacy-camera-uuid';
 import { BoxTimestamp1764700000000 } from './1764700000000-box-timestamp';
 import { EventStreamTokens1764800000000 } from './1764800000000-event-stream-tokens';
+import { AlertRules1764900000000 } from './1764900000000-alert-rules';
 import { BrokerStreams1765000000000 } from './1765000000000-broker-streams';
 import { PendingImageReleases1765400000000 } from './1765400000000-pending-image-releases';
 
@@ -24,6 +25,7 @@ export const migrations = [
   LegacyCameraUuid1764650000000,
   BoxTimestamp1764700000000,
   EventStreamTokens1764800000000,
+  AlertRules1764900000000,
   BrokerStreams1765000000000,
   PendingImageReleases1765400000000,
 ];
