@@ -4,15 +4,17 @@ import { Logger } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseEnv } from 'node:util';
+import cluster from 'node:cluster';
 import { createApp } from './bootstrap';
+import { ClusterPrimary, WORKER_ID_VARIABLE, workerCount } from './cluster';
 import { AppConfig } from './config/app-config.service';
-import { ConfigurationError, environmentProblems } from './config/environment';
+import { ConfigurationError, environmentProblems, validateEnvironment } from './config/environment';
 
 /** The environment as the config module will see it: `.env` in the working directory, overridden by the process. */
-function configurationProblems(): string[] {
+function rawEnvironment(): Record<string, unknown> {
   const file = path.resolve('.env');
   const fromFile = fs.existsSync(file) ? parseEnv(fs.readFileSync(file, 'utf8')) : {};
-  return environmentProblems({ ...fromFile, ...process.env });
+  return { ...fromFile, ...process.env };
 }
 
 function exitWith(lines: string[]): never {
@@ -22,14 +24,28 @@ function exitWith(lines: string[]): never {
 
 async function main(): Promise<void> {
   // Checked before Nest starts, so a bad value is one line naming the variable, not a stack trace.
-  const problems = configurationProblems();
+  const raw = rawEnvironment();
+  const problems = environmentProblems(raw);
   if (problems.length > 0) exitWith(problems);
+  const warnings: string[] = [];
+  if (cluster.isPrimary) {
+    // WEB_CONCURRENCY > 1: this process only migrates and supervises; the workers (this file again) serve HTTP.
+    const env = validateEnvironment(raw);
+    const workers = workerCount(env, (m) => warnings.push(m));
+    if (workers > 1) return new ClusterPrimary(env, workers).run();
+  } else {
+    // Ctrl-C reaches the workers from the terminal and again from the primary: the second signal must not kill a
+    // worker in the middle of its graceful shutdown (Nest stops listening after the first).
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => undefined);
+  }
   const app = await createApp();
+  for (const warning of warnings) Logger.warn(warning, 'Main');
   const config = app.get(AppConfig);
   await app.listen(config.get('PORT'), config.get('HOST'));
   const db = config.database;
   Logger.log(
-    `Recognition Hub listening on ${await app.getUrl()} (${db.kind === 'sqlite' ? `SQLite ${db.path}` : 'PostgreSQL'}, images in ${config.imageDir})`,
+    `Recognition Hub listening on ${await app.getUrl()} (${db.kind === 'sqlite' ? `SQLite ${db.path}` : 'PostgreSQL'}, images in ${config.imageDir})` +
+      (cluster.isWorker ? `, worker ${process.env[WORKER_ID_VARIABLE]}` : ''),
     'Main',
   );
 }
