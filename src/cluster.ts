@@ -2,14 +2,14 @@ import cluster, { type Worker } from 'node:cluster';
 import * as os from 'node:os';
 import pino, { type Logger as Pino } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
-import { databaseSettings } from './config/app-config.service';
+import { fork } from 'node:child_process';
 import type { Environment } from './config/environment';
-import { migrateDatabase } from './database/migrate';
 import { CLUSTER_METRICS, type ClusterMetricsMessage } from './metrics/metrics.types';
-import * as path from 'node:path';
 
 /** Environment variable that tells a forked worker its number (1..WEB_CONCURRENCY), kept across restarts. */
 export const WORKER_ID_VARIABLE = 'RH_WORKER_ID';
+/** Set on the short-lived process the primary runs the migrations in (main.ts then migrates and exits). */
+export const MIGRATE_ONLY_VARIABLE = 'RH_MIGRATE_ONLY';
 
 /**
  * How many HTTP worker processes to run. PostgreSQL takes concurrent writers from several processes, so by default
@@ -53,19 +53,9 @@ export class ClusterPrimary {
 
   async run(): Promise<void> {
     // Workers would otherwise each try to migrate; the advisory lock would serialise them, but once is enough.
-    if (this.env.DB_MIGRATIONS_RUN) {
-      const settings = databaseSettings(
-        this.env.DATABASE_URL,
-        path.resolve(this.env.DATA_DIR),
-        this.env.SQLITE_PATH,
-        this.env.DB_POOL_SIZE,
-        {
-          connectMs: this.env.DB_CONNECT_TIMEOUT_MS,
-          statementMs: this.env.DB_STATEMENT_TIMEOUT_MS,
-        },
-      );
-      await migrateDatabase(settings);
-    }
+    // In a process of its own (this file, RH_MIGRATE_ONLY=1), so the primary stays small: TypeORM and the entities
+    // would otherwise stay loaded here for nothing. It takes the PostgreSQL advisory lock like any instance.
+    if (this.env.DB_MIGRATIONS_RUN) await this.migrate();
     cluster.on('message', (worker, message: ClusterMetricsMessage) => this.onMessage(worker, message));
     cluster.on('listening', (worker) => {
       this.anyListening = true;
@@ -75,6 +65,19 @@ export class ClusterPrimary {
     for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => this.shutdown(sig));
     for (let id = 1; id <= this.count; id++) this.fork(id);
     this.log.info({ context: 'Cluster' }, `primary started ${this.count} workers`);
+  }
+
+  private migrate(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const child = fork(process.argv[1], process.argv.slice(2), {
+        env: { ...process.env, [MIGRATE_ONLY_VARIABLE]: '1' },
+        stdio: 'inherit',
+      });
+      child.once('error', reject);
+      child.once('exit', (code, signal) =>
+        code === 0 ? resolve() : reject(new Error(`migrations failed (${signal ? `signal ${signal}` : `exit code ${code}`}); see above`)),
+      );
+    });
   }
 
   private fork(id: number): void {

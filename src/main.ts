@@ -1,13 +1,12 @@
 import './threadpool';
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseEnv } from 'node:util';
+import { Logger } from '@nestjs/common';
 import cluster from 'node:cluster';
-import { createApp } from './bootstrap';
-import { ClusterPrimary, WORKER_ID_VARIABLE, workerCount } from './cluster';
-import { AppConfig } from './config/app-config.service';
+import { ClusterPrimary, MIGRATE_ONLY_VARIABLE, WORKER_ID_VARIABLE, workerCount } from './cluster';
+import { AppConfig, databaseSettings } from './config/app-config.service';
 import { ConfigurationError, environmentProblems, validateEnvironment } from './config/environment';
 
 /** The environment as the config module will see it: `.env` in the working directory, overridden by the process. */
@@ -28,6 +27,7 @@ async function main(): Promise<void> {
   const problems = environmentProblems(raw);
   if (problems.length > 0) exitWith(problems);
   const warnings: string[] = [];
+  if (process.env[MIGRATE_ONLY_VARIABLE] === '1') return migrateOnly();
   if (cluster.isPrimary) {
     // WEB_CONCURRENCY > 1: this process only migrates and supervises; the workers (this file again) serve HTTP.
     const env = validateEnvironment(raw);
@@ -38,6 +38,8 @@ async function main(): Promise<void> {
     // worker in the middle of its graceful shutdown (Nest stops listening after the first).
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => undefined);
   }
+  // Loaded here, not at the top: a cluster primary never builds the app, and stays small without it.
+  const { createApp } = await import('./bootstrap.js');
   const app = await createApp();
   for (const warning of warnings) Logger.warn(warning, 'Main');
   const config = app.get(AppConfig);
@@ -48,6 +50,19 @@ async function main(): Promise<void> {
       (cluster.isWorker ? `, worker ${process.env[WORKER_ID_VARIABLE]}` : ''),
     'Main',
   );
+}
+
+/** The cluster primary's migration step, in a process of its own so the primary never loads TypeORM. */
+async function migrateOnly(): Promise<void> {
+  const env = validateEnvironment(rawEnvironment());
+  const { migrateDatabase } = await import('./database/migrate.js');
+  await migrateDatabase(
+    databaseSettings(env.DATABASE_URL, path.resolve(env.DATA_DIR), env.SQLITE_PATH, env.DB_POOL_SIZE, {
+      connectMs: env.DB_CONNECT_TIMEOUT_MS,
+      statementMs: env.DB_STATEMENT_TIMEOUT_MS,
+    }),
+  );
+  process.exit(0);
 }
 
 main().catch((e) => {
