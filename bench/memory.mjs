@@ -95,7 +95,6 @@ const sampler = setInterval(() => {
   const r = treeRssMiB(hub.pid);
   if (r !== null && r > sampledPeak) sampledPeak = r;
 }, 20);
-const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
 let sent = 0;
 let acknowledged = 0;
 const failures = [];
@@ -103,8 +102,12 @@ const t0 = Date.now();
 try {
   for (let round = 1; round <= opts.rounds; round++) {
     const bodies = Array.from({ length: opts.concurrency }, makeBody);
+    // A fresh agent per round: building the bodies blocks the event loop for seconds, long enough for the hub to close
+    // idle keep-alive sockets whose close this process has not seen yet (reusing one fails with EPIPE).
+    const agent = new http.Agent({ keepAlive: true, maxSockets: opts.concurrency });
     const rt = Date.now();
     const answers = await Promise.all(bodies.map((b) => post(hub.url, b.body, agent)));
+    agent.destroy();
     answers.forEach((a, i) => {
       sent += bodies[i].count;
       if (a.status === 200) acknowledged += bodies[i].count;
@@ -118,7 +121,6 @@ try {
   }
 } finally {
   clearInterval(sampler);
-  agent.destroy();
 }
 const elapsed = Date.now() - t0;
 const peakUpperBound = treePeakRssMiB(hub.pid);
