@@ -53,7 +53,7 @@ if (dbs.includes('postgres') && !process.env.DATABASE_URL) {
   console.error('--db postgres needs DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres)');
   process.exit(1);
 }
-if (dbs.includes('postgres') && !/['"]pg['"]\s*:/.test(fs.readFileSync(path.join(TOOLS, 'baseline-receiver.mjs'), 'utf8'))) {
+if (dbs.includes('postgres') && !/\bpg: \{ type: 'string'/.test(fs.readFileSync(path.join(TOOLS, 'baseline-receiver.mjs'), 'utf8'))) {
   console.error(
     `The reference receiver in ${TOOLS} has no --pg mode (an older copy of the shared bench tools): update it, or run --db sqlite.`,
   );
@@ -115,12 +115,23 @@ const summarise = (runs, peakRss) => ({
   })),
 });
 
-/** Rows against acknowledgements: every 2xx a row, and no row beyond the pushes that may have been stored. */
+/**
+ * Rows against acknowledgements: every 2xx must be a row (else "lost"), and no row may exist beyond the pushes that
+ * could have been stored without a 2xx being counted (else "extra", a duplicate): those answered otherwise, and those
+ * still in flight when a run's time ran out (at most one per connection and run; autocannon counts no answer then).
+ */
 function accounting(allRuns, rows) {
   const acknowledged = allRuns.reduce((a, r) => a + r.ok2xx, 0);
   const unanswered = allRuns.reduce((a, r) => a + r.non2xx + r.errors + r.timeouts, 0);
+  const cutOff = allRuns.length * opts.connections;
   if (rows === null) return { acknowledged, unanswered, rows, lost: null, extra: null };
-  return { acknowledged, unanswered, rows, lost: Math.max(0, acknowledged - rows), extra: Math.max(0, rows - acknowledged - unanswered) };
+  return {
+    acknowledged,
+    unanswered,
+    rows,
+    lost: Math.max(0, acknowledged - rows),
+    extra: Math.max(0, rows - acknowledged - unanswered - cutOff),
+  };
 }
 
 const result = { machine: machine(), options: opts, startedAt: new Date().toISOString(), loadBefore: loadAverage(), results: [] };
