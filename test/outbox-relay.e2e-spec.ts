@@ -163,4 +163,49 @@ describeDb('outbox relay shared by several instances', () => {
     const failed = await a.dataSource.query('SELECT COUNT(*) AS n FROM outbox_events WHERE attempts > 0');
     expect(Number(failed[0].n)).toBe(0);
   });
+  it('a failing batch handler sends the whole batch back for a retry; its events reach listeners once it succeeds', async () => {
+    const outbox = a.app.get(OutboxService);
+    await a.app.get(UnitOfWork).run((m) =>
+      outbox.enqueue(
+        m,
+        'batch-test',
+        Array.from({ length: 3 }, (_, i) => new RecognitionRecordedEvent(ref(9000 + i))),
+        Date.now(),
+      ),
+    );
+    const ids = (
+      (await a.dataSource.query(`SELECT id FROM outbox_events WHERE aggregate_id = 'batch-test' ORDER BY id`)) as { id: string }[]
+    ).map((r) => Number(r.id));
+    let failing = true;
+    const batches: number[][] = [];
+    // Registered on instance a only, last in this file: it stays subscribed.
+    a.app.get(OutboxRelay).onBatch(async (items) => {
+      const mine = items.map((i) => i.eventId).filter((id) => ids.includes(id));
+      if (mine.length === 0) return;
+      batches.push(mine);
+      if (failing) throw new Error('batch store unavailable');
+    });
+    const w = watch();
+    try {
+      await a.drainOutbox();
+      expect(batches).toEqual([ids]); // one call for the whole batch
+      expect(ids.filter((id) => w.deliveries.has(id))).toEqual([]); // no listener ran
+      const rows = (await a.dataSource.query(
+        `SELECT attempts, last_error, processed_at, claimed_by FROM outbox_events WHERE aggregate_id = 'batch-test' ORDER BY id`,
+      )) as { attempts: number; last_error: string; processed_at: unknown; claimed_by: unknown }[];
+      expect(rows.map((r) => [Number(r.attempts), r.last_error, r.processed_at, r.claimed_by])).toEqual(
+        ids.map(() => [1, 'batch store unavailable', null, null]),
+      );
+
+      failing = false;
+      await a.dataSource.query(`UPDATE outbox_events SET available_at = 0 WHERE aggregate_id = 'batch-test'`);
+      await a.drainOutbox();
+      expect(batches).toEqual([ids, ids]);
+      expect(ids.map((id) => w.deliveries.get(id))).toEqual(ids.map(() => ['a']));
+      const left = await a.dataSource.query(`SELECT id FROM outbox_events WHERE aggregate_id = 'batch-test' AND processed_at IS NULL`);
+      expect(left).toEqual([]);
+    } finally {
+      w.stop();
+    }
+  });
 });

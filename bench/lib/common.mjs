@@ -111,12 +111,83 @@ export async function startHub({ dataDir, databaseUrl, env = {} }) {
   return { ...server, url: `http://127.0.0.1:${port}${HUB_PATH}`, base: `http://127.0.0.1:${port}` };
 }
 
-export async function startReference({ dataDir }) {
+/** The reference receiver: SQLite in its data directory, or PostgreSQL at `pgUrl` (`--pg`, a database of its own). */
+export async function startReference({ dataDir, pgUrl }) {
   const port = await freePort();
-  const server = await startServer('reference', toolArgv('baseline-receiver.mjs', ['--port', String(port), '--data', dataDir, '--fresh']), {
-    port,
-  });
+  const args = ['--port', String(port), '--data', dataDir, '--fresh', ...(pgUrl ? ['--pg', pgUrl] : [])];
+  const server = await startServer('reference', toolArgv('baseline-receiver.mjs', args), { port });
   return { ...server, url: `http://127.0.0.1:${port}/` };
+}
+
+/** Rows the reference stored, from the line it prints when stopped (`stats … rows=N`). */
+export function referenceRows(output) {
+  const m = /stats .*\brows=(\d+)/.exec(output);
+  return m ? Number(m[1]) : null;
+}
+
+/** A process and its descendants (cluster workers), from /proc. */
+export function processTree(pid) {
+  const out = [pid];
+  for (let i = 0; i < out.length; i++) {
+    try {
+      const children = fs.readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim();
+      if (children) out.push(...children.split(/\s+/).map(Number));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** Resident set size of a process and its descendants now, MiB (the hub's cluster workers counted together). */
+export function treeRssMiB(pid) {
+  const values = processTree(pid)
+    .map(rssMiB)
+    .filter((v) => v !== null);
+  return values.length ? values.reduce((a, b) => a + b, 0) : null;
+}
+
+/** Sum of the peak RSS (VmHWM) of a process and its live descendants, MiB: an upper bound of their peak together. */
+export function treePeakRssMiB(pid) {
+  const values = processTree(pid)
+    .map(peakRssMiB)
+    .filter((v) => v !== null);
+  return values.length ? values.reduce((a, b) => a + b, 0) : null;
+}
+
+/** CPU seconds (user + system) used so far by a process and its live descendants. */
+export function treeCpuSeconds(pid) {
+  let total = 0;
+  for (const p of processTree(pid)) {
+    try {
+      const f = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const rest = f.slice(f.lastIndexOf(')') + 2).split(' ');
+      total += (Number(rest[11]) + Number(rest[12])) / 100;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
+}
+
+/** Recognition records the hub stored (SQLite file under its data directory, or its PostgreSQL database). */
+export async function hubRows({ dataDir, databaseUrl }) {
+  if (databaseUrl) {
+    const c = new pg.Client({ connectionString: databaseUrl });
+    await c.connect();
+    try {
+      return Number((await c.query('SELECT count(*) AS n FROM recognition_records')).rows[0].n);
+    } finally {
+      await c.end();
+    }
+  }
+  const { default: Database } = await import('better-sqlite3');
+  const db = new Database(path.join(dataDir, 'recognition-hub.sqlite'), { readonly: true });
+  try {
+    return db.prepare('SELECT count(*) AS n FROM recognition_records').get().n;
+  } finally {
+    db.close();
+  }
 }
 
 /** Peak resident set size of a process so far, MiB (VmHWM). */

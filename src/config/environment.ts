@@ -94,6 +94,17 @@ export class Environment {
   @IsString()
   SQLITE_PATH?: string;
 
+  /**
+   * HTTP worker processes (Node cluster) sharing the port. Unset: one per core on PostgreSQL, 1 on SQLite (one
+   * process owns the SQLite file; a larger value is ignored there with a warning).
+   */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  WEB_CONCURRENCY?: number;
+
   /** Apply pending migrations at start-up (turn off when a deploy step runs them). */
   @Transform(toBool)
   @IsBoolean()

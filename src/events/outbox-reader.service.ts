@@ -40,6 +40,17 @@ export class OutboxReader {
     return rows.map((r) => ({ id: Number(r.id), type: r.type, aggregateId: r.aggregateId, payload: r.payload, createdAt: r.createdAt }));
   }
 
+  /** The rows with these ids (those that still exist), oldest first. */
+  async byIds(ids: number[]): Promise<OutboxEntry[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.repo.find({
+      select: { id: true, type: true, aggregateId: true, payload: true, createdAt: true },
+      where: { id: In(ids) },
+      order: { id: 'ASC' },
+    });
+    return rows.map((r) => ({ id: Number(r.id), type: r.type, aggregateId: r.aggregateId, payload: r.payload, createdAt: r.createdAt }));
+  }
+
   async one(id: number): Promise<OutboxEntry | null> {
     const [entry] = await this.readAfter({ after: id - 1, upTo: id, limit: 1 });
     return entry ?? null;

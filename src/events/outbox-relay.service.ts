@@ -9,6 +9,12 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { rehydrateEvent } from './domain-events';
 import { backgroundScope } from '../logging/background-scope';
 
+/** A claimed event as batch handlers see it (see onBatch). */
+export interface RelayBatchItem {
+  eventId: number;
+  type: string;
+}
+
 interface ClaimedRow {
   id: number | string;
   type: string;
@@ -23,6 +29,12 @@ interface ClaimedRow {
  * instance died is taken over when its lease runs out. A row is marked processed only after
  * every listener succeeded; a failure is retried with exponential backoff and kept in
  * attempts/last_error. Delivery is at least once: listeners must be idempotent.
+ *
+ * Cost to the ingest path: a pass reads and marks a whole batch at once (on PostgreSQL each as one autocommitted
+ * statement, one round trip), so under load every commit's kick joins the pass already queued and the relay costs
+ * a few statements per batch, not per event. Batch handlers (onBatch) let consumers such as webhooks do their
+ * per-event work once per batch. The timer only finds work committed by other instances or due for retry; when it
+ * fires with nothing due it costs one indexed read.
  */
 @Injectable()
 export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -35,6 +47,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private chain: Promise<void> = Promise.resolve();
   private kickQueued = false;
   private readonly processedObservers: (() => void)[] = [];
+  private readonly batchHandlers: ((items: RelayBatchItem[]) => Promise<void>)[] = [];
   private stopped = false;
 
   constructor(
@@ -50,7 +63,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     // SQLite is embedded: only this process uses the file, so claims left by a killed predecessor are
     // stale and can be released now instead of waiting out their lease.
     if (this.uow.dialect.kind === 'sqlite') await this.releaseForeignClaims();
-    this.timer = setInterval(() => this.kick(), this.config.get('OUTBOX_POLL_INTERVAL_MS'));
+    this.timer = setInterval(() => this.kick(true), this.config.get('OUTBOX_POLL_INTERVAL_MS'));
     this.timer.unref();
     this.kick();
   }
@@ -67,14 +80,17 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     await this.chain;
   }
 
-  /** Ask for a relay pass soon (after a commit that wrote events). */
-  kick(): void {
+  /**
+   * Ask for a relay pass soon (after a commit that wrote events). Kicks while a pass is queued join it. `poll` is
+   * the timer's: it first checks with a read that anything is due, so an idle instance never writes.
+   */
+  kick(poll = false): void {
     if (this.stopped || !this.config.get('OUTBOX_RELAY_ENABLED') || this.kickQueued) return;
     this.kickQueued = true;
     this.chain = this.chain.then(
       this.background(() => {
         this.kickQueued = false;
-        return this.pass();
+        return this.pass(poll);
       }),
     );
   }
@@ -88,8 +104,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     return this.chain;
   }
 
-  private async pass(): Promise<void> {
+  private async pass(probeFirst = false): Promise<void> {
     try {
+      if (probeFirst && !(await this.anythingDue())) return;
       // Listeners are subscribed in another module's bootstrap hook; relaying before that would mark
       // events processed that nobody heard.
       await this.listenersReady.waitUntilReady();
@@ -100,9 +117,11 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         const deliverUntil = Date.now() + this.config.get('OUTBOX_LEASE_MS') / 2;
         let delivered = 0;
         const processed: number[] = [];
+        const batchError = await this.runBatchHandlers(rows);
         while (delivered < rows.length && !this.stopped && Date.now() < deliverUntil) {
           const row = rows[delivered++];
-          if (await this.deliver(row)) processed.push(Number(row.id));
+          if (batchError) await this.fail(row, batchError);
+          else if (await this.deliver(row)) processed.push(Number(row.id));
         }
         // One commit for the batch rather than one per event: on SQLite every commit is an fsync that stalls
         // ingest. A crash before it only means redelivery, which listeners already tolerate.
@@ -121,19 +140,59 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     const now = Date.now();
     const leaseUntil = now + this.config.get('OUTBOX_LEASE_MS');
     const batch = this.config.get('OUTBOX_BATCH_SIZE');
-    return this.uow.run(async (m) => {
-      const result: unknown = await m.query(
-        `UPDATE outbox_events SET claimed_by = ${d.p(1)}, claimed_until = ${d.p(2)}
-         WHERE id IN (
-           SELECT id FROM outbox_events
-           WHERE processed_at IS NULL AND available_at <= ${d.p(3)}
-             AND (claimed_until IS NULL OR claimed_until < ${d.p(4)})
-           ORDER BY id LIMIT ${batch} ${d.skipLocked})
-         RETURNING id, type, payload, created_at, attempts`,
-        [this.instanceId, leaseUntil, now, now],
-      );
-      return d.returnedRows<ClaimedRow>(result).sort((a, b) => Number(a.id) - Number(b.id));
-    });
+    const result = await this.write(
+      `UPDATE outbox_events SET claimed_by = ${d.p(1)}, claimed_until = ${d.p(2)}
+       WHERE id IN (
+         SELECT id FROM outbox_events
+         WHERE processed_at IS NULL AND available_at <= ${d.p(3)}
+           AND (claimed_until IS NULL OR claimed_until < ${d.p(4)})
+         ORDER BY id LIMIT ${batch} ${d.skipLocked})
+       RETURNING id, type, payload, created_at, attempts`,
+      [this.instanceId, leaseUntil, now, now],
+    );
+    return d.returnedRows<ClaimedRow>(result).sort((a, b) => Number(a.id) - Number(b.id));
+  }
+
+  /**
+   * Registers work done once per claimed batch, before its events go to their listeners (e.g. creating every webhook
+   * delivery of the batch in one transaction). It must be idempotent, like a listener: a batch can be handed over
+   * again. If it throws, every event of the batch counts as failed and is retried with backoff.
+   */
+  onBatch(handler: (items: RelayBatchItem[]) => Promise<void>): void {
+    this.batchHandlers.push(handler);
+  }
+
+  private async runBatchHandlers(rows: ClaimedRow[]): Promise<unknown> {
+    if (this.batchHandlers.length === 0) return null;
+    const items = rows.map((r) => ({ eventId: Number(r.id), type: r.type }));
+    try {
+      for (const handler of this.batchHandlers) await handler(items);
+      return null;
+    } catch (e) {
+      return e ?? new Error('batch handler failed');
+    }
+  }
+
+  /** Whether a pass would find anything (a read, so idle polls never take SQLite's write lock or fsync). */
+  private async anythingDue(): Promise<boolean> {
+    const d = this.uow.dialect;
+    const now = Date.now();
+    const rows: unknown[] = await this.dataSource.query(
+      `SELECT 1 AS due FROM outbox_events
+       WHERE processed_at IS NULL AND available_at <= ${d.p(1)} AND (claimed_until IS NULL OR claimed_until < ${d.p(2)})
+       LIMIT 1`,
+      [now, now],
+    );
+    return rows.length > 0;
+  }
+
+  /**
+   * One statement: on PostgreSQL autocommitted (one round trip instead of BEGIN, statement, COMMIT); on SQLite
+   * through the UnitOfWork, whose queue every write must join (and which commits it with the ingest group).
+   */
+  private write(sql: string, params: unknown[]): Promise<unknown> {
+    if (this.uow.dialect.kind === 'postgres') return this.dataSource.query(sql, params);
+    return this.uow.run((m) => m.query(sql, params));
   }
 
   /** Called after a batch of events was marked processed (consumers that wait on the relay's progress). */
@@ -156,18 +215,15 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private async markProcessed(ids: number[]): Promise<void> {
     if (ids.length === 0) return;
     const d = this.uow.dialect;
-    await this.uow.run((m) =>
-      m.query(
-        `UPDATE outbox_events SET processed_at = ${d.p(1)}, claimed_by = NULL, claimed_until = NULL
-         WHERE processed_at IS NULL AND id IN (${d.params(2, ids.length)})`,
-        [Date.now(), ...ids],
-      ),
+    await this.write(
+      `UPDATE outbox_events SET processed_at = ${d.p(1)}, claimed_by = NULL, claimed_until = NULL
+       WHERE processed_at IS NULL AND id IN (${d.params(2, ids.length)})`,
+      [Date.now(), ...ids],
     );
   }
 
   /** True when the listeners took the event (it is then marked processed with its batch). */
   private async deliver(row: ClaimedRow): Promise<boolean> {
-    const d = this.uow.dialect;
     const id = Number(row.id);
     try {
       const event = rehydrateEvent(row.type, JSON.parse(row.payload), { eventId: id, occurredAt: Number(row.created_at) });
@@ -175,32 +231,35 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
       else this.logger.warn(`outbox event ${id} has unknown type ${row.type}; marking processed`);
       return true;
     } catch (e) {
-      const attempts = Number(row.attempts) + 1;
-      const delay = Math.min(this.config.get('OUTBOX_MAX_BACKOFF_MS'), 500 * 2 ** Math.min(attempts, 20));
-      const message = ((e as Error)?.message ?? String(e)).slice(0, 2000);
-      this.logger.warn(`listener for ${row.type} (outbox ${id}) failed, attempt ${attempts}, retry in ${delay} ms: ${message}`);
-      // Only while we still hold the claim: a row taken over after our lease ran out is not ours to reschedule.
-      await this.uow.run((m) =>
-        m.query(
-          `UPDATE outbox_events SET attempts = ${d.p(1)}, last_error = ${d.p(2)}, available_at = ${d.p(3)},
-             claimed_by = NULL, claimed_until = NULL
-           WHERE id = ${d.p(4)} AND claimed_by = ${d.p(5)} AND processed_at IS NULL`,
-          [attempts, message, Date.now() + delay, id, this.instanceId],
-        ),
-      );
+      await this.fail(row, e);
       return false;
     }
+  }
+
+  /** Schedules a retry of an event whose listeners (or its batch's handlers) failed. */
+  private async fail(row: ClaimedRow, e: unknown): Promise<void> {
+    const d = this.uow.dialect;
+    const id = Number(row.id);
+    const attempts = Number(row.attempts) + 1;
+    const delay = Math.min(this.config.get('OUTBOX_MAX_BACKOFF_MS'), 500 * 2 ** Math.min(attempts, 20));
+    const message = ((e as Error)?.message ?? String(e)).slice(0, 2000);
+    this.logger.warn(`listener for ${row.type} (outbox ${id}) failed, attempt ${attempts}, retry in ${delay} ms: ${message}`);
+    // Only while we still hold the claim: a row taken over after our lease ran out is not ours to reschedule.
+    await this.write(
+      `UPDATE outbox_events SET attempts = ${d.p(1)}, last_error = ${d.p(2)}, available_at = ${d.p(3)},
+         claimed_by = NULL, claimed_until = NULL
+       WHERE id = ${d.p(4)} AND claimed_by = ${d.p(5)} AND processed_at IS NULL`,
+      [attempts, message, Date.now() + delay, id, this.instanceId],
+    );
   }
 
   /** Give back claimed rows not delivered (stopping, or lease running short) so others need not wait. */
   private async release(ids: number[]): Promise<void> {
     const d = this.uow.dialect;
-    await this.uow.run((m) =>
-      m.query(
-        `UPDATE outbox_events SET claimed_by = NULL, claimed_until = NULL
-         WHERE claimed_by = ${d.p(1)} AND processed_at IS NULL AND id IN (${d.params(2, ids.length)})`,
-        [this.instanceId, ...ids],
-      ),
+    await this.write(
+      `UPDATE outbox_events SET claimed_by = NULL, claimed_until = NULL
+       WHERE claimed_by = ${d.p(1)} AND processed_at IS NULL AND id IN (${d.params(2, ids.length)})`,
+      [this.instanceId, ...ids],
     );
   }
 

@@ -66,6 +66,11 @@ export class EventFeedService {
     return entry ? (await this.resolve([entry]))[0] : null;
   }
 
+  /** Several events by id (a relayed batch), in id order; ids no longer in the outbox are left out. */
+  async many(eventIds: number[]): Promise<FeedEvent[]> {
+    return this.resolve(await this.outbox.byIds(eventIds));
+  }
+
   /** Ids and write times of the rows after `after` (a primary-key range read). */
   idsAfter(after: number): Promise<{ id: number; createdAt: number }[]> {
     return this.outbox.idsAfter(after);

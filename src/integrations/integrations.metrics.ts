@@ -20,6 +20,7 @@ export class IntegrationsMetrics implements OnModuleInit {
     this.metrics.gauge({
       name: 'rh_event_stream_connections',
       help: 'Open /events/stream connections on this instance.',
+      aggregator: 'sum', // per worker: a cluster's total is the sum
       collect() {
         this.set(hub.clients);
       },

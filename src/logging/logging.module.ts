@@ -1,6 +1,7 @@
 import { Global, Inject, MiddlewareConsumer, Module, NestModule, RequestMethod } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
+import * as os from 'node:os';
 import type { DestinationStream, Level } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import { AppConfig } from '../config/app-config.service';
@@ -23,9 +24,12 @@ const HTTP_LOGGER = Symbol('HTTP_LOGGER');
 
 /** The one pino-http instance: its logger is the root every line derives from. */
 export function createHttpLogger(level: string, boxPushes: 'all' | 'errors' = 'all', stream?: DestinationStream): HttpLogger {
+  // Cluster workers (WEB_CONCURRENCY > 1, src/cluster.ts) say which one wrote each line.
+  const worker = process.env.RH_WORKER_ID;
   return pinoHttp<IncomingMessage, ServerResponse, never>(
     {
       level,
+      ...(worker && { base: { pid: process.pid, hostname: os.hostname(), worker: Number(worker) } }),
       genReqId: requestId,
       autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
       customLogLevel: (req: IncomingMessage, res: ServerResponse, err?: Error): Level | 'silent' =>

@@ -1,9 +1,11 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleDestroy } from '@nestjs/common';
+import cluster from 'node:cluster';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Counter, Gauge, GaugeConfiguration, Histogram, Registry } from 'prom-client';
 import { AppConfig } from '../config/app-config.service';
 import { OutboxRelay } from '../events/outbox-relay.service';
 import { maskLicenseKey } from '../logging/redact';
+import { CLUSTER_METRICS, ClusterMetricsMessage } from './metrics.types';
 
 /** Label of boxes past the METRICS_MAX_BOX_LABELS cap, and of pushes whose box the hub has not recognised. */
 export const OTHER_BOX = 'other';
@@ -22,7 +24,7 @@ export interface IngestOutcome {
  * has registered or authenticated get a label of their own: a request body is never trusted to create a series.
  */
 @Injectable()
-export class MetricsService {
+export class MetricsService implements OnModuleDestroy {
   readonly registry = new Registry();
 
   private readonly ingested = new Counter({
@@ -77,16 +79,22 @@ export class MetricsService {
   private readonly outboxPending = new Gauge({
     name: 'rh_outbox_pending_events',
     help: 'Domain events not yet relayed to listeners.',
+    // Read from the shared database: the same on every worker, so a cluster sum takes one value.
+    aggregator: 'max',
     registers: [this.registry],
   });
   private readonly outboxFailing = new Gauge({
     name: 'rh_outbox_failing_events',
     help: 'Unrelayed domain events whose listeners failed at least once (retrying with backoff).',
+    // Read from the shared database: the same on every worker, so a cluster sum takes one value.
+    aggregator: 'max',
     registers: [this.registry],
   });
   private readonly outboxLag = new Gauge({
     name: 'rh_outbox_lag_seconds',
     help: 'Age of the oldest unrelayed domain event.',
+    // Read from the shared database: the same on every worker, so a cluster sum takes one value.
+    aggregator: 'max',
     registers: [this.registry],
   });
 
@@ -96,6 +104,11 @@ export class MetricsService {
   ) {
     this.maxBoxLabels = config.get('METRICS_MAX_BOX_LABELS');
     collectDefaultMetrics({ register: this.registry });
+    if (cluster.isWorker) process.on('message', this.onClusterMessage);
+  }
+
+  onModuleDestroy(): void {
+    process.off('message', this.onClusterMessage);
   }
 
   /** Most box series one metric may have (METRICS_MAX_BOX_LABELS); modules exporting per-box gauges honour it. */
@@ -108,7 +121,8 @@ export class MetricsService {
    * (database-backed gauges, open connections), so modules export metrics without this one reading their tables.
    */
   gauge<T extends string>(configuration: Omit<GaugeConfiguration<T>, 'registers'>): Gauge<T> {
-    return new Gauge<T>({ ...configuration, registers: [this.registry] });
+    // Such gauges mostly read the shared database, the same on every cluster worker: one value, not the sum.
+    return new Gauge<T>({ aggregator: 'max', ...configuration, registers: [this.registry] });
   }
 
   /** Names the box of a push once the hub knows it (a registered box, or one that passed access checks). */
@@ -181,14 +195,62 @@ export class MetricsService {
     };
   }
 
-  /** The exposition text; database-backed gauges (here and in other modules) are read as it is made. */
+  /**
+   * The exposition text; database-backed gauges (here and in other modules) are read as it is made. In a cluster
+   * worker (WEB_CONCURRENCY > 1) it covers every worker: the primary collects each worker's registry and sums them
+   * (src/cluster.ts); if that fails, this worker's own metrics are served.
+   */
   async scrape(): Promise<string> {
+    if (cluster.isWorker && process.connected) {
+      try {
+        return await this.clusterScrape();
+      } catch {
+        // The primary is gone or busy: this worker's metrics are still worth answering with.
+      }
+    }
+    await this.readGauges();
+    return this.registry.metrics();
+  }
+
+  private async readGauges(): Promise<void> {
     const lag = await this.relay.lag();
     this.outboxPending.set(lag.pending);
     this.outboxFailing.set(lag.failing);
     this.outboxLag.set(lag.oldestAgeMs / 1000);
-    return this.registry.metrics();
   }
+
+  private nextRequest = 0;
+  private readonly waiting = new Map<number, (m: ClusterMetricsMessage) => void>();
+
+  private clusterScrape(): Promise<string> {
+    const id = this.nextRequest++;
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiting.delete(id);
+        reject(new Error('no answer from the cluster primary'));
+      }, 8000);
+      this.waiting.set(id, (m) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        if (m.kind === CLUSTER_METRICS.response && m.text !== undefined) resolve(m.text);
+        else reject(new Error((m.kind === CLUSTER_METRICS.response && m.error) || 'no metrics'));
+      });
+      process.send!({ kind: CLUSTER_METRICS.request, id } satisfies ClusterMetricsMessage);
+    });
+  }
+
+  /** Cluster worker side: the primary collecting every worker's registry, or answering this worker's request. */
+  private readonly onClusterMessage = (m: ClusterMetricsMessage): void => {
+    if (m?.kind === CLUSTER_METRICS.response) this.waiting.get(m.id)?.(m);
+    if (m?.kind !== CLUSTER_METRICS.collect) return;
+    const answer = (part: Omit<Extract<ClusterMetricsMessage, { kind: 'rh:metrics:part' }>, 'kind' | 'id'>) => {
+      if (process.connected) process.send!({ kind: CLUSTER_METRICS.part, id: m.id, ...part } satisfies ClusterMetricsMessage);
+    };
+    this.readGauges()
+      .then(() => this.registry.getMetricsAsJSON())
+      .then((metrics) => answer({ metrics }))
+      .catch((e: Error) => answer({ error: e.message }));
+  };
 
   get contentType(): string {
     return this.registry.contentType;

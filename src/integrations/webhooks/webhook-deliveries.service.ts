@@ -55,32 +55,52 @@ export class WebhookDeliveriesService {
     }));
   }
 
-  async enqueue(eventId: number, type: string): Promise<number> {
+  /**
+   * The deliveries of a batch of relayed events, one per subscription that wants each event: one read of the
+   * subscriptions, one of the events, one transaction of inserts, whatever the batch size. Returns how many were
+   * wanted (already existing ones included).
+   */
+  async enqueueBatch(events: { eventId: number; type: string }[]): Promise<number> {
+    if (events.length === 0) return 0;
     const d = this.uow.dialect;
     const subs: { id: string; event_types: string; start_after_event_id: number | string }[] = await this.uow.dataSource.query(
       `SELECT id, event_types, start_after_event_id FROM webhook_subscriptions WHERE enabled = ${d.bool(true)}`,
     );
-    const wanted = subs.filter((s) => {
-      const types = JSON.parse(s.event_types) as string[];
-      return eventId > Number(s.start_after_event_id) && (types.includes('*') || types.includes(type));
-    });
-    if (wanted.length === 0) return 0;
-    const event = await this.feed.one(eventId);
-    if (!event) return 0; // purged or erased before relay: nothing left to send
-    const body = JSON.stringify(event.envelope);
+    if (subs.length === 0) return 0;
+    const parsed = subs.map((s) => ({ id: s.id, types: JSON.parse(s.event_types) as string[], after: Number(s.start_after_event_id) }));
+    const wanted = new Map<number, string[]>();
+    for (const e of events) {
+      const ids = parsed.filter((s) => e.eventId > s.after && (s.types.includes('*') || s.types.includes(e.type))).map((s) => s.id);
+      if (ids.length > 0) wanted.set(e.eventId, ids);
+    }
+    if (wanted.size === 0) return 0;
+    // Purged or erased before relay: nothing left to send.
+    const found = await this.feed.many([...wanted.keys()]);
     const now = Date.now();
+    const rows: unknown[][] = [];
+    for (const event of found) {
+      const body = JSON.stringify(event.envelope);
+      for (const subscriptionId of wanted.get(event.id) ?? [])
+        rows.push([randomUUID(), subscriptionId, event.id, event.type, body, now, now]);
+    }
+    if (rows.length === 0) return 0;
     await this.uow.run(async (m) => {
-      for (const s of wanted) {
+      for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+        const chunk = rows.slice(i, i + INSERT_CHUNK);
+        const values = chunk.map((_, r) => {
+          const p = (k: number) => d.p(r * 7 + k);
+          return `(${p(1)}, ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, 'pending', 0, ${p(6)}, ${p(7)})`;
+        });
         await m.query(
           `INSERT INTO webhook_deliveries (id, subscription_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at)
-           VALUES (${d.params(1, 5)}, 'pending', 0, ${d.params(6, 2)})
+           VALUES ${values.join(', ')}
            ON CONFLICT (subscription_id, event_id) DO NOTHING`,
-          [randomUUID(), s.id, eventId, type, body, now, now],
+          chunk.flat(),
         );
       }
     });
     this.dispatcher.kick();
-    return wanted.length;
+    return rows.length;
   }
 
   /** Retention: deletes the delivery logs of these outbox events (their attempts cascade), in the caller's transaction. */
@@ -110,3 +130,6 @@ export class WebhookDeliveriesService {
     return scrubbed;
   }
 }
+
+/** Delivery rows per INSERT statement (7 parameters each, well under both databases' parameter limits). */
+const INSERT_CHUNK = 200;

@@ -33,6 +33,9 @@ interface Outcome {
  * previous one succeeded or was abandoned after WEBHOOK_MAX_ATTEMPTS. Heads of different subscriptions
  * are sent concurrently and nothing here runs inside ingest, so a slow or failing receiver delays only
  * its own queue. Claims are leases (FOR UPDATE SKIP LOCKED on PostgreSQL) shared by all instances.
+ *
+ * Idle cost: a pass first checks with one indexed read that some delivery is due, and the relay's progress wakes the
+ * dispatcher only while deliveries are known to wait, so ingest with no webhook traffic adds nothing here.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -45,6 +48,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   private chain: Promise<void> = Promise.resolve();
   private passQueued = false;
   private stopped = false;
+  /** Deliveries may be waiting (queued here, found by the last pass, or being sent): the relay's progress may free them. */
+  private backlog = true;
 
   constructor(
     private readonly uow: UnitOfWork,
@@ -56,7 +61,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
   onApplicationBootstrap(): void {
     if (!this.config.get('WEBHOOK_DISPATCH_ENABLED')) return;
     // Deliveries held back behind an unrelayed event (see claim) may go as soon as the relay moves on.
-    this.relay.onProcessed(() => this.kick());
+    this.relay.onProcessed(() => {
+      if (this.backlog) this.kick();
+    });
     this.timer = setInterval(() => this.kick(), this.config.get('WEBHOOK_POLL_INTERVAL_MS'));
     this.timer.unref();
     this.kick();
@@ -71,6 +78,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
 
   /** Look for due deliveries soon (new ones were queued, or a send finished). */
   kick(): void {
+    this.backlog = true;
     if (this.stopped || !this.config.get('WEBHOOK_DISPATCH_ENABLED') || this.passQueued) return;
     this.passQueued = true;
     this.chain = this.chain.then(
@@ -85,6 +93,10 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     try {
       const free = this.config.get('WEBHOOK_CONCURRENCY') - this.inFlight.size;
       if (free <= 0 || this.stopped) return;
+      if (!(await this.anythingDue())) {
+        this.backlog = this.inFlight.size > 0;
+        return;
+      }
       const claimed = await this.claim(free);
       if (claimed.length === 0) return;
       const targets = await this.targets(claimed.map((c) => c.subscription_id));
@@ -104,6 +116,19 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     }
   }
 
+  /** One indexed read: is any pending delivery due and unclaimed? */
+  private async anythingDue(): Promise<boolean> {
+    const d = this.uow.dialect;
+    const now = Date.now();
+    const rows: unknown[] = await this.uow.dataSource.query(
+      `SELECT 1 AS due FROM webhook_deliveries
+       WHERE status = 'pending' AND next_attempt_at <= ${d.p(1)} AND (claimed_until IS NULL OR claimed_until < ${d.p(2)})
+       LIMIT 1`,
+      [now, now],
+    );
+    return rows.length > 0;
+  }
+
   private async claim(limit: number): Promise<ClaimedDelivery[]> {
     const d = this.uow.dialect;
     const now = Date.now();
@@ -115,25 +140,24 @@ export class WebhookDispatcher implements OnApplicationBootstrap, BeforeApplicat
     // then died, until its lease runs out) has none: sending a later event now would overtake it. Nothing after
     // the oldest such event is sent.
     const horizon = (await this.relay.oldestUnrelayedId()) ?? Number.MAX_SAFE_INTEGER;
-    return this.uow.run(async (m) => {
-      const result: unknown = await m.query(
-        `UPDATE webhook_deliveries SET claimed_by = ${d.p(1)}, claimed_until = ${d.p(2)}
-         WHERE id IN (
-           SELECT w.id FROM webhook_deliveries w
-           JOIN webhook_subscriptions s ON s.id = w.subscription_id
-           WHERE w.status = 'pending' AND w.next_attempt_at <= ${d.p(3)}
-             AND (w.claimed_until IS NULL OR w.claimed_until < ${d.p(4)})
-             AND s.enabled = ${enabled}
-             AND w.event_id <= ${d.p(6)}
-             AND NOT EXISTS (
-               SELECT 1 FROM webhook_deliveries e
-               WHERE e.subscription_id = w.subscription_id AND e.status = 'pending' AND e.event_id < w.event_id)
-           ORDER BY w.next_attempt_at LIMIT ${d.p(5)} ${lock})
-         RETURNING id, subscription_id, payload, attempts`,
-        [this.instanceId, leaseUntil, now, now, limit, horizon],
-      );
-      return d.returnedRows<ClaimedDelivery>(result);
-    });
+    const sql = `UPDATE webhook_deliveries SET claimed_by = ${d.p(1)}, claimed_until = ${d.p(2)}
+       WHERE id IN (
+         SELECT w.id FROM webhook_deliveries w
+         JOIN webhook_subscriptions s ON s.id = w.subscription_id
+         WHERE w.status = 'pending' AND w.next_attempt_at <= ${d.p(3)}
+           AND (w.claimed_until IS NULL OR w.claimed_until < ${d.p(4)})
+           AND s.enabled = ${enabled}
+           AND w.event_id <= ${d.p(6)}
+           AND NOT EXISTS (
+             SELECT 1 FROM webhook_deliveries e
+             WHERE e.subscription_id = w.subscription_id AND e.status = 'pending' AND e.event_id < w.event_id)
+         ORDER BY w.next_attempt_at LIMIT ${d.p(5)} ${lock})
+       RETURNING id, subscription_id, payload, attempts`;
+    const params = [this.instanceId, leaseUntil, now, now, limit, horizon];
+    // PostgreSQL: one autocommitted statement (one round trip); SQLite: every write joins the UnitOfWork queue.
+    const result: unknown =
+      d.kind === 'postgres' ? await this.uow.dataSource.query(sql, params) : await this.uow.run((m) => m.query(sql, params));
+    return d.returnedRows<ClaimedDelivery>(result);
   }
 
   private async targets(ids: string[]): Promise<Map<string, { url: string; secret: string }>> {
