@@ -19,6 +19,7 @@ import { RecognitionRecordsModule } from './recognition-records/recognition-reco
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PersonsModule } from './persons/persons.module';
 import { RetentionModule } from './retention/retention.module';
 
 export interface AppModuleOptions {
@@ -54,6 +55,7 @@ export class AppModule {
         HealthModule,
         RetentionModule,
         IntegrationsModule,
+        PersonsModule,
         ...(options.modules ?? []),
       ],
       providers: [AppConfig, { provide: APP_FILTER, useClass: HttpErrorFilter }, { provide: APP_PIPE, useFactory: apiValidationPipe }],

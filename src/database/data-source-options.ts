@@ -20,6 +20,11 @@ import { WebhookSubscription } from '../integrations/webhooks/entities/webhook-s
 import { WebhookDelivery } from '../integrations/webhooks/entities/webhook-delivery.entity';
 import { WebhookDeliveryAttempt } from '../integrations/webhooks/entities/webhook-delivery-attempt.entity';
 import { EventStreamToken } from '../integrations/event-stream/entities/event-stream-token.entity';
+import { Person } from '../persons/entities/person.entity';
+import { PersonIdentity } from '../persons/entities/person-identity.entity';
+import { IdentitySighting } from '../persons/entities/identity-sighting.entity';
+import { PersonSuggestion } from '../persons/entities/person-suggestion.entity';
+import { PersonDecision } from '../persons/entities/person-decision.entity';
 
 export const entities = [
   Box,
@@ -36,6 +41,11 @@ export const entities = [
   WebhookDelivery,
   WebhookDeliveryAttempt,
   EventStreamToken,
+  Person,
+  PersonIdentity,
+  IdentitySighting,
+  PersonSuggestion,
+  PersonDecision,
 ];
 
 /** One place that turns settings into TypeORM options, used by the app, ormconfig.ts and tests. */

@@ -22,6 +22,10 @@ describe('domain event (de)serialisation', () => {
       'alert.blacklist-seen': ['record'],
       'alert.vip-seen': ['record'],
       'identity.merged': ['merge'],
+      'person.identities-linked': ['link'],
+      'person.link-suggested': ['suggestion'],
+      'person.suggestion-rejected': ['suggestion'],
+      'person.identity-unlinked': ['unlink'],
     });
   });
 

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { rowBool, rowNumber } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -6,6 +6,7 @@ import { RecordSummaryDto } from '../recognition-records/dto/record.dto';
 import { RecordsStore } from '../recognition-records/records-store.service';
 import { floatsOf } from '../recognition-records/records-query.service';
 import { FaceDto, IdentityDetailDto, IdentityDto } from './dto/identity.dto';
+import { PERSON_LINKS, type PersonLinks } from './person-links.types';
 import { faceFeatureMissing, faceImageMissing, faceNotFound, identityMerged, identityNotFound } from './identity-errors';
 
 type Row = Record<string, unknown>;
@@ -50,6 +51,7 @@ export class IdentitiesQueryService {
   constructor(
     private readonly uow: UnitOfWork,
     private readonly records: RecordsStore,
+    @Optional() @Inject(PERSON_LINKS) private readonly persons?: PersonLinks,
   ) {}
 
   /** Most recently seen first, keyset-paginated by (last_seen_at, id). */
@@ -99,6 +101,7 @@ export class IdentitiesQueryService {
     const faceDtos = faces.map(toFaceDto);
     return {
       ...toIdentityDto(rows[0]),
+      personId: (await this.persons?.personOf(id)) ?? null,
       currentFace: faceDtos.find((f) => f.isCurrent) ?? null,
       faceHistory: faceDtos.filter((f) => !f.isCurrent),
       recordCount,

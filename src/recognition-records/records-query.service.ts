@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { In } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { UnitOfWork } from '../database/unit-of-work';
+import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
 import { RecognitionRecord } from './entities/recognition-record.entity';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 import { recordFeatureMissing, recordImageMissing, recordNotFound } from './record-errors';
@@ -13,6 +14,8 @@ export interface RecordFilter {
   boxId?: string;
   mediaDeviceId?: string;
   identityId?: string;
+  /** Records of any identity of this person (see src/persons). */
+  personId?: string;
   identityExternalId?: string;
   userType?: string;
   postAction?: string;
@@ -50,7 +53,10 @@ export interface ImageRef {
  */
 @Injectable()
 export class RecordsQueryService {
-  constructor(private readonly uow: UnitOfWork) {}
+  constructor(
+    private readonly uow: UnitOfWork,
+    @Optional() @Inject(PERSON_LINKS) private readonly persons?: PersonLinks,
+  ) {}
 
   /** Feed facts of those of these ids that are records (other ids, e.g. identities', are skipped). */
   async feedFacts(ids: string[]): Promise<Map<string, RecordFeedFacts>> {
@@ -103,6 +109,13 @@ export class RecordsQueryService {
     if (filter.boxId) add((p) => `r.box_id = ${p}`, filter.boxId);
     if (filter.mediaDeviceId) add((p) => `r.media_device_id = ${p}`, filter.mediaDeviceId);
     if (filter.identityId) add((p) => `r.identity_id = ${p}`, filter.identityId);
+    if (filter.personId) {
+      // The person's identities, from the persons module; an unknown person has none, and so no records.
+      const ids = (await this.persons?.identityIdsOf(filter.personId)) ?? [];
+      if (ids.length === 0) return [];
+      for (const id of ids) params.push(id);
+      where.push(`r.identity_id IN (${d.params(params.length - ids.length + 1, ids.length)})`);
+    }
     if (filter.identityExternalId !== undefined) add((p) => `r.identity_external_id = ${p}`, filter.identityExternalId);
     if (filter.userType) add((p) => `r.user_type = ${p}`, filter.userType);
     if (filter.postAction) add((p) => `r.post_action = ${p}`, filter.postAction);

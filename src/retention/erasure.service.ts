@@ -1,17 +1,25 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config.service';
 import { rowJson } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import { withoutImageReferences } from '../events/domain-events';
 import { identityNotFound } from '../identities/identity-errors';
+import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
 import { ImageReleaseService } from './image-release.service';
 import { StoragePurgeService } from './storage-purge.service';
 
 const IMAGE_COLUMNS = ['reg_image_sha256', 'spot_image_sha256', 'ir_image_sha256', 'face_image_sha256'] as const;
 const FACE_EVENTS = ['identity.stranger-registered', 'identity.face-library-updated'];
 /** Tables erasure updates or deletes from: their old row versions hold what was erased. */
-const TOUCHED_TABLES = ['recognition_records', 'faces', 'stored_images', 'outbox_events', 'webhook_deliveries'] as const;
+const TOUCHED_TABLES = [
+  'recognition_records',
+  'faces',
+  'person_identities',
+  'stored_images',
+  'outbox_events',
+  'webhook_deliveries',
+] as const;
 
 export interface ErasureReport {
   identityId: string;
@@ -38,6 +46,7 @@ export class ErasureService {
     private readonly audit: AuditService,
     private readonly config: AppConfig,
     private readonly storage: StoragePurgeService,
+    @Optional() @Inject(PERSON_LINKS) private readonly persons?: PersonLinks,
   ) {}
 
   async eraseIdentity(identityId: string, actor: string): Promise<ErasureReport> {
@@ -85,6 +94,8 @@ export class ErasureService {
         identityId,
       ]);
       await m.query(`DELETE FROM faces WHERE identity_id = ${d.p(1)}`, [identityId]);
+      // The persons module's copy of the identity's first face (what linking compares).
+      await this.persons?.forgetFeature(m, identityId);
       // Undelivered stranger/face-library events would put a face back from these records.
       await m.query(
         `DELETE FROM outbox_events WHERE aggregate_id IN (SELECT id FROM recognition_records WHERE identity_id = ${d.p(1)})

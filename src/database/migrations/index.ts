@@ -8,6 +8,7 @@ import { Integrations1764600000000 } from './1764600000000-integrations';
 import { LegacyCameraUuid1764650000000 } from './1764650000000-legacy-camera-uuid';
 import { BoxTimestamp1764700000000 } from './1764700000000-box-timestamp';
 import { EventStreamTokens1764800000000 } from './1764800000000-event-stream-tokens';
+import { Persons1765100000000 } from './1765100000000-persons';
 
 /** Every migration, in order. Listed explicitly so the compiled app and the CLI agree without globbing. */
 export const migrations = [
@@ -22,4 +23,5 @@ export const migrations = [
   LegacyCameraUuid1764650000000,
   BoxTimestamp1764700000000,
   EventStreamTokens1764800000000,
+  Persons1765100000000,
 ];
