@@ -67,7 +67,7 @@ describeDb('OpenAPI document conformance', () => {
   const ids: Record<string, string> = {};
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { API_RATE_LIMIT_PER_MINUTE: '100000' } });
+    t = await startTestApp({ env: { API_RATE_LIMIT_PER_MINUTE: '100000', API_AUTH_FAILURES_PER_MINUTE: '100000' } });
     admin = (await createApiKey(t, 'admin')).key;
     reader = (await createApiKey(t, 'reader')).key;
     await push(t, boxRecord({ identity: 'conf-1', timestamp: 1_790_000_000_000, withImages: true }));
