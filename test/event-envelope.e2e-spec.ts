@@ -58,7 +58,7 @@ function withFace(body: Json, s: number, b: number): Json {
   const v = new Float32Array(512);
   v[0] = s;
   v[b] = Math.sqrt(1 - s * s);
-  const attr = { ...(body.recognize_face_attr as Json), feature_base64_str: Buffer.from(v.buffer).toString('base64') };
+  const attr: Json = { ...(body.recognize_face_attr as Json), feature_base64_str: Buffer.from(v.buffer).toString('base64') };
   delete attr.feature_binary;
   return { ...body, recognize_face_attr: attr };
 }
