@@ -460,9 +460,14 @@ export class PersonsService implements PersonLinks {
 
   // ---- membership and sightings ----
 
+  /**
+   * The identity's person. On PostgreSQL the membership row stays locked until commit, so a sighting being added
+   * and an operator moving the identity (other instances, no linking lock for sightings) take turns.
+   */
   private async membership(m: EntityManager, identityId: string): Promise<{ personId: string } | null> {
+    const d = this.uow.dialect;
     const rows: { person_id: string }[] = await m.query(
-      `SELECT person_id FROM person_identities WHERE identity_id = ${this.uow.dialect.p(1)}`,
+      `SELECT person_id FROM person_identities WHERE identity_id = ${d.p(1)} ${d.kind === 'postgres' ? 'FOR UPDATE' : ''}`,
       [identityId],
     );
     return rows.length ? { personId: rows[0].person_id } : null;
