@@ -1,6 +1,9 @@
+import { DataSource } from 'typeorm';
+import { databaseSettings } from '../src/config/app-config.service';
+import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { describeDb } from './helpers/test-database';
+import { createTestDatabase, describeDb, TestDatabase, testDbKind } from './helpers/test-database';
 
 /** A unit vector s·e_a + sqrt(1-s²)·e_b: two of them sharing `a` (with distinct b) have cosine s1·s2. */
 function face(a: number, s: number, b: number): Float32Array {
@@ -205,5 +208,128 @@ describeDb('persons: identities that are one human, and presence', () => {
     });
     const presence = (await get(`/presence?since=${T0}`).expect(200)).body as { items: Json[] };
     expect(presence.items.map((i) => i.personId)).not.toContain(ids.z1);
+  });
+});
+
+describeDb('migration Persons', () => {
+  let db: TestDatabase;
+
+  afterAll(async () => {
+    await db?.drop();
+  });
+
+  it('makes one person per live identity, with its sightings and first face vector', async () => {
+    const f = (x: number) => Buffer.from(new Float32Array(512).fill(x).buffer);
+    db = await createTestDatabase();
+    const options = buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2));
+    const all = options.migrations as { name: string }[];
+    const at = all.findIndex((m) => m.name === 'Persons1765100000000');
+    const before = new DataSource({ ...options, migrations: all.slice(0, at) } as typeof options);
+    await before.initialize();
+    const pg = before.options.type === 'postgres';
+    const p = (n: number) => (pg ? `$${n}` : '?');
+    try {
+      await before.runMigrations();
+      const yes = pg ? 'true' : '1';
+      await before.query(`INSERT INTO boxes (id, license_key, enabled, first_seen_at, last_seen_at) VALUES ('b1', 'K', ${yes}, 1, 1)`);
+      for (const m of ['m1', 'm2'])
+        await before.query(
+          `INSERT INTO media_devices (id, box_id, device_id, first_seen_at, last_seen_at) VALUES ('${m}', 'b1', '${m}', 1, 1)`,
+        );
+      for (const [id, merged] of [
+        ['i1', null],
+        ['i2', null],
+        ['i3', 'i1'],
+      ])
+        await before.query(
+          `INSERT INTO identities (id, external_id, first_seen_at, last_seen_at, updated_at, merged_into_id) VALUES (${p(1)}, ${p(2)}, 1, 1, 1, ${p(3)})`,
+          [id, `x-${id}`, merged],
+        );
+      const records: [string, string, string, number, Buffer | null][] = [
+        ['r1', 'i1', 'm1', 1000, f(1)],
+        ['r2', 'i1', 'm1', 3000, f(2)],
+        ['r3', 'i1', 'm2', 2000, null],
+        ['r4', 'i2', 'm2', 500, Buffer.alloc(10)],
+      ];
+      for (const [id, identity, device, at, feature] of records)
+        await before.query(
+          `INSERT INTO recognition_records (id, box_id, media_device_id, device_external_id, identity_id, identity_external_id, occurred_at,
+             box_timestamp, feature, user_type, defects, received_at)
+           VALUES (${p(1)}, 'b1', ${p(2)}, ${p(3)}, ${p(4)}, ${p(5)}, ${p(6)}, ${p(7)}, ${p(8)}, 'stranger', '[]', 1)`,
+          [id, device, device, identity, `x-${identity}`, at, at, feature],
+        );
+    } finally {
+      await before.destroy();
+    }
+
+    const after = new DataSource({ ...options, migrations: all.slice(0, at + 1) } as typeof options);
+    await after.initialize();
+    try {
+      await after.runMigrations();
+      const persons = await after.query(
+        'SELECT id, first_seen_at, last_seen_at, last_record_id, last_media_device_id FROM persons ORDER BY id',
+      );
+      expect(
+        persons.map((r: Json) => [r.id, Number(r.first_seen_at), Number(r.last_seen_at), r.last_record_id, r.last_media_device_id]),
+      ).toEqual([
+        ['i1', 1000, 3000, 'r2', 'm1'],
+        ['i2', 500, 500, 'r4', 'm2'],
+      ]);
+      const members = await after.query('SELECT identity_id, person_id, feature, ref_seq FROM person_identities ORDER BY identity_id');
+      expect(members.map((r: Json) => [r.identity_id, r.person_id, r.ref_seq === null ? null : Number(r.ref_seq)])).toEqual([
+        ['i1', 'i1', 1],
+        ['i2', 'i2', null], // its only feature is malformed
+      ]);
+      expect(Buffer.from(members[0].feature as Buffer).equals(f(1))).toBe(true); // the first record's, not the newest
+      const sightings = await after.query(
+        'SELECT identity_id, media_device_id, first_seen_at, last_seen_at, last_record_id FROM identity_sightings ORDER BY identity_id, media_device_id',
+      );
+      expect(
+        sightings.map((r: Json) => [r.identity_id, r.media_device_id, Number(r.first_seen_at), Number(r.last_seen_at), r.last_record_id]),
+      ).toEqual([
+        ['i1', 'm1', 1000, 3000, 'r2'],
+        ['i1', 'm2', 2000, 2000, 'r3'],
+        ['i2', 'm2', 500, 500, 'r4'],
+      ]);
+      await after.undoLastMigration();
+      expect(Number((await after.query('SELECT COUNT(*) AS n FROM identities'))[0].n)).toBe(3);
+    } finally {
+      await after.destroy();
+    }
+  });
+});
+
+describeDb('persons: two instances on one PostgreSQL', () => {
+  let a: TestApp;
+  let b: TestApp;
+
+  beforeAll(async () => {
+    if (testDbKind() !== 'postgres') return;
+    // Relays off: each test pass says which instance handles the events.
+    a = await startTestApp({ env: { OUTBOX_RELAY_ENABLED: 'false', WEBHOOK_DISPATCH_ENABLED: 'false' } });
+    b = await startTestApp({ db: a.db, env: { OUTBOX_RELAY_ENABLED: 'false', WEBHOOK_DISPATCH_ENABLED: 'false' } });
+  });
+
+  afterAll(async () => {
+    await b?.close();
+    await a?.close();
+  });
+
+  it('links by faces that the other instance stored (each keeps its face matrix up to date from the database)', async () => {
+    if (testDbKind() !== 'postgres') return; // one process per SQLite file
+    await push(a, sighting('m1', 'BOX-A', face(3, 0.9, 30), 1_790_000_001_000));
+    await a.drainOutbox();
+    await push(a, sighting('m2', 'BOX-B', face(3, 0.9, 31), 1_790_000_002_000));
+    await b.drainOutbox(); // b has never seen a face: it reads m1's from the database
+    await push(b, sighting('m3', 'BOX-C', face(3, 0.9, 32), 1_790_000_003_000));
+    await a.drainOutbox(); // a read m1 before; it picks up m2's (stored by b) incrementally
+    const persons: { person_id: string }[] = await a.dataSource.query(
+      `SELECT DISTINCT pi.person_id FROM person_identities pi JOIN identities i ON i.id = pi.identity_id WHERE i.external_id IN ('m1', 'm2', 'm3')`,
+    );
+    expect(persons).toHaveLength(1);
+    const linked: { n: string }[] = await a.dataSource.query(
+      `SELECT COUNT(*) AS n FROM outbox_events WHERE type = 'person.identities-linked'`,
+    );
+    expect(Number(linked[0].n)).toBe(2);
   });
 });
