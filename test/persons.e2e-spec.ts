@@ -161,9 +161,20 @@ describeDb('persons: identities that are one human, and presence', () => {
       { unlink: { personId: p, identityId: ids.x2, newPersonId: own, unlinkedBy: expect.any(String) } },
     ]);
     // Erasure clears x2's first face; its next face is compared again, but x1 is out of bounds for it.
+    const hasFace = async () =>
+      Number(
+        (
+          (await t.dataSource.query(
+            `SELECT CASE WHEN feature IS NULL THEN 0 ELSE 1 END AS f FROM person_identities WHERE identity_id = '${ids.x2}'`,
+          )) as { f: number | string }[]
+        )[0].f,
+      );
+    expect(await hasFace()).toBe(1);
     await post(`/identities/${ids.x2}/erasure`).expect(200);
+    expect(await hasFace()).toBe(0);
     await push(t, sighting('x2', 'BOX-B', face(0, 0.9, 14), T0 + 7000, '1002'));
     await t.drainOutbox();
+    expect(await hasFace()).toBe(1); // compared again (cosine 0.81 to x1), and kept apart
     expect(await personOf('x2')).toBe(own);
     // The last identity of a person cannot leave it; one of another person is not there.
     await post(`/persons/${p}/unlink`, { identityId: ids.x1 }).expect(400);

@@ -95,7 +95,7 @@ export class PersonsService implements PersonLinks {
        WHERE identity_id = ${d.p(1)} AND feature IS NOT NULL`,
       [identityId],
     );
-    this.matrix.delete(identityId);
+    // Not removed from the matrix here: the erasure may still roll back. The new ref_seq removes it at the next read.
   }
 
   // ---- fed by domain events ----
