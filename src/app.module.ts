@@ -22,6 +22,7 @@ import { RecordsStoreModule } from './recognition-records/records-store.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { PersonsModule } from './persons/persons.module';
 import { RetentionModule } from './retention/retention.module';
 
 export interface AppModuleOptions {
@@ -60,6 +61,7 @@ export class AppModule {
         RetentionModule,
         IntegrationsModule,
         BrokersModule,
+        PersonsModule,
         ...(options.modules ?? []),
       ],
       providers: [AppConfig, { provide: APP_FILTER, useClass: HttpErrorFilter }, { provide: APP_PIPE, useFactory: apiValidationPipe }],

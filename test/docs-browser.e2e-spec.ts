@@ -118,5 +118,6 @@ describeBrowser('/docs in headless Chromium', () => {
     }
     expect(answers.filter((a) => !/→ \d{3}$/.test(a) || a.endsWith('→ 400'))).toEqual([]);
     expect(answers.length).toBeGreaterThan(25);
-  }, 240_000); // about 40 operations, each a few seconds of browser work on a busy machine
+    // About 3 s per operation on a busy 2-core machine, and the document keeps growing (persons, presence).
+  }, 300_000);
 });

@@ -49,6 +49,20 @@ const faceData = {
   occurredAt: 'integer',
   images,
 };
+/** A stranger sighting whose feature is s·e_0 + sqrt(1-s²)·e_b: two share cosine s1·s2. */
+function strangerWithFace(identity: string, s: number, b: number, timestamp: number): Json {
+  return withFace(boxRecord({ identity, box: 'BOX-P', userType: 'stranger', postAction: '1001', timestamp }), s, b);
+}
+
+function withFace(body: Json, s: number, b: number): Json {
+  const v = new Float32Array(512);
+  v[0] = s;
+  v[b] = Math.sqrt(1 - s * s);
+  const attr: Json = { ...(body.recognize_face_attr as Json), feature_base64_str: Buffer.from(v.buffer).toString('base64') };
+  delete attr.feature_binary;
+  return { ...body, recognize_face_attr: attr };
+}
+
 const envelope = (data: Json) => ({ id: 'digits', type: 'string', timestamp: 'date-time', data });
 
 /**
@@ -98,6 +112,24 @@ const PUBLIC_SHAPES: Record<string, unknown> = {
     acknowledgedBy: 'string',
     comment: 'string',
   }),
+  // The first of its type here is an operator's link: no similarity.
+  'person.identities-linked': envelope({
+    personId: 'uuid',
+    identityIds: ['uuid'],
+    absorbedPersonIds: ['uuid'],
+    similarity: 'null',
+    reason: 'string',
+    linkedBy: 'string',
+  }),
+  'person.link-suggested': envelope({ suggestionId: 'uuid', personId: 'uuid', identityId: 'uuid', similarity: 'number' }),
+  'person.suggestion-rejected': envelope({
+    suggestionId: 'uuid',
+    personId: 'uuid',
+    identityId: 'uuid',
+    similarity: 'number',
+    rejectedBy: 'string',
+  }),
+  'person.identity-unlinked': envelope({ personId: 'uuid', identityId: 'uuid', newPersonId: 'uuid', unlinkedBy: 'string' }),
 };
 
 /** Keys of a JSON value in order, nested ones as `a.b` (toEqual alone ignores key order). */
@@ -120,17 +152,26 @@ describeDb('event envelope: the public shape of every event type', () => {
       t,
       boxRecord({ identity: 'env-vip', userType: 'vip', postAction: '1002', score: 93, timestamp: 1_790_000_001_000, withImages: true }),
     );
+    // Another face than env-vip's (the fixtures share one), so that the two are not linked as one person.
     await push(
       t,
-      boxRecord({
-        identity: 'env-bl',
-        userType: 'blacklist',
-        postAction: '1001',
-        score: 93,
-        timestamp: 1_790_000_002_000,
-        withImages: true,
-      }),
+      withFace(
+        boxRecord({
+          identity: 'env-bl',
+          userType: 'blacklist',
+          postAction: '1001',
+          score: 93,
+          timestamp: 1_790_000_002_000,
+          withImages: true,
+        }),
+        0,
+        20,
+      ),
     );
+    // Persons: env-s2 resembles env-s1 (cosine 0.45, a suggestion); rejected, then linked and unlinked by an operator.
+    await push(t, strangerWithFace('env-s1', 0.9, 10, 1_790_000_003_000));
+    await t.drainOutbox();
+    await push(t, strangerWithFace('env-s2', 0.5, 12, 1_790_000_004_000));
     await t.drainOutbox();
     // The default alert rules raised alert.raised for both; acknowledging one raises alert.acknowledged.
     const [alert] = (await t.http().get('/alerts').set('x-api-key', admin).expect(200)).body.items as Json[];
@@ -142,6 +183,25 @@ describeDb('event envelope: the public shape of every event type', () => {
       .expect(200);
     const identities: { id: string; external_id: string }[] = await t.dataSource.query('SELECT id, external_id FROM identities');
     const id = (external: string) => identities.find((i) => i.external_id === external)!.id;
+    const person = id('env-s1');
+    const [suggestion] = (await t.http().get(`/persons/${person}/suggestions`).set('x-api-key', admin).expect(200)).body.items as Json[];
+    await t
+      .http()
+      .post(`/persons/${person}/suggestions/${suggestion.id as string}/reject`)
+      .set('x-api-key', admin)
+      .expect(200);
+    await t
+      .http()
+      .post(`/persons/${person}/link`)
+      .set('x-api-key', admin)
+      .send({ identityId: id('env-s2') })
+      .expect(200);
+    await t
+      .http()
+      .post(`/persons/${person}/unlink`)
+      .set('x-api-key', admin)
+      .send({ identityId: id('env-s2') })
+      .expect(200);
     await t
       .http()
       .post(`/identities/${id('env-bl')}/merge-into`)
@@ -152,7 +212,7 @@ describeDb('event envelope: the public shape of every event type', () => {
     await t.app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;
     client = await SseClient.open(base, '/events/stream?last_event_id=0', { 'x-api-key': admin });
-    await eventually(() => client.events.length >= 10, 'every event replayed');
+    await eventually(() => new Set(client.events.map((e) => e.event)).size >= Object.keys(PUBLIC_SHAPES).length, 'every event replayed');
     for (const e of client.events) if (!byType.has(e.event)) byType.set(e.event, e.data);
     doc = (await t.http().get('/docs-json').expect(200)).body as Json;
   });

@@ -123,13 +123,14 @@ describeDb('outbox survives a crash right after the 200', () => {
     const second = await start({});
     await waitForRelay();
     await expectEffectsOnce('K1', records);
-    // The relay added one alert.raised per alert (blacklist and vip).
-    expect(await count('FROM outbox_events')).toBe(events + 2);
+    // The relay added one alert.raised per alert (blacklist and vip), besides persons' own events.
+    expect(await count(`FROM outbox_events WHERE type NOT LIKE 'person.%'`)).toBe(events + 2);
 
     // A box that missed the 200s resends everything: nothing changes.
     await postAll(second, records);
     await waitForRelay();
-    expect(await count('FROM outbox_events')).toBe(events + 2);
+    // Persons' own events (linking the fixtures' shared faces) are not ingest's or the alerts'.
+    expect(await count(`FROM outbox_events WHERE type NOT LIKE 'person.%'`)).toBe(events + 2);
     await expectEffectsOnce('K1', records);
     await crash(second);
   });

@@ -5,14 +5,24 @@ import { AlertRulesService } from './alert-rules.service';
 import { AlertsController } from './alerts.controller';
 import { AlertsListener } from './alerts.listener';
 import { AlertsService } from './alerts.service';
-import { IdentityIsPersonLookup, PERSON_LOOKUP } from './person-lookup.types';
+import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
+import { IdentityIsPersonLookup, PERSON_LOOKUP, type PersonLookup } from './person-lookup.types';
 
 /** Alert rules (admin-managed) and the alerts they raise, fed by domain events. */
 @Module({
   imports: [RecordsStoreModule],
   controllers: [AlertRulesController, AlertsController],
-  // Wire a persons module here: { provide: PERSON_LOOKUP, useExisting: PersonsService } (see person-lookup.types.ts).
-  providers: [AlertRulesService, AlertsService, AlertsListener, { provide: PERSON_LOOKUP, useClass: IdentityIsPersonLookup }],
+  providers: [
+    AlertRulesService,
+    AlertsService,
+    AlertsListener,
+    // Persons (src/persons, global) answer through PERSON_LINKS; without that module each identity is its own person.
+    {
+      provide: PERSON_LOOKUP,
+      useFactory: (links?: PersonLinks): PersonLookup => links ?? new IdentityIsPersonLookup(),
+      inject: [{ token: PERSON_LINKS, optional: true }],
+    },
+  ],
   exports: [AlertsService, AlertRulesService],
 })
 export class AlertsModule {}

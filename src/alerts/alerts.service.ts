@@ -113,7 +113,8 @@ export class AlertsService {
 
   private async personOf(identityId: string | null, m?: EntityManager): Promise<string | null> {
     if (identityId === null) return null;
-    return (await this.persons.personsOf([identityId], m)).get(identityId) ?? null;
+    // An identity the persons module has not seen yet is its own person, whose id is the identity's.
+    return (await this.persons.personsOf([identityId], m)).get(identityId) ?? identityId;
   }
 
   private async raise(
@@ -306,7 +307,7 @@ export class AlertsService {
     let matched = 0;
     let suppressed = 0;
     for (const r of scanned) {
-      const personId = r.identityId === null ? null : (persons.get(r.identityId) ?? null);
+      const personId = r.identityId === null ? null : (persons.get(r.identityId) ?? r.identityId);
       if (!matchesConditions(conditions, r, personId, this.defaultZone)) continue;
       // Oldest first, so the previous match of the same key is the nearest one before this record.
       const key = `${cooldownKeyOf(personId, r.identityId)}|${r.mediaDeviceId}`;

@@ -3,10 +3,8 @@ import type { EntityManager } from 'typeorm';
 /**
  * How alert rules find the person an identity belongs to (for `personIds`, `excludePersonIds`, the alert's
  * `personId` and the cooldown key). A box identity is one face-library entry on one box; a person may own several.
- * Until a persons module provides the real answer, every identity is its own person (person id = identity id).
- *
- * To wire a persons module: implement this interface in a service of that module and provide it for the token,
- * e.g. in AlertsModule `{ provide: PERSON_LOOKUP, useExisting: PersonsService }` (importing its module).
+ * The persons module answers it (PERSON_LINKS, src/identities/person-links.types.ts; wired in AlertsModule); without
+ * that module every identity is its own person (person id = identity id).
  * The manager is the alert's transaction, so the answer is read consistently with the alert it goes into.
  */
 export interface PersonLookup {

@@ -1,5 +1,5 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, validateSync, ValidateBy } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Matches, Max, Min, validateSync, ValidateBy } from 'class-validator';
 import { parseNetworkRules } from './ip-networks';
 
 /**
@@ -140,6 +140,20 @@ export class Environment {
   /** Largest REST request body accepted (every route but /box-callbacks/…). */
   @Matches(/^\d+(b|kb|mb|gb)?$/i, { message: 'API_BODY_LIMIT must look like 1mb' })
   API_BODY_LIMIT = '1mb';
+
+  /** Cosine similarity at or above which a new identity's first face joins the most similar person automatically. */
+  @Transform(toInt)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-1)
+  @Max(1)
+  PERSON_LINK_THRESHOLD = 0.5;
+
+  /** Cosine similarity from which (up to PERSON_LINK_THRESHOLD) a match becomes a suggestion for an operator. */
+  @Transform(toInt)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-1)
+  @Max(1)
+  PERSON_SUGGEST_THRESHOLD = 0.35;
 
   /** Largest decoded image accepted; a larger one is recorded as a defect, not stored. */
   @Transform(toInt)

@@ -23,6 +23,11 @@ import { WebhookDelivery } from '../integrations/webhooks/entities/webhook-deliv
 import { WebhookDeliveryAttempt } from '../integrations/webhooks/entities/webhook-delivery-attempt.entity';
 import { EventStreamToken } from '../integrations/event-stream/entities/event-stream-token.entity';
 import { BrokerStream } from '../brokers/entities/broker-stream.entity';
+import { Person } from '../persons/entities/person.entity';
+import { PersonIdentity } from '../persons/entities/person-identity.entity';
+import { IdentitySighting } from '../persons/entities/identity-sighting.entity';
+import { PersonSuggestion } from '../persons/entities/person-suggestion.entity';
+import { PersonDecision } from '../persons/entities/person-decision.entity';
 
 export const entities = [
   Box,
@@ -42,6 +47,11 @@ export const entities = [
   WebhookDeliveryAttempt,
   EventStreamToken,
   BrokerStream,
+  Person,
+  PersonIdentity,
+  IdentitySighting,
+  PersonSuggestion,
+  PersonDecision,
 ];
 
 /** One place that turns settings into TypeORM options, used by the app, ormconfig.ts and tests. */

@@ -24,6 +24,10 @@ describe('domain event (de)serialisation', () => {
       'identity.merged': ['merge'],
       'alert.raised': ['alert'],
       'alert.acknowledged': ['acknowledgement'],
+      'person.identities-linked': ['link'],
+      'person.link-suggested': ['suggestion'],
+      'person.suggestion-rejected': ['suggestion'],
+      'person.identity-unlinked': ['unlink'],
     });
   });
 

@@ -204,6 +204,110 @@ export class AlertAcknowledgedEvent {
   }
 }
 
+/** Identities joined one person (automatically by face, by an operator, or by an identity merge). Payload `{ link }`. */
+export interface PersonLink {
+  personId: string;
+  /** The identities that joined the person. */
+  identityIds: string[];
+  /** Persons that ceased to exist because their identities joined this one. */
+  absorbedPersonIds: string[];
+  /** Cosine similarity of the automatic match; null for an operator's link or a merge. */
+  similarity: number | null;
+  reason: 'face-match' | 'operator' | 'identity-merge';
+  /** Audit actor for operator links and merges; null when automatic. */
+  linkedBy: string | null;
+}
+
+export class PersonIdentitiesLinkedEvent {
+  static readonly type = 'person.identities-linked';
+  readonly type = PersonIdentitiesLinkedEvent.type;
+  constructor(
+    readonly link: PersonLink,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { link: PersonLink } {
+    return { link: this.link };
+  }
+
+  static fromPayload(payload: { link: PersonLink }, meta: DomainEventMeta): PersonIdentitiesLinkedEvent {
+    return new PersonIdentitiesLinkedEvent(payload.link, meta);
+  }
+}
+
+/** A suggested link, or an operator's answer to one. */
+export interface PersonSuggestion {
+  suggestionId: string;
+  personId: string;
+  identityId: string;
+  similarity: number;
+  /** Audit actor who rejected it (person.suggestion-rejected); null for a new suggestion. */
+  decidedBy: string | null;
+}
+
+/** An identity's first face resembles a person's, below the link threshold: an operator should decide. Payload `{ suggestion }`. */
+export class PersonLinkSuggestedEvent {
+  static readonly type = 'person.link-suggested';
+  readonly type = PersonLinkSuggestedEvent.type;
+  constructor(
+    readonly suggestion: PersonSuggestion,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { suggestion: PersonSuggestion } {
+    return { suggestion: this.suggestion };
+  }
+
+  static fromPayload(payload: { suggestion: PersonSuggestion }, meta: DomainEventMeta): PersonLinkSuggestedEvent {
+    return new PersonLinkSuggestedEvent(payload.suggestion, meta);
+  }
+}
+
+/** An operator rejected a suggestion: that identity is never linked to that person automatically. Payload `{ suggestion }`. */
+export class PersonSuggestionRejectedEvent {
+  static readonly type = 'person.suggestion-rejected';
+  readonly type = PersonSuggestionRejectedEvent.type;
+  constructor(
+    readonly suggestion: PersonSuggestion,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { suggestion: PersonSuggestion } {
+    return { suggestion: this.suggestion };
+  }
+
+  static fromPayload(payload: { suggestion: PersonSuggestion }, meta: DomainEventMeta): PersonSuggestionRejectedEvent {
+    return new PersonSuggestionRejectedEvent(payload.suggestion, meta);
+  }
+}
+
+export interface PersonUnlink {
+  /** The person the identity left. */
+  personId: string;
+  identityId: string;
+  /** The identity's own new person. */
+  newPersonId: string;
+  unlinkedBy: string;
+}
+
+/** An operator took an identity out of a person: it is its own person again, never re-linked there automatically. Payload `{ unlink }`. */
+export class PersonIdentityUnlinkedEvent {
+  static readonly type = 'person.identity-unlinked';
+  readonly type = PersonIdentityUnlinkedEvent.type;
+  constructor(
+    readonly unlink: PersonUnlink,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { unlink: PersonUnlink } {
+    return { unlink: this.unlink };
+  }
+
+  static fromPayload(payload: { unlink: PersonUnlink }, meta: DomainEventMeta): PersonIdentityUnlinkedEvent {
+    return new PersonIdentityUnlinkedEvent(payload.unlink, meta);
+  }
+}
+
 /** Every domain event class; the outbox `type` column is the class's static `type`. */
 export const DOMAIN_EVENT_CLASSES = [
   RecognitionRecordedEvent,
@@ -214,6 +318,10 @@ export const DOMAIN_EVENT_CLASSES = [
   IdentityMergedEvent,
   AlertRaisedEvent,
   AlertAcknowledgedEvent,
+  PersonIdentitiesLinkedEvent,
+  PersonLinkSuggestedEvent,
+  PersonSuggestionRejectedEvent,
+  PersonIdentityUnlinkedEvent,
 ] as const;
 
 type DomainEventClass = (typeof DOMAIN_EVENT_CLASSES)[number];

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { floatsOf } from '../common/float-vector';
 import { rowBool } from '../database/row-values';
@@ -9,6 +9,7 @@ import { RecordsStore } from '../recognition-records/records-store.service';
 import { FaceDto, IdentityDetailDto, IdentityDto } from './dto/identity.dto';
 import { Face } from './entities/face.entity';
 import { Identity } from './entities/identity.entity';
+import { PERSON_LINKS, type PersonLinks } from './person-links.types';
 import { faceFeatureMissing, faceImageMissing, faceNotFound, identityMerged, identityNotFound } from './identity-errors';
 
 export interface IdentityFilter {
@@ -51,6 +52,7 @@ export class IdentitiesQueryService {
     private readonly uow: UnitOfWork,
     private readonly records: RecordsStore,
     private readonly images: ImagesService,
+    @Optional() @Inject(PERSON_LINKS) private readonly persons?: PersonLinks,
   ) {}
 
   /** Most recently seen first, keyset-paginated by (last_seen_at, id). */
@@ -95,6 +97,7 @@ export class IdentitiesQueryService {
     const [records, recordCount] = await Promise.all([this.records.latestOfIdentity(id, 10), this.records.countOfIdentity(id)]);
     return {
       ...toIdentityDto(identity),
+      personId: (await this.persons?.personOf(id)) ?? null,
       currentFace: faces.find((f) => f.isCurrent) ?? null,
       faceHistory: faces.filter((f) => !f.isCurrent),
       recordCount,

@@ -13,6 +13,17 @@ export interface IdentitySighting {
   now: number;
 }
 
+/** An identity as other modules show it (persons): names and the current face's reference, no biometrics. */
+export interface IdentitySummary {
+  id: string;
+  externalId: string;
+  name: string | null;
+  userType: string | null;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  currentFace: { id: string; imageUrl: string | null; capturedAt: number } | null;
+}
+
 @Injectable()
 export class IdentitiesService {
   constructor(private readonly uow: UnitOfWork) {}
@@ -85,5 +96,44 @@ export class IdentitiesService {
   async externalIdOf(id: string): Promise<string | null> {
     const found = await this.uow.dataSource.getRepository(Identity).findOne({ select: { id: true, externalId: true }, where: { id } });
     return found?.externalId ?? null;
+  }
+
+  /** Whether the identity exists and was not merged away (in the caller's transaction, e.g. before linking it). */
+  async isLive(manager: EntityManager, id: string): Promise<{ exists: boolean; mergedIntoId: string | null }> {
+    const rows: { merged_into_id: string | null }[] = await manager.query(
+      `SELECT merged_into_id FROM identities WHERE id = ${this.uow.dialect.p(1)}`,
+      [id],
+    );
+    return { exists: rows.length > 0, mergedIntoId: rows[0]?.merged_into_id ?? null };
+  }
+
+  /** Live identities among these ids, most recently seen first, each with its current face's image link. */
+  async summaries(ids: string[]): Promise<IdentitySummary[]> {
+    if (ids.length === 0) return [];
+    const d = this.uow.dialect;
+    const rows: Record<string, unknown>[] = await this.uow.dataSource.query(
+      `SELECT i.id, i.external_id, i.name, i.user_type, i.first_seen_at, i.last_seen_at,
+              f.id AS face_id, f.image_sha256, f.captured_at
+       FROM identities i LEFT JOIN faces f ON f.identity_id = i.id AND f.is_current = ${d.bool(true)}
+       WHERE i.id IN (${d.params(1, ids.length)}) AND i.merged_into_id IS NULL
+       ORDER BY i.last_seen_at DESC, i.id DESC`,
+      ids,
+    );
+    return rows.map((r) => ({
+      id: r.id as string,
+      externalId: r.external_id as string,
+      name: (r.name as string | null) ?? null,
+      userType: (r.user_type as string | null) ?? null,
+      firstSeenAt: Number(r.first_seen_at),
+      lastSeenAt: Number(r.last_seen_at),
+      currentFace: r.face_id
+        ? {
+            id: r.face_id as string,
+            // The image endpoint (biometric-reader), as GET /identities/{id} links it; never the bytes.
+            imageUrl: r.image_sha256 ? `/identities/${r.id as string}/faces/${r.face_id as string}/image` : null,
+            capturedAt: Number(r.captured_at),
+          }
+        : null,
+    }));
   }
 }

@@ -8,6 +8,9 @@ import type {
   DomainEventType,
   FaceSource,
   IdentityMerge,
+  PersonLink,
+  PersonSuggestion,
+  PersonUnlink,
   RecordRef,
 } from '../events/domain-events';
 import type { ImageRole } from '../recognition-records/recognition-record.types';
@@ -114,6 +117,38 @@ export class AlertAcknowledgedData {
   @ApiProperty({ type: String, nullable: true }) comment: string | null;
 }
 
+export class PersonIdentitiesLinkedData {
+  @ApiProperty({ format: 'uuid', description: 'The person the identities joined.' }) personId: string;
+  @ApiProperty({ type: [String], description: 'Identity ids that joined (see /identities).' }) identityIds: string[];
+  @ApiProperty({ type: [String], description: 'Persons that no longer exist: their identities are in this one now.' })
+  absorbedPersonIds: string[];
+  @ApiProperty({ type: Number, nullable: true, description: 'Cosine similarity of an automatic link; null otherwise.' })
+  similarity: number | null;
+  @ApiProperty({ enum: ['face-match', 'operator', 'identity-merge'] }) reason: string;
+  @ApiProperty({ type: String, nullable: true, description: 'Audit actor of an operator link or merge; null when automatic.' })
+  linkedBy: string | null;
+}
+
+abstract class PersonSuggestionData {
+  @ApiProperty({ format: 'uuid' }) suggestionId: string;
+  @ApiProperty({ format: 'uuid' }) personId: string;
+  @ApiProperty({ format: 'uuid' }) identityId: string;
+  @ApiProperty({ description: 'Cosine similarity.' }) similarity: number;
+}
+
+export class PersonLinkSuggestedData extends PersonSuggestionData {}
+
+export class PersonSuggestionRejectedData extends PersonSuggestionData {
+  @ApiProperty({ description: 'Audit actor who rejected it.' }) rejectedBy: string;
+}
+
+export class PersonIdentityUnlinkedData {
+  @ApiProperty({ format: 'uuid', description: 'The person the identity left.' }) personId: string;
+  @ApiProperty({ format: 'uuid' }) identityId: string;
+  @ApiProperty({ format: 'uuid', description: 'The identity’s own new person.' }) newPersonId: string;
+  @ApiProperty({ description: 'Audit actor.' }) unlinkedBy: string;
+}
+
 /** Event type -> its public `data`. */
 export interface PublicEventDataMap {
   'recognition.recorded': RecognitionRecordedData;
@@ -124,6 +159,10 @@ export interface PublicEventDataMap {
   'identity.merged': IdentityMergedData;
   'alert.raised': AlertRaisedData;
   'alert.acknowledged': AlertAcknowledgedData;
+  'person.identities-linked': PersonIdentitiesLinkedData;
+  'person.link-suggested': PersonLinkSuggestedData;
+  'person.suggestion-rejected': PersonSuggestionRejectedData;
+  'person.identity-unlinked': PersonIdentityUnlinkedData;
 }
 export type PublicEventData = PublicEventDataMap[DomainEventType];
 
@@ -194,6 +233,29 @@ const alertAcknowledgedData = (a: AlertAcknowledgement): AlertAcknowledgedData =
   comment: a.comment,
 });
 
+const linkData = (l: PersonLink): PersonIdentitiesLinkedData => ({
+  personId: l.personId,
+  identityIds: [...l.identityIds],
+  absorbedPersonIds: [...l.absorbedPersonIds],
+  similarity: l.similarity,
+  reason: l.reason,
+  linkedBy: l.linkedBy,
+});
+
+const suggestionData = (s: PersonSuggestion): PersonLinkSuggestedData => ({
+  suggestionId: s.suggestionId,
+  personId: s.personId,
+  identityId: s.identityId,
+  similarity: s.similarity,
+});
+
+const unlinkData = (u: PersonUnlink): PersonIdentityUnlinkedData => ({
+  personId: u.personId,
+  identityId: u.identityId,
+  newPersonId: u.newPersonId,
+  unlinkedBy: u.unlinkedBy,
+});
+
 interface PublicEvent<K extends DomainEventType> {
   /** The DTO class: its schema is the event's `data` in the OpenAPI document. */
   dto: Type<PublicEventDataMap[K]>;
@@ -211,6 +273,13 @@ export const PUBLIC_EVENTS: { [K in DomainEventType]: PublicEvent<K> } = {
   'identity.merged': { dto: IdentityMergedData, toData: (e) => mergeData(e.merge) },
   'alert.raised': { dto: AlertRaisedData, toData: (e, images) => alertRaisedData(e.alert, images) },
   'alert.acknowledged': { dto: AlertAcknowledgedData, toData: (e) => alertAcknowledgedData(e.acknowledgement) },
+  'person.identities-linked': { dto: PersonIdentitiesLinkedData, toData: (e) => linkData(e.link) },
+  'person.link-suggested': { dto: PersonLinkSuggestedData, toData: (e) => suggestionData(e.suggestion) },
+  'person.suggestion-rejected': {
+    dto: PersonSuggestionRejectedData,
+    toData: (e) => ({ ...suggestionData(e.suggestion), rejectedBy: e.suggestion.decidedBy ?? '' }),
+  },
+  'person.identity-unlinked': { dto: PersonIdentityUnlinkedData, toData: (e) => unlinkData(e.unlink) },
 };
 
 export const PUBLIC_EVENT_DTOS: Type[] = Object.values(PUBLIC_EVENTS).map((p) => p.dto);

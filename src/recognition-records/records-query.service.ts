@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { In } from 'typeorm';
 import { decodeCursor, encodeCursor } from '../common/cursor';
 import { floatsOf } from '../common/float-vector';
@@ -6,6 +6,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import type { BoxSummary, MediaDeviceSummary } from '../devices/devices.types';
 import { DevicesService } from '../devices/devices.service';
 import { ImagesService } from '../images/images.service';
+import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
 import { RecognitionRecord } from './entities/recognition-record.entity';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 import { recordFeatureMissing, recordImageMissing, recordNotFound } from './record-errors';
@@ -17,6 +18,8 @@ export interface RecordFilter {
   boxId?: string;
   mediaDeviceId?: string;
   identityId?: string;
+  /** Records of any identity of this person (see src/persons). */
+  personId?: string;
   identityExternalId?: string;
   userType?: string;
   postAction?: string;
@@ -58,6 +61,7 @@ export class RecordsQueryService {
     private readonly uow: UnitOfWork,
     private readonly devices: DevicesService,
     private readonly images: ImagesService,
+    @Optional() @Inject(PERSON_LINKS) private readonly persons?: PersonLinks,
   ) {}
 
   /** Feed facts of those of these ids that are records (other ids, e.g. identities', are skipped). */
@@ -106,6 +110,12 @@ export class RecordsQueryService {
     if (filter.boxId) where.push(['r.boxId = :boxId', { boxId: filter.boxId }]);
     if (filter.mediaDeviceId) where.push(['r.mediaDeviceId = :mediaDeviceId', { mediaDeviceId: filter.mediaDeviceId }]);
     if (filter.identityId) where.push(['r.identityId = :identityId', { identityId: filter.identityId }]);
+    if (filter.personId) {
+      // The person's identities, from the persons module; an unknown person has none, and so no records.
+      const ids = (await this.persons?.identityIdsOf(filter.personId)) ?? [];
+      if (ids.length === 0) return [];
+      where.push(['r.identityId IN (:...personIdentityIds)', { personIdentityIds: ids }]);
+    }
     if (filter.identityExternalId !== undefined) {
       where.push(['r.identityExternalId = :identityExternalId', { identityExternalId: filter.identityExternalId }]);
     }

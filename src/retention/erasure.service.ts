@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -7,6 +7,7 @@ import { OutboxService } from '../events/outbox.service';
 import { FaceLibraryService } from '../identities/face-library.service';
 import { IdentitiesService } from '../identities/identities.service';
 import { identityNotFound } from '../identities/identity-errors';
+import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
 import { WebhookDeliveriesService } from '../integrations/webhooks/webhook-deliveries.service';
 import { RecordsStore } from '../recognition-records/records-store.service';
 import { ImageReleaseService } from './image-release.service';
@@ -20,6 +21,7 @@ const FACE_EVENTS: DomainEventType[] = ['identity.stranger-registered', 'identit
 const TOUCHED_TABLES = [
   'recognition_records',
   'faces',
+  'person_identities',
   'stored_images',
   'pending_image_releases',
   'outbox_events',
@@ -57,6 +59,7 @@ export class ErasureService {
     private readonly records: RecordsStore,
     private readonly outbox: OutboxService,
     private readonly deliveries: WebhookDeliveriesService,
+    @Optional() @Inject(PERSON_LINKS) private readonly persons?: PersonLinks,
   ) {}
 
   async eraseIdentity(identityId: string, actor: string): Promise<ErasureReport> {
@@ -87,6 +90,8 @@ export class ErasureService {
 
     const faceImages = await this.uow.run(async (m) => {
       const erased = await this.faces.eraseOfIdentity(m, identityId);
+      // The persons module's copy of the identity's first face (what linking compares).
+      await this.persons?.forgetFeature(m, identityId);
       // Undelivered stranger/face-library events would put a face back from these records.
       const pending = await this.outbox.unrelayed(m, FACE_EVENTS);
       const mine = new Set(await this.records.ofIdentity(m, identityId, [...new Set(pending.map((e) => e.aggregateId))]));

@@ -10,6 +10,7 @@ import { BoxTimestamp1764700000000 } from './1764700000000-box-timestamp';
 import { EventStreamTokens1764800000000 } from './1764800000000-event-stream-tokens';
 import { AlertRules1764900000000 } from './1764900000000-alert-rules';
 import { BrokerStreams1765000000000 } from './1765000000000-broker-streams';
+import { Persons1765100000000 } from './1765100000000-persons';
 import { PendingImageReleases1765400000000 } from './1765400000000-pending-image-releases';
 
 /** Every migration, in order. Listed explicitly so the compiled app and the CLI agree without globbing. */
@@ -27,5 +28,6 @@ export const migrations = [
   EventStreamTokens1764800000000,
   AlertRules1764900000000,
   BrokerStreams1765000000000,
+  Persons1765100000000,
   PendingImageReleases1765400000000,
 ];

@@ -59,6 +59,14 @@ export class FaceDto {
 }
 
 export class IdentityDetailDto extends IdentityDto {
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'uuid',
+    description: 'The person (see /persons) this identity belongs to; null until the hub has processed its first record.',
+  })
+  personId: string | null;
+
   @ApiProperty({ type: FaceDto, nullable: true, description: 'The current registered face.' })
   currentFace: FaceDto | null;
 

@@ -37,6 +37,11 @@ export class RecordFilterDto {
   @IsUUID('all')
   identityId?: string;
 
+  @ApiPropertyOptional({ description: 'Person id (see /persons): records of any of its identities.', format: 'uuid' })
+  @IsOptional()
+  @IsUUID('all')
+  personId?: string;
+
   @ApiPropertyOptional({ description: 'identity_id as the box sent it.' })
   @IsOptional()
   @IsString()

@@ -1,0 +1,21 @@
+import { Global, Module } from '@nestjs/common';
+import { IdentitiesModule } from '../identities/identities.module';
+import { PERSON_LINKS } from '../identities/person-links.types';
+import { RecordsStoreModule } from '../recognition-records/records-store.module';
+import { PersonsController, PresenceController } from './persons.controller';
+import { PersonsListener } from './persons.listener';
+import { PersonsQueryService } from './persons-query.service';
+import { PersonsService } from './persons.service';
+
+/**
+ * Persons: identities that are one human, presence. Global only to provide PERSON_LINKS to the modules below it
+ * (identities, recognition-records, retention), which must not import this module (it imports them).
+ */
+@Global()
+@Module({
+  imports: [IdentitiesModule, RecordsStoreModule],
+  controllers: [PersonsController, PresenceController],
+  providers: [PersonsService, PersonsQueryService, PersonsListener, { provide: PERSON_LINKS, useExisting: PersonsService }],
+  exports: [PERSON_LINKS],
+})
+export class PersonsModule {}
