@@ -12,6 +12,7 @@ import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { DevicesModule } from './devices/devices.module';
 import { EventsModule } from './events/events.module';
+import { FaceSearchModule } from './face-search/face-search.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { ImagesModule } from './images/images.module';
 import { IntegrationsModule } from './integrations/integrations.module';
@@ -54,6 +55,7 @@ export class AppModule {
         HealthModule,
         RetentionModule,
         IntegrationsModule,
+        FaceSearchModule,
         ...(options.modules ?? []),
       ],
       providers: [AppConfig, { provide: APP_FILTER, useClass: HttpErrorFilter }, { provide: APP_PIPE, useFactory: apiValidationPipe }],

@@ -4,12 +4,40 @@ import { UnitOfWork } from '../database/unit-of-work';
 import { RecognitionRecord } from './entities/recognition-record.entity';
 import { recordSelect, RecordRow, RecordView, toRecordView } from './record-rows';
 
+export type { RecordView } from './record-rows';
+
 /** What the face library takes from a record, read as the record is now (erasure may have cleared it). */
 export interface RecordFaceSource {
   feature: Buffer | null;
   registeredImageSha256: string | null;
   faceImageSha256: string | null;
   identityName: string | null;
+}
+
+/** A record's feature with the facts face search filters on (feature null: erased since it was stored). */
+export interface RecordFaceVector {
+  recordId: string;
+  feature: Buffer | null;
+  occurredAt: number;
+  boxId: string;
+  mediaDeviceId: string;
+  userType: string | null;
+  identityId: string | null;
+}
+
+const FACE_VECTOR_COLUMNS = 'id, feature, occurred_at, box_id, media_device_id, user_type, identity_id';
+
+function toFaceVector(r: Record<string, unknown>): RecordFaceVector {
+  const f = r.feature as Buffer | Uint8Array | null;
+  return {
+    recordId: r.id as string,
+    feature: f === null ? null : Buffer.from(f.buffer, f.byteOffset, f.byteLength),
+    occurredAt: Number(r.occurred_at),
+    boxId: r.box_id as string,
+    mediaDeviceId: r.media_device_id as string,
+    userType: (r.user_type as string | null) ?? null,
+    identityId: (r.identity_id as string | null) ?? null,
+  };
 }
 
 /** What an alert copies from its record. */
@@ -103,6 +131,47 @@ export class RecordsStore {
       .groupBy(`r.${column}`)
       .getRawMany<{ id: string; n: number | string }>();
     return new Map(rows.map((r) => [r.id, Number(r.n)]));
+  }
+
+  /** Records with a feature, by id after `afterId` (keyset), for building a face index; feature included. */
+  async faceVectorsAfter(afterId: string | null, limit: number): Promise<RecordFaceVector[]> {
+    const d = this.uow.dialect;
+    const rows: Record<string, unknown>[] = await this.uow.dataSource.query(
+      `SELECT ${FACE_VECTOR_COLUMNS} FROM recognition_records
+       WHERE feature IS NOT NULL ${afterId === null ? '' : `AND id > ${d.p(2)}`} ORDER BY id LIMIT ${d.p(1)}`,
+      afterId === null ? [limit] : [limit, afterId],
+    );
+    return rows.map(toFaceVector);
+  }
+
+  /** These records' features and facts as stored now; a record that is gone is absent, an erased feature is null. */
+  async faceVectorsOf(recordIds: string[]): Promise<RecordFaceVector[]> {
+    if (recordIds.length === 0) return [];
+    const rows: Record<string, unknown>[] = await this.uow.dataSource.query(
+      `SELECT ${FACE_VECTOR_COLUMNS} FROM recognition_records WHERE id IN (${this.uow.dialect.params(1, recordIds.length)})`,
+      recordIds,
+    );
+    return rows.map(toFaceVector);
+  }
+
+  /** Which of these records still exist with a feature (face-index reconciliation; reads no feature). */
+  async withFeature(recordIds: string[]): Promise<Set<string>> {
+    if (recordIds.length === 0) return new Set();
+    const rows: { id: string }[] = await this.uow.dataSource.query(
+      `SELECT id FROM recognition_records WHERE feature IS NOT NULL AND id IN (${this.uow.dialect.params(1, recordIds.length)})`,
+      recordIds,
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** These records as the consumer API shows them (no feature), in no particular order. */
+  async viewsOf(recordIds: string[]): Promise<RecordView[]> {
+    if (recordIds.length === 0) return [];
+    const rows: RecordRow[] = await this.uow.dataSource.query(
+      `SELECT ${recordSelect('r')} FROM recognition_records r WHERE r.id IN (${this.uow.dialect.params(1, recordIds.length)})`,
+      recordIds,
+    );
+    return rows.map(toRecordView);
   }
 
   async countOfIdentity(identityId: string): Promise<number> {
