@@ -81,9 +81,19 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
   onApplicationBootstrap(): void {
     if (!this.enabled) return;
     // Loading takes a while on a large database: HTTP starts meanwhile and /health/ready says "not ready".
+    this.startLoading();
+  }
+
+  private startLoading(): void {
     void this.load().catch((e: Error) => {
       this.loadError = e.name;
-      this.logger.error(`face index failed to load: ${e.message}`);
+      this.logger.error(`face index failed to load (retried in 5 s): ${e.message}`);
+      if (this.stopped) return;
+      this.timer = setTimeout(() => {
+        this.loadError = null;
+        this.startLoading();
+      }, 5000);
+      this.timer.unref();
     });
   }
 

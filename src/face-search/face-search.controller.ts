@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { Principal, RequireRole } from '../auth/auth.decorators';
 import type { ApiPrincipal } from '../auth/roles';
 import { ErrorResponseDto } from '../common/error-response.dto';
@@ -7,6 +7,9 @@ import { UuidParam } from '../common/uuid-param';
 import { RecordSummaryDto } from '../recognition-records/dto/record.dto';
 import { FaceSearchOptionsDto, FaceSearchRequestDto, FaceSearchResultDto } from './dto/face-search.dto';
 import { FaceSearchQuery, FaceSearchService } from './face-search.service';
+
+/** Swagger UI's pre-filled probe: a valid unit feature (every value 1/sqrt(512)), as a box would send it. */
+const EXAMPLE_FEATURE = Buffer.from(new Float32Array(512).fill(1 / Math.sqrt(512)).buffer).toString('base64');
 
 function queryOf(o: FaceSearchOptionsDto): FaceSearchQuery {
   const { limit, groupBy, minSimilarity, from, to, boxId, mediaDeviceId, userType, personId, identityId } = o;
@@ -35,6 +38,13 @@ export class FaceSearchController {
   @ApiOperation({
     operationId: 'searchFaces',
     summary: 'Records whose face is most similar to a probe (a feature, a record or a library face); biometric-reader, audited.',
+  })
+  @ApiBody({
+    type: FaceSearchRequestDto,
+    examples: {
+      feature: { summary: 'By a feature (base64)', value: { feature: EXAMPLE_FEATURE, limit: 20 } },
+      record: { summary: "By a record's face", value: { recordId: '00000000-0000-4000-8000-000000000000', groupBy: 'identity' } },
+    },
   })
   @ApiOkResponse({ type: FaceSearchResultDto })
   @ApiResponse({

@@ -137,9 +137,10 @@ export class RecordsStore {
   async faceVectorsAfter(afterId: string | null, limit: number): Promise<RecordFaceVector[]> {
     const d = this.uow.dialect;
     const rows: Record<string, unknown>[] = await this.uow.dataSource.query(
-      `SELECT ${FACE_VECTOR_COLUMNS} FROM recognition_records
-       WHERE feature IS NOT NULL ${afterId === null ? '' : `AND id > ${d.p(2)}`} ORDER BY id LIMIT ${d.p(1)}`,
-      afterId === null ? [limit] : [limit, afterId],
+      afterId === null
+        ? `SELECT ${FACE_VECTOR_COLUMNS} FROM recognition_records WHERE feature IS NOT NULL ORDER BY id LIMIT ${d.p(1)}`
+        : `SELECT ${FACE_VECTOR_COLUMNS} FROM recognition_records WHERE feature IS NOT NULL AND id > ${d.p(1)} ORDER BY id LIMIT ${d.p(2)}`,
+      afterId === null ? [limit] : [afterId, limit],
     );
     return rows.map(toFaceVector);
   }
