@@ -29,7 +29,7 @@ import {
 } from './lib/common.mjs';
 import { seedPostgres, seedSqlite } from './seed-records.mjs';
 
-const opts = parseFlags(process.argv.slice(2), { records: 1_000_000, pg: '', queries: 200, ingestSeconds: 8, devices: 100 });
+const opts = parseFlags(process.argv.slice(2), { records: 1_000_000, pg: '', queries: 200, ingestSeconds: 8, devices: 100, reuse: false });
 requireBuild();
 const D = 512;
 const N = opts.records;
@@ -101,59 +101,75 @@ function consider(id, v) {
 }
 
 const dataDir = path.join(WORK, `faces-${opts.pg ? 'pg' : 'sqlite'}-${N}`);
-fs.rmSync(dataDir, { recursive: true, force: true });
-fs.mkdirSync(dataDir, { recursive: true });
+const stateFile = path.join(dataDir, 'seed.json');
+// --reuse (SQLite only): keep the database seeded by an earlier run with the same --records; vectors are regenerated.
+const reuse = opts.reuse && !opts.pg && fs.existsSync(stateFile);
+if (!reuse) {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+}
+fs.rmSync(path.join(dataDir, 'face-index'), { recursive: true, force: true });
 const pgDb = opts.pg ? await freshPostgresDatabase(opts.pg, 'rh_bench_faces') : null;
 const result = { machine: machine(), records: N, people, database: pgDb ? 'postgres' : 'sqlite' };
 try {
-  const migrate = await startHub({ dataDir, databaseUrl: pgDb?.url, env: { FACE_SEARCH_ENABLED: 'false' } });
-  await migrate.stop();
-  console.error(`seeding ${N.toLocaleString('en')} records (${people.toLocaleString('en')} people)…`);
   let t = Date.now();
-  const seedOpts = { count: N, identities: people, devices: opts.devices, batch: Math.min(100_000, N) };
-  const world = pgDb
-    ? await seedPostgres(pgDb.url, seedOpts, () => {})
-    : seedSqlite(path.join(dataDir, 'recognition-hub.sqlite'), seedOpts, () => {});
-  // The seed's features are random bytes: replace them with the synthetic people's sightings.
-  const BATCH = 5000;
-  if (pgDb) {
-    const c = new pg.Client({ connectionString: pgDb.url });
-    await c.connect();
-    await c.query('SET synchronous_commit = off');
-    for (let from = 0; from < N; from += BATCH) {
-      const ids = [];
-      const feats = [];
-      for (let i = from; i < Math.min(N, from + BATCH); i++) {
-        const r = recordOf(i);
-        const v = sightingOf(r.person, i);
-        consider(r.id, v);
-        ids.push(r.id);
-        feats.push(bytesOf(v));
-      }
-      await c.query(
-        'UPDATE recognition_records r SET feature = u.f FROM unnest($1::varchar[], $2::bytea[]) AS u(id, f) WHERE r.id = u.id',
-        [ids, feats],
-      );
+  let world;
+  if (reuse) {
+    world = JSON.parse(fs.readFileSync(stateFile, 'utf8'));
+    for (let i = 0; i < N; i++) {
+      const r = recordOf(i);
+      consider(r.id, sightingOf(r.person, i));
     }
-    await c.query('VACUUM ANALYZE recognition_records');
-    await c.end();
   } else {
-    const db = new Database(path.join(dataDir, 'recognition-hub.sqlite'));
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = OFF');
-    const upd = db.prepare('UPDATE recognition_records SET feature = ? WHERE id = ?');
-    for (let from = 0; from < N; from += BATCH) {
-      db.transaction(() => {
+    const migrate = await startHub({ dataDir, databaseUrl: pgDb?.url, env: { FACE_SEARCH_ENABLED: 'false' } });
+    await migrate.stop();
+    console.error(`seeding ${N.toLocaleString('en')} records (${people.toLocaleString('en')} people)…`);
+    const seedOpts = { count: N, identities: people, devices: opts.devices, batch: Math.min(100_000, N) };
+    const world = pgDb
+      ? await seedPostgres(pgDb.url, seedOpts, () => {})
+      : seedSqlite(path.join(dataDir, 'recognition-hub.sqlite'), seedOpts, () => {});
+    // The seed's features are random bytes: replace them with the synthetic people's sightings.
+    const BATCH = 5000;
+    if (pgDb) {
+      const c = new pg.Client({ connectionString: pgDb.url });
+      await c.connect();
+      await c.query('SET synchronous_commit = off');
+      for (let from = 0; from < N; from += BATCH) {
+        const ids = [];
+        const feats = [];
         for (let i = from; i < Math.min(N, from + BATCH); i++) {
           const r = recordOf(i);
           const v = sightingOf(r.person, i);
           consider(r.id, v);
-          upd.run(bytesOf(v), r.id);
+          ids.push(r.id);
+          feats.push(bytesOf(v));
         }
-      })();
+        await c.query(
+          'UPDATE recognition_records r SET feature = u.f FROM unnest($1::varchar[], $2::bytea[]) AS u(id, f) WHERE r.id = u.id',
+          [ids, feats],
+        );
+      }
+      await c.query('VACUUM ANALYZE recognition_records');
+      await c.end();
+    } else {
+      const db = new Database(path.join(dataDir, 'recognition-hub.sqlite'));
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = OFF');
+      const upd = db.prepare('UPDATE recognition_records SET feature = ? WHERE id = ?');
+      for (let from = 0; from < N; from += BATCH) {
+        db.transaction(() => {
+          for (let i = from; i < Math.min(N, from + BATCH); i++) {
+            const r = recordOf(i);
+            const v = sightingOf(r.person, i);
+            consider(r.id, v);
+            upd.run(bytesOf(v), r.id);
+          }
+        })();
+      }
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
     }
-    db.pragma('wal_checkpoint(TRUNCATE)');
-    db.close();
+    fs.writeFileSync(stateFile, JSON.stringify({ boxes: world.boxes.map((b) => ({ id: b.id })), t0: world.t0 }));
   }
   result.seedSeconds = (Date.now() - t) / 1000;
   console.error(`seeded with features in ${result.seedSeconds.toFixed(0)} s`);

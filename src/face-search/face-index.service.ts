@@ -9,7 +9,9 @@ import { RecordFaceVector, RecordsStore } from '../recognition-records/records-s
 import { FaceIndex, FaceIndexParams, IndexFilter } from './face-index';
 import { unitVector } from './face-vector';
 
-const BUILD_PAGE = 2000;
+const BUILD_PAGE = 1000;
+/** Lets HTTP and timers run between pages: SQLite answers synchronously, so awaiting it alone never yields. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const POLL_PAGE = 1000;
 const SWEEP_PAGE = 500;
 /** A hole in the outbox ids younger than this may be a transaction still committing (PostgreSQL): wait for it. */
@@ -131,6 +133,7 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
         this.addTo(index, page);
         this.loaded = index.size;
         after = page[page.length - 1].recordId;
+        await yieldToEventLoop();
       }
       this.dirty = true;
     }
@@ -223,6 +226,7 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
       }
       for (let i = 0; i < recordIds.length; i += 500) this.addTo(index, await this.records.faceVectorsOf(recordIds.slice(i, i + 500)));
       if (stoppedAtGap || rows.length < POLL_PAGE) return;
+      await yieldToEventLoop();
     }
   }
 
