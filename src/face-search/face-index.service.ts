@@ -130,10 +130,13 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
         if (this.stopped) return;
         const page = await this.records.faceVectorsAfter(after, BUILD_PAGE);
         if (page.length === 0) break;
-        this.addTo(index, page);
-        this.loaded = index.size;
+        // Small slices: adding blocks the event loop (usearch works on its own threads, but the call waits for them).
+        for (let i = 0; i < page.length; i += 200) {
+          this.addTo(index, page.slice(i, i + 200));
+          this.loaded = index.size;
+          await yieldToEventLoop();
+        }
         after = page[page.length - 1].recordId;
-        await yieldToEventLoop();
       }
       this.dirty = true;
     }
