@@ -80,20 +80,23 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     return Promise.resolve({ vectors: this.index.size });
   }
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
     if (!this.enabled) return;
-    // Loading takes a while on a large database: HTTP starts meanwhile and /health/ready says "not ready".
-    this.startLoading();
+    // A small index is ready before HTTP starts; a large one keeps loading while HTTP serves and /health/ready says
+    // "not ready".
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([this.startLoading(), new Promise((resolve) => (wait = setTimeout(resolve, 2000)))]);
+    clearTimeout(wait);
   }
 
-  private startLoading(): void {
-    void this.load().catch((e: Error) => {
+  private startLoading(): Promise<void> {
+    return this.load().catch((e: Error) => {
       this.loadError = e.name;
       this.logger.error(`face index failed to load (retried in 5 s): ${e.message}`);
       if (this.stopped) return;
       this.timer = setTimeout(() => {
         this.loadError = null;
-        this.startLoading();
+        void this.startLoading();
       }, 5000);
       this.timer.unref();
     });

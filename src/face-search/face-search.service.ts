@@ -109,7 +109,10 @@ export class FaceSearchService {
       userType: q.userType,
       identityIds,
     };
-    const want = Math.min(5000, Math.max(100, q.limit * (q.groupBy === 'record' ? 4 : 20))) + (probe.excludeRecordId ? 1 : 0);
+    // With a filter the index is asked for want / (fraction admitted) neighbours, so a smaller floor keeps that affordable.
+    const filtered = Object.values(filter).some((v) => v !== undefined);
+    const floor = filtered ? 40 : 100;
+    const want = Math.min(5000, Math.max(floor, q.limit * (q.groupBy === 'record' ? 4 : 20))) + (probe.excludeRecordId ? 1 : 0);
     const { ids, considered } =
       identityIds?.length === 0 ? { ids: [], considered: 0 } : this.index.candidates(probe.vector, want, filter, EXACT_BELOW);
 
