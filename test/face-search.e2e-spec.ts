@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { eventually } from './helpers/eventually';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -78,6 +79,7 @@ describeDb('face search', () => {
   afterAll(async () => {
     await t?.close();
     await firstDb?.drop();
+    for (const dir of [snapshotDir, `${snapshotDir}-b`]) fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it("returns the same person's records first, exact similarities, without the probe record", async () => {
