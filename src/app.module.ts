@@ -13,6 +13,7 @@ import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { DevicesApiModule, DevicesModule } from './devices/devices.module';
 import { EventsModule } from './events/events.module';
+import { FaceSearchModule } from './face-search/face-search.module';
 import { IdentitiesModule } from './identities/identities.module';
 import { ImagesModule } from './images/images.module';
 import { IntegrationsModule } from './integrations/integrations.module';
@@ -62,6 +63,7 @@ export class AppModule {
         IntegrationsModule,
         BrokersModule,
         PersonsModule,
+        FaceSearchModule,
         ...(options.modules ?? []),
       ],
       providers: [AppConfig, { provide: APP_FILTER, useClass: HttpErrorFilter }, { provide: APP_PIPE, useFactory: apiValidationPipe }],

@@ -5,7 +5,7 @@ import { Counter } from 'prom-client';
 import { AppConfig } from '../config/app-config.service';
 import { OutboxReader } from '../events/outbox-reader.service';
 import { OutboxRelay } from '../events/outbox-relay.service';
-import { ReadinessDetails } from '../health/readiness-details.service';
+import { ReadinessChecks } from '../health/readiness.service';
 import { EventFeedService } from '../integrations/event-feed.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { AmqpPublisher } from './amqp-publisher';
@@ -37,7 +37,7 @@ export class BrokersService implements OnModuleInit, OnApplicationBootstrap, Bef
     private readonly outbox: OutboxReader,
     private readonly relay: OutboxRelay,
     private readonly metrics: MetricsService,
-    private readonly readiness: ReadinessDetails,
+    private readonly readiness: ReadinessChecks,
   ) {}
 
   onModuleInit(): void {
@@ -74,7 +74,7 @@ export class BrokersService implements OnModuleInit, OnApplicationBootstrap, Bef
       });
       this.streams.set('amqp', new BrokerStream('amqp', publisher, this.store, this.feed, settings, counters));
     }
-    for (const [name, stream] of this.streams) this.readiness.add(name, () => ({ state: stream.state }));
+    for (const [name, stream] of this.streams) this.readiness.inform(name, () => ({ state: stream.state }));
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -1,5 +1,5 @@
 /** What went wrong, in terms the HTTP edge maps to a status (HttpErrorFilter) and nothing below it needs to know. */
-export type DomainErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found';
+export type DomainErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'unavailable';
 
 /**
  * An error a service throws for a caller's mistake or a missing thing. `code` is a stable snake_case string

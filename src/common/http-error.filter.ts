@@ -28,6 +28,8 @@ export const DOMAIN_ERROR_STATUS: Record<DomainErrorKind, number> = {
   unauthenticated: HttpStatus.UNAUTHORIZED,
   forbidden: HttpStatus.FORBIDDEN,
   not_found: HttpStatus.NOT_FOUND,
+  // Not yet able to answer (an index still loading): the client may retry.
+  unavailable: HttpStatus.SERVICE_UNAVAILABLE,
 };
 
 /**

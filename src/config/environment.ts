@@ -374,6 +374,61 @@ export class Environment {
   @IsInt()
   @Min(100)
   BROKER_RECONNECT_MAX_MS = 30_000;
+
+  /** Face search (src/face-search): keep a vector index of every record's feature. Off: no index, search answers 503. */
+  @Transform(toBool)
+  @IsBoolean()
+  FACE_SEARCH_ENABLED = true;
+
+  /** Default minSimilarity (cosine) of POST /faces/search. */
+  @Transform(toInt)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(-1)
+  @Max(1)
+  FACE_SEARCH_MIN_SIMILARITY = 0.4;
+
+  /** Where the face index snapshot is kept; defaults to DATA_DIR/face-index. May be shared by instances. */
+  @IsOptional()
+  @IsString()
+  FACE_SEARCH_SNAPSHOT_DIR?: string;
+
+  /** How often the index is written to its snapshot when it changed; 0 writes it only at shutdown. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  FACE_SEARCH_SNAPSHOT_INTERVAL_MS = 600_000;
+
+  /** How often the index reads records stored by any instance (from the outbox). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  FACE_SEARCH_POLL_MS = 1000;
+
+  /** Vectors in the index: i8 (512 B each), f16 or f32; similarities returned are always exact. */
+  @IsIn(['i8', 'f16', 'f32'])
+  FACE_SEARCH_QUANTIZATION: 'i8' | 'f16' | 'f32' = 'i8';
+
+  /** HNSW graph degree (M). */
+  @Transform(toInt)
+  @IsInt()
+  @Min(4)
+  @Max(64)
+  FACE_SEARCH_CONNECTIVITY = 16;
+
+  /** HNSW ef at insert time. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(8)
+  @Max(1024)
+  FACE_SEARCH_EXPANSION_ADD = 128;
+
+  /** HNSW ef at search time. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(8)
+  @Max(4096)
+  FACE_SEARCH_EXPANSION_SEARCH = 128;
+
   /** IANA time zone of alert rule schedules that name none (e.g. Europe/Berlin). */
   @IsString()
   @ValidTimeZone()

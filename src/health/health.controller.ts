@@ -9,7 +9,7 @@ import { isDatabaseUnavailable } from '../database/database-errors';
 import { OutboxRelay } from '../events/outbox-relay.service';
 import { ImageStore } from '../images/image-store';
 import { GracefulShutdown } from './graceful-shutdown.service';
-import { ReadinessDetails } from './readiness-details.service';
+import { NotReady, ReadinessChecks } from './readiness.service';
 
 /** Liveness and readiness for orchestrators and load balancers; public, no data in them. */
 @Public()
@@ -24,7 +24,7 @@ export class HealthController {
     private readonly relay: OutboxRelay,
     private readonly shutdown: GracefulShutdown,
     private readonly config: AppConfig,
-    private readonly details: ReadinessDetails,
+    private readonly extraChecks: ReadinessChecks,
   ) {}
 
   @Get('live')
@@ -64,8 +64,13 @@ export class HealthController {
           }
           return { pending: lag.pending, failing: lag.failing, oldestAgeSeconds };
         }),
+      ...this.extraChecks.all().map(
+        ([name, check]) =>
+          () =>
+            this.attempt(name, check),
+      ),
       // Informational sections (message brokers): always up, their state is in the details.
-      ...this.details.all().map(
+      ...this.extraChecks.informational().map(
         ([name, read]) =>
           () =>
             this.indicator.check(name).up(read()),
@@ -82,7 +87,7 @@ export class HealthController {
           const data = await check();
           return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : undefined;
         } catch (e) {
-          throw e instanceof ReadinessFailure ? e : new ReadinessFailure(publicReason(e));
+          throw e instanceof ReadinessFailure ? e : new ReadinessFailure(e instanceof NotReady ? e.message : publicReason(e));
         }
       })
       .withTimeout(this.config.get('HEALTH_CHECK_TIMEOUT_MS'));

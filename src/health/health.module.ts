@@ -3,12 +3,12 @@ import { TerminusModule } from '@nestjs/terminus';
 import { ImagesModule } from '../images/images.module';
 import { GracefulShutdown } from './graceful-shutdown.service';
 import { HealthController } from './health.controller';
-import { ReadinessDetails } from './readiness-details.service';
+import { ReadinessChecks } from './readiness.service';
 
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), ImagesModule],
   controllers: [HealthController],
-  providers: [GracefulShutdown, ReadinessDetails],
-  exports: [GracefulShutdown, ReadinessDetails],
+  providers: [GracefulShutdown, ReadinessChecks],
+  exports: [GracefulShutdown, ReadinessChecks],
 })
 export class HealthModule {}

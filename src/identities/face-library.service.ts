@@ -129,4 +129,19 @@ export class FaceLibraryService {
     }
     return found;
   }
+
+  /** A library face's feature, its identity and source record (face search probe); null when there is no such face. */
+  async faceFeature(faceId: string): Promise<{ feature: Buffer | null; identityId: string; sourceRecordId: string } | null> {
+    const rows: { feature: Buffer | Uint8Array | null; identity_id: string; source_record_id: string }[] = await this.uow.dataSource.query(
+      `SELECT feature, identity_id, source_record_id FROM faces WHERE id = ${this.uow.dialect.p(1)}`,
+      [faceId],
+    );
+    if (rows.length === 0) return null;
+    const f = rows[0].feature;
+    return {
+      feature: f === null ? null : Buffer.from(f.buffer, f.byteOffset, f.byteLength),
+      identityId: rows[0].identity_id,
+      sourceRecordId: rows[0].source_record_id,
+    };
+  }
 }

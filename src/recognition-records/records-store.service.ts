@@ -6,6 +6,8 @@ import type { DeviceRecordCounts } from '../devices/devices.types';
 import { RecognitionRecord } from './entities/recognition-record.entity';
 import { readRecordViews, RecordView, selectRecordView } from './record-rows';
 
+export type { RecordView } from './record-rows';
+
 /** What the face library takes from a record, read as the record is now (erasure may have cleared it). */
 export interface RecordFaceSource {
   feature: Buffer | null;
@@ -94,6 +96,32 @@ const INSERT_COLUMNS: [keyof NewRecordRow, string, string][] = [
   ['receivedAt', 'received_at', 'int8'],
 ];
 const COLUMN_LIST = INSERT_COLUMNS.map(([, column]) => column).join(', ');
+
+/** A record's feature with the facts face search filters on (feature null: erased since it was stored). */
+export interface RecordFaceVector {
+  recordId: string;
+  feature: Buffer | null;
+  occurredAt: number;
+  boxId: string;
+  mediaDeviceId: string;
+  userType: string | null;
+  identityId: string | null;
+}
+
+const FACE_VECTOR_COLUMNS = 'id, feature, occurred_at, box_id, media_device_id, user_type, identity_id';
+
+function toFaceVector(r: Record<string, unknown>): RecordFaceVector {
+  const f = r.feature as Buffer | Uint8Array | null;
+  return {
+    recordId: r.id as string,
+    feature: f === null ? null : Buffer.from(f.buffer, f.byteOffset, f.byteLength),
+    occurredAt: Number(r.occurred_at),
+    boxId: r.box_id as string,
+    mediaDeviceId: r.media_device_id as string,
+    userType: (r.user_type as string | null) ?? null,
+    identityId: (r.identity_id as string | null) ?? null,
+  };
+}
 
 /** What alert rules match on and an alert copies from its record. */
 export interface RecordAlertFacts {
@@ -264,6 +292,49 @@ export class RecordsStore implements DeviceRecordCounts {
       .groupBy(`r.${column}`)
       .getRawMany<{ id: string; n: number | string }>();
     return new Map(rows.map((r) => [r.id, Number(r.n)]));
+  }
+
+  /** Records with a feature, by id after `afterId` (keyset), for building a face index; feature included. */
+  async faceVectorsAfter(afterId: string | null, limit: number): Promise<RecordFaceVector[]> {
+    const d = this.uow.dialect;
+    const rows: Record<string, unknown>[] = await this.uow.dataSource.query(
+      afterId === null
+        ? `SELECT ${FACE_VECTOR_COLUMNS} FROM recognition_records WHERE feature IS NOT NULL ORDER BY id LIMIT ${d.p(1)}`
+        : `SELECT ${FACE_VECTOR_COLUMNS} FROM recognition_records WHERE feature IS NOT NULL AND id > ${d.p(1)} ORDER BY id LIMIT ${d.p(2)}`,
+      afterId === null ? [limit] : [afterId, limit],
+    );
+    return rows.map(toFaceVector);
+  }
+
+  /** These records' features and facts as stored now; a record that is gone is absent, an erased feature is null. */
+  async faceVectorsOf(recordIds: string[]): Promise<RecordFaceVector[]> {
+    if (recordIds.length === 0) return [];
+    const rows: Record<string, unknown>[] = await this.uow.dataSource.query(
+      `SELECT ${FACE_VECTOR_COLUMNS} FROM recognition_records WHERE id IN (${this.uow.dialect.params(1, recordIds.length)})`,
+      recordIds,
+    );
+    return rows.map(toFaceVector);
+  }
+
+  /** Which of these records still exist with a feature (face-index reconciliation; reads no feature). */
+  async withFeature(recordIds: string[]): Promise<Set<string>> {
+    if (recordIds.length === 0) return new Set();
+    const rows: { id: string }[] = await this.uow.dataSource.query(
+      `SELECT id FROM recognition_records WHERE feature IS NOT NULL AND id IN (${this.uow.dialect.params(1, recordIds.length)})`,
+      recordIds,
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+
+  /** These records as the consumer API shows them (no feature), in no particular order. */
+  async viewsOf(recordIds: string[]): Promise<RecordView[]> {
+    if (recordIds.length === 0) return [];
+    const views: RecordView[] = [];
+    for (const ids of chunks(recordIds)) {
+      const qb = selectRecordView(this.uow.dataSource.getRepository(RecognitionRecord).createQueryBuilder('r'));
+      views.push(...(await readRecordViews(qb.where('r.id IN (:...ids)', { ids }))));
+    }
+    return views;
   }
 
   async countOfIdentity(identityId: string): Promise<number> {

@@ -1,0 +1,275 @@
+import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import * as path from 'node:path';
+import { AppConfig } from '../config/app-config.service';
+import { IdentityMergedEvent, RecognitionRecordedEvent } from '../events/domain-events';
+import { OnDomainEvent } from '../events/on-domain-event.decorator';
+import { OutboxReader } from '../events/outbox-reader.service';
+import { NotReady, ReadinessChecks } from '../health/readiness.service';
+import { RecordFaceVector, RecordsStore } from '../recognition-records/records-store.service';
+import { FaceIndex, FaceIndexParams, IndexFilter } from './face-index';
+import { unitVector } from './face-vector';
+
+const BUILD_PAGE = 1000;
+/** Lets HTTP and timers run between pages: SQLite answers synchronously, so awaiting it alone never yields. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+const POLL_PAGE = 1000;
+const SWEEP_PAGE = 500;
+/** A hole in the outbox ids younger than this may be a transaction still committing (PostgreSQL): wait for it. */
+const GAP_GRACE_MS = 10_000;
+/** Outbox ids re-read after a rebuild: transactions that were in flight when the rebuild took its cursor. */
+const REBUILD_OVERLAP = 1000;
+const FEED_TYPES = new Set<string>([RecognitionRecordedEvent.type, IdentityMergedEvent.type]);
+
+/**
+ * Keeps this instance's face index in step with the database: restored from the snapshot (or rebuilt from the
+ * records) at start, then fed from the outbox by id, so records stored through any instance are indexed within
+ * about FACE_SEARCH_POLL_MS. Records erased or purged since are dropped when a search meets them and by a slow
+ * sweep over the index; searches compare candidates with the stored features anyway.
+ */
+@Injectable()
+export class FaceIndexService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(FaceIndexService.name);
+  private index: FaceIndex | null = null;
+  private cursor = 0;
+  private loaded = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private polling: Promise<void> | null = null;
+  private wakeAgain = false;
+  private stopped = false;
+  private dirty = false;
+  private lastSnapshot = Date.now();
+  private sweepKey = 0;
+  private gap: { id: number; since: number } | null = null;
+  private loadError: string | null = null;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly records: RecordsStore,
+    private readonly outbox: OutboxReader,
+    readiness: ReadinessChecks,
+  ) {
+    readiness.register('faceIndex', () => this.readiness());
+  }
+
+  get enabled(): boolean {
+    return this.config.get('FACE_SEARCH_ENABLED');
+  }
+
+  /** The index once usable; null while it loads. */
+  get ready(): FaceIndex | null {
+    return this.index;
+  }
+
+  private get params(): FaceIndexParams {
+    return {
+      quantization: this.config.get('FACE_SEARCH_QUANTIZATION'),
+      connectivity: this.config.get('FACE_SEARCH_CONNECTIVITY'),
+      expansionAdd: this.config.get('FACE_SEARCH_EXPANSION_ADD'),
+      expansionSearch: this.config.get('FACE_SEARCH_EXPANSION_SEARCH'),
+    };
+  }
+
+  private get snapshotDir(): string {
+    return path.resolve(this.config.get('FACE_SEARCH_SNAPSHOT_DIR') ?? path.join(this.config.dataDir, 'face-index'));
+  }
+
+  private readiness(): Promise<Record<string, unknown> | undefined> {
+    if (!this.enabled) return Promise.resolve({ enabled: false });
+    if (this.loadError) return Promise.reject(new NotReady(`face index failed to load: ${this.loadError}`));
+    if (!this.index) return Promise.reject(new NotReady(`face index loading (${this.loaded} vectors so far)`));
+    return Promise.resolve({ vectors: this.index.size });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.enabled) return;
+    // A small index is ready before HTTP starts; a large one keeps loading while HTTP serves and /health/ready says
+    // "not ready".
+    let wait: NodeJS.Timeout | undefined;
+    await Promise.race([this.startLoading(), new Promise((resolve) => (wait = setTimeout(resolve, 2000)))]);
+    clearTimeout(wait);
+  }
+
+  private startLoading(): Promise<void> {
+    return this.load().catch((e: Error) => {
+      this.loadError = e.name;
+      this.logger.error(`face index failed to load (retried in 5 s): ${e.message}`);
+      if (this.stopped) return;
+      this.timer = setTimeout(() => {
+        this.loadError = null;
+        void this.startLoading();
+      }, 5000);
+      this.timer.unref();
+    });
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.polling?.catch(() => undefined);
+    if (this.index && this.dirty) this.snapshot();
+  }
+
+  private async load(): Promise<void> {
+    const started = Date.now();
+    const maxId = await this.outbox.maxId();
+    let restored: { index: FaceIndex; cursor: number } | null = null;
+    try {
+      restored = FaceIndex.load(this.snapshotDir, this.params);
+    } catch (e) {
+      this.logger.warn(`face index snapshot unreadable, rebuilding: ${(e as Error).message}`);
+    }
+    // A snapshot ahead of the database belongs to another database (or one restored from an older backup).
+    if (restored && restored.cursor > maxId) restored = null;
+    let index: FaceIndex;
+    if (restored) {
+      index = restored.index;
+      this.cursor = restored.cursor;
+      this.loaded = index.size;
+    } else {
+      index = new FaceIndex(this.params);
+      this.cursor = Math.max(0, maxId - REBUILD_OVERLAP);
+      let after: string | null = null;
+      for (;;) {
+        if (this.stopped) return;
+        const page = await this.records.faceVectorsAfter(after, BUILD_PAGE);
+        if (page.length === 0) break;
+        // Small slices: adding blocks the event loop (usearch works on its own threads, but the call waits for them).
+        for (let i = 0; i < page.length; i += 200) {
+          this.addTo(index, page.slice(i, i + 200));
+          this.loaded = index.size;
+          await yieldToEventLoop();
+        }
+        after = page[page.length - 1].recordId;
+      }
+      this.dirty = true;
+    }
+    // Catch up with what was stored since, then serve.
+    await this.pollInto(index);
+    this.index = index;
+    this.logger.log(
+      `face index ready: ${index.size} vectors (${restored ? 'snapshot' : 'rebuilt from the database'}) in ${Date.now() - started} ms`,
+    );
+    if (!restored) this.snapshot();
+    this.schedule();
+  }
+
+  private addTo(index: FaceIndex, rows: RecordFaceVector[]): void {
+    const entries = [];
+    for (const r of rows) {
+      if (index.has(r.recordId)) continue;
+      const vector = unitVector(r.feature);
+      if (!vector) continue; // wrong length, NaN/Infinity, zero: never indexed (the record carries a defect)
+      const { occurredAt, boxId, mediaDeviceId, userType, identityId } = r;
+      entries.push({ recordId: r.recordId, vector, facts: { occurredAt, boxId, mediaDeviceId, userType, identityId } });
+    }
+    if (index.add(entries) > 0) this.dirty = true;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), this.config.get('FACE_SEARCH_POLL_MS'));
+    this.timer.unref();
+  }
+
+  /** A record stored through this instance: index it now rather than at the next poll. */
+  @OnDomainEvent(RecognitionRecordedEvent.type)
+  onRecorded(): void {
+    if (!this.index || this.stopped) return;
+    if (this.polling) {
+      this.wakeAgain = true;
+      return;
+    }
+    void this.run();
+  }
+
+  private async tick(): Promise<void> {
+    await this.run();
+    if (this.index) {
+      await this.sweep(this.index).catch((e: Error) => this.logger.warn(`face index sweep failed: ${e.message}`));
+      const every = this.config.get('FACE_SEARCH_SNAPSHOT_INTERVAL_MS');
+      if (every > 0 && this.dirty && Date.now() - this.lastSnapshot >= every) this.snapshot();
+    }
+    this.schedule();
+  }
+
+  private async run(): Promise<void> {
+    if (this.polling) return this.polling;
+    this.polling = (async () => {
+      do {
+        this.wakeAgain = false;
+        if (this.index) await this.pollInto(this.index);
+      } while (this.wakeAgain && !this.stopped);
+    })()
+      .catch((e: Error) => this.logger.warn(`face index update failed (retried at the next poll): ${e.message}`))
+      .finally(() => (this.polling = null));
+    return this.polling;
+  }
+
+  /** Reads the outbox after the cursor, in id order, and applies what it says; waits at a hole that may still commit. */
+  private async pollInto(index: FaceIndex): Promise<void> {
+    for (;;) {
+      const rows = await this.outbox.readAfter({ after: this.cursor, limit: POLL_PAGE });
+      if (rows.length === 0) return;
+      const recordIds: string[] = [];
+      let stoppedAtGap = false;
+      for (const row of rows) {
+        if (row.id !== this.cursor + 1 && !this.gapExpired(this.cursor + 1, row.createdAt)) {
+          stoppedAtGap = true;
+          break;
+        }
+        this.gap = null;
+        if (FEED_TYPES.has(row.type)) {
+          if (row.type === RecognitionRecordedEvent.type) {
+            const recordId = (row.payload as { record?: { recordId?: string } }).record?.recordId;
+            if (recordId && !index.has(recordId)) recordIds.push(recordId);
+          } else {
+            const merge = (row.payload as { merge?: { sourceId?: string; targetId?: string } }).merge;
+            if (merge?.sourceId && merge.targetId) index.renameIdentity(merge.sourceId, merge.targetId);
+            this.dirty = true;
+          }
+        }
+        this.cursor = row.id;
+      }
+      for (let i = 0; i < recordIds.length; i += 500) this.addTo(index, await this.records.faceVectorsOf(recordIds.slice(i, i + 500)));
+      if (stoppedAtGap || rows.length < POLL_PAGE) return;
+      await yieldToEventLoop();
+    }
+  }
+
+  /** Whether the missing id `id` may be skipped: missing for the grace period, or the row after it is that old. */
+  private gapExpired(id: number, nextCreatedAt: number): boolean {
+    const now = Date.now();
+    if (now - nextCreatedAt >= GAP_GRACE_MS) return true;
+    if (this.gap?.id !== id) this.gap = { id, since: now };
+    return now - this.gap.since >= GAP_GRACE_MS;
+  }
+
+  /** Drops a slice of index entries whose record is gone or erased (erasure and retention leave no event). */
+  private async sweep(index: FaceIndex): Promise<void> {
+    if (index.size === 0) return;
+    const { ids, next } = index.sweepSlice(this.sweepKey, SWEEP_PAGE);
+    const present = await this.records.withFeature(ids);
+    for (const id of ids) if (!present.has(id)) this.forget(id);
+    this.sweepKey = next;
+  }
+
+  /** A record found erased or deleted: out of the index (and of the next snapshot). */
+  forget(recordId: string): void {
+    if (this.index?.remove(recordId)) this.dirty = true;
+  }
+
+  candidates(probe: Float32Array, want: number, filter: IndexFilter, exactBelow: number) {
+    return this.index!.candidates(probe, want, filter, exactBelow);
+  }
+
+  private snapshot(): void {
+    if (!this.index) return;
+    try {
+      this.index.save(this.snapshotDir, this.cursor);
+      this.dirty = false;
+      this.lastSnapshot = Date.now();
+    } catch (e) {
+      this.logger.warn(`face index snapshot not written: ${(e as Error).message}`);
+    }
+  }
+}

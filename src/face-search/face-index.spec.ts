@@ -1,0 +1,68 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { FaceIndex, FaceIndexParams } from './face-index';
+import { FACE_DIMENSIONS, normalised } from './face-vector';
+
+const params: FaceIndexParams = { quantization: 'i8', connectivity: 16, expansionAdd: 64, expansionSearch: 64 };
+let seed = 7;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+const randomUnit = () => normalised(Array.from({ length: FACE_DIMENSIONS }, rnd))!;
+const facts = (i: number) => ({
+  occurredAt: 1000 + i,
+  boxId: `box-${i % 2}`,
+  mediaDeviceId: `dev-${i % 3}`,
+  userType: 'employee',
+  identityId: `id-${i}`,
+});
+
+describe('FaceIndex', () => {
+  const vectors = Array.from({ length: 50 }, randomUnit);
+  const build = () => {
+    const index = new FaceIndex(params);
+    index.add(vectors.map((vector, i) => ({ recordId: `r${i}`, vector, facts: facts(i) })));
+    return index;
+  };
+
+  it('finds a vector first, skips records added twice, and forgets removed ones', () => {
+    const index = build();
+    expect(index.add([{ recordId: 'r3', vector: vectors[3], facts: facts(3) }])).toBe(0);
+    expect(index.size).toBe(50);
+    expect(index.candidates(vectors[7], 5, {}, 0).ids[0]).toBe('r7');
+    expect(index.remove('r7')).toBe(true);
+    expect(index.size).toBe(49);
+    expect(index.candidates(vectors[7], 50, {}, 0).ids).not.toContain('r7');
+  });
+
+  it('filters by the facts kept beside the index, exactly below the threshold and through the graph above it', () => {
+    const index = build();
+    const few = index.candidates(vectors[4], 10, { boxId: 'box-0', mediaDeviceId: 'dev-1' }, 100);
+    expect(few.considered).toBe(few.ids.length);
+    for (const id of few.ids) expect(Number(id.slice(1)) % 6).toBe(4);
+    const many = index.candidates(vectors[4], 5, { boxId: 'box-0' }, 0);
+    expect(many.considered).toBe(25);
+    expect(many.ids[0]).toBe('r4');
+    for (const id of many.ids) expect(Number(id.slice(1)) % 2).toBe(0);
+    expect(index.candidates(vectors[4], 5, { boxId: 'no-such-box' }, 0)).toEqual({ ids: [], considered: 0 });
+    expect(index.candidates(vectors[4], 50, { from: 1010, to: 1020 }, 100).ids.sort()).toHaveLength(10);
+    index.renameIdentity('id-4', 'id-9');
+    expect(index.candidates(vectors[4], 5, { identityIds: ['id-9'] }, 100).ids.sort()).toEqual(['r4', 'r9']);
+  });
+
+  it('saves and loads a snapshot, and refuses one made with other settings', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-'));
+    try {
+      const index = build();
+      index.remove('r1');
+      index.save(dir, 42);
+      const loaded = FaceIndex.load(dir, params);
+      expect(loaded?.cursor).toBe(42);
+      expect(loaded?.index.size).toBe(49);
+      expect(loaded?.index.has('r1')).toBe(false);
+      expect(loaded?.index.candidates(vectors[9], 3, {}, 0).ids[0]).toBe('r9');
+      expect(FaceIndex.load(dir, { ...params, quantization: 'f16' })).toBeNull();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,305 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Index } from 'usearch';
+import { FACE_DIMENSIONS } from './face-vector';
+
+export type Quantization = 'f32' | 'f16' | 'i8';
+
+export interface FaceIndexParams {
+  quantization: Quantization;
+  /** HNSW M: graph edges per node. */
+  connectivity: number;
+  expansionAdd: number;
+  expansionSearch: number;
+}
+
+/** What filters look at, per indexed record (kept beside the index so filtering needs no database round trip). */
+export interface IndexedFacts {
+  occurredAt: number;
+  boxId: string;
+  mediaDeviceId: string;
+  userType: string | null;
+  identityId: string | null;
+}
+
+export interface IndexFilter {
+  from?: number;
+  to?: number;
+  boxId?: string;
+  mediaDeviceId?: string;
+  userType?: string;
+  /** Any of these identities. */
+  identityIds?: string[];
+}
+
+/** Strings stored once and referred to by number (a million records share a few hundred boxes and devices). */
+class Interned {
+  readonly values: string[] = [''];
+  private readonly index = new Map<string, number>([['', 0]]);
+
+  of(value: string | null): number {
+    if (value === null) return 0;
+    let i = this.index.get(value);
+    if (i === undefined) {
+      i = this.values.length;
+      this.values.push(value);
+      this.index.set(value, i);
+    }
+    return i;
+  }
+
+  find(value: string): number | undefined {
+    return this.index.get(value);
+  }
+
+  static from(values: string[]): Interned {
+    const t = new Interned();
+    for (const v of values.slice(1)) t.of(v);
+    return t;
+  }
+}
+
+interface SnapshotMeta {
+  version: 1;
+  params: FaceIndexParams;
+  indexFile: string;
+  cursor: number;
+  ids: string[];
+  occurredAt: number[];
+  box: number[];
+  device: number[];
+  userType: number[];
+  identity: number[];
+  strings: { box: string[]; device: string[]; userType: string[]; identity: string[] };
+}
+
+const META_FILE = 'face-index.json';
+
+/**
+ * An HNSW index (usearch, cosine) over unit 512-d vectors, keyed by a dense number per record, with the record id
+ * and filter facts of each key in plain arrays. Keys of removed records stay as holes ('' id).
+ */
+export class FaceIndex {
+  private index: Index;
+  private ids: string[] = [];
+  private readonly keyOf = new Map<string, number>();
+  private occurredAt: number[] = [];
+  private box: number[] = [];
+  private device: number[] = [];
+  private userType: number[] = [];
+  private identity: number[] = [];
+  private boxes = new Interned();
+  private devices = new Interned();
+  private userTypes = new Interned();
+  private identities = new Interned();
+  private live = 0;
+
+  constructor(readonly params: FaceIndexParams) {
+    this.index = FaceIndex.emptyIndex(params);
+  }
+
+  private static emptyIndex(p: FaceIndexParams): Index {
+    return new Index({
+      dimensions: FACE_DIMENSIONS,
+      metric: 'cos',
+      quantization: p.quantization,
+      connectivity: p.connectivity,
+      expansion_add: p.expansionAdd,
+      expansion_search: p.expansionSearch,
+      multi: false,
+    } as ConstructorParameters<typeof Index>[0]);
+  }
+
+  get size(): number {
+    return this.live;
+  }
+
+  has(recordId: string): boolean {
+    return this.keyOf.has(recordId);
+  }
+
+  recordIdOf(key: number): string | undefined {
+    return this.ids[key] || undefined;
+  }
+
+  /** Adds unit vectors (already validated); records already indexed are skipped. */
+  add(entries: { recordId: string; vector: Float32Array; facts: IndexedFacts }[]): number {
+    const fresh = entries.filter((e) => !this.keyOf.has(e.recordId));
+    if (fresh.length === 0) return 0;
+    const keys = new BigUint64Array(fresh.length);
+    const matrix = new Float32Array(fresh.length * FACE_DIMENSIONS);
+    fresh.forEach((e, i) => {
+      const key = this.ids.length;
+      this.ids.push(e.recordId);
+      this.keyOf.set(e.recordId, key);
+      this.occurredAt.push(e.facts.occurredAt);
+      this.box.push(this.boxes.of(e.facts.boxId));
+      this.device.push(this.devices.of(e.facts.mediaDeviceId));
+      this.userType.push(this.userTypes.of(e.facts.userType));
+      this.identity.push(this.identities.of(e.facts.identityId));
+      keys[i] = BigInt(key);
+      matrix.set(e.vector, i * FACE_DIMENSIONS);
+    });
+    // Batches use usearch's threads; a single vector is cheaper on the calling thread.
+    this.index.add(keys, matrix, fresh.length > 16 ? 0 : 1);
+    this.live += fresh.length;
+    return fresh.length;
+  }
+
+  remove(recordId: string): boolean {
+    const key = this.keyOf.get(recordId);
+    if (key === undefined) return false;
+    this.index.remove(BigInt(key));
+    this.keyOf.delete(recordId);
+    this.ids[key] = '';
+    this.live--;
+    return true;
+  }
+
+  /** An identity merged into another: its records now belong to the target. */
+  renameIdentity(fromId: string, toId: string): void {
+    const from = this.identities.find(fromId);
+    if (from === undefined) return;
+    const to = this.identities.of(toId);
+    for (let k = 0; k < this.identity.length; k++) if (this.identity[k] === from) this.identity[k] = to;
+  }
+
+  /** A predicate over keys for this filter, or null for "no filter"; 'none' when nothing can match. */
+  private predicate(f: IndexFilter): ((key: number) => boolean) | null | 'none' {
+    const tests: ((key: number) => boolean)[] = [];
+    if (f.from !== undefined) tests.push((k) => this.occurredAt[k] >= f.from!);
+    if (f.to !== undefined) tests.push((k) => this.occurredAt[k] < f.to!);
+    const exact = (table: Interned, column: () => number[], value: string | undefined) => {
+      if (value === undefined) return true;
+      const i = table.find(value);
+      if (i === undefined) return false;
+      tests.push((k) => column()[k] === i);
+      return true;
+    };
+    if (!exact(this.boxes, () => this.box, f.boxId)) return 'none';
+    if (!exact(this.devices, () => this.device, f.mediaDeviceId)) return 'none';
+    if (!exact(this.userTypes, () => this.userType, f.userType)) return 'none';
+    if (f.identityIds) {
+      const wanted = new Set(f.identityIds.map((id) => this.identities.find(id)).filter((i): i is number => i !== undefined));
+      if (wanted.size === 0) return 'none';
+      tests.push((k) => wanted.has(this.identity[k]));
+    }
+    if (tests.length === 0) return null;
+    return (k) => this.ids[k] !== '' && tests.every((t) => t(k));
+  }
+
+  /**
+   * Candidate record ids for a probe, nearest first by the (possibly quantised) index: up to `want` of them that
+   * pass the filter. With a filter, matching keys are counted first: few enough are returned all (the caller
+   * compares them exactly), otherwise the index is asked for proportionally more neighbours and they are filtered.
+   * `considered` is how many vectors the filter admits (the whole index without one).
+   */
+  candidates(probe: Float32Array, want: number, filter: IndexFilter, exactBelow: number): { ids: string[]; considered: number } {
+    if (this.live === 0) return { ids: [], considered: 0 };
+    const test = this.predicate(filter);
+    if (test === 'none') return { ids: [], considered: 0 };
+    if (test === null) return { ids: this.search(probe, Math.min(want, this.live), () => true), considered: this.live };
+    let matching = 0;
+    const few: string[] = [];
+    for (let k = 0; k < this.ids.length; k++) {
+      if (!test(k)) continue;
+      matching++;
+      if (matching <= exactBelow) few.push(this.ids[k]);
+    }
+    if (matching <= exactBelow) return { ids: few, considered: matching };
+    const k = Math.min(this.live, Math.ceil(((want * this.live) / matching) * 1.5), 50_000);
+    return { ids: this.search(probe, k, test).slice(0, want), considered: matching };
+  }
+
+  private search(probe: Float32Array, k: number, test: (key: number) => boolean): string[] {
+    const found = this.index.search(probe, k, 1);
+    const out: string[] = [];
+    for (const key of found.keys) {
+      const n = Number(key);
+      if (this.ids[n] && test(n)) out.push(this.ids[n]);
+    }
+    return out;
+  }
+
+  /** The next `count` record ids after key `from` (wrapping), for reconciliation sweeps. */
+  sweepSlice(from: number, count: number): { ids: string[]; next: number } {
+    const out: string[] = [];
+    let k = from >= this.ids.length ? 0 : from;
+    let seen = 0;
+    while (out.length < count && seen < this.ids.length) {
+      if (this.ids[k]) out.push(this.ids[k]);
+      k = (k + 1) % this.ids.length;
+      seen++;
+    }
+    return { ids: out, next: k };
+  }
+
+  /**
+   * Writes the index and its key table to `dir` (a new index file, then the table naming it, renamed into place, so a
+   * reader never sees a half-written pair; several instances may share the directory). Removes older index files.
+   */
+  save(dir: string, cursor: number): void {
+    fs.mkdirSync(dir, { recursive: true });
+    const indexFile = `face-index-${randomUUID()}.usearch`;
+    this.index.save(path.join(dir, indexFile));
+    const meta: SnapshotMeta = {
+      version: 1,
+      params: this.params,
+      indexFile,
+      cursor,
+      ids: this.ids,
+      occurredAt: this.occurredAt,
+      box: this.box,
+      device: this.device,
+      userType: this.userType,
+      identity: this.identity,
+      strings: { box: this.boxes.values, device: this.devices.values, userType: this.userTypes.values, identity: this.identities.values },
+    };
+    const tmp = path.join(dir, `.${META_FILE}.${process.pid}.tmp`);
+    fs.writeFileSync(tmp, JSON.stringify(meta));
+    fs.renameSync(tmp, path.join(dir, META_FILE));
+    const hourAgo = Date.now() - 3_600_000;
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.startsWith('face-index-') || name === indexFile) continue;
+      const file = path.join(dir, name);
+      // Another instance's pair may be in the middle of being written: only files this old are surely unused.
+      try {
+        if (fs.statSync(file).mtimeMs < hourAgo) fs.rmSync(file, { force: true });
+      } catch {
+        // gone already
+      }
+    }
+  }
+
+  /** The index saved in `dir` with the cursor it was in step with, or null when there is none or it was built otherwise. */
+  static load(dir: string, params: FaceIndexParams): { index: FaceIndex; cursor: number } | null {
+    let meta: SnapshotMeta;
+    try {
+      meta = JSON.parse(fs.readFileSync(path.join(dir, META_FILE), 'utf8')) as SnapshotMeta;
+    } catch {
+      return null;
+    }
+    if (meta.version !== 1 || JSON.stringify(meta.params) !== JSON.stringify(params)) return null;
+    const file = path.join(dir, path.basename(meta.indexFile));
+    if (!fs.existsSync(file)) return null;
+    const idx = new FaceIndex(params);
+    idx.index.load(file);
+    idx.ids = meta.ids;
+    idx.occurredAt = meta.occurredAt;
+    idx.box = meta.box;
+    idx.device = meta.device;
+    idx.userType = meta.userType;
+    idx.identity = meta.identity;
+    idx.boxes = Interned.from(meta.strings.box);
+    idx.devices = Interned.from(meta.strings.device);
+    idx.userTypes = Interned.from(meta.strings.userType);
+    idx.identities = Interned.from(meta.strings.identity);
+    meta.ids.forEach((id, key) => {
+      if (id) idx.keyOf.set(id, key);
+    });
+    idx.live = idx.keyOf.size;
+    if (idx.index.size() !== idx.live) return null;
+    return { index: idx, cursor: meta.cursor };
+  }
+}
