@@ -1,9 +1,8 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
 
-/** Global so any module can record audited actions. */
-@Global()
+/** The audit log: modules that record audited changes import it and call AuditService.recordIn in their transaction. */
 @Module({
   controllers: [AuditController],
   providers: [AuditService],

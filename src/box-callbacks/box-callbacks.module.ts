@@ -2,13 +2,14 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.service';
 import { DevicesModule } from '../devices/devices.module';
 import { DevicesService } from '../devices/devices.service';
+import { MetricsModule } from '../metrics/metrics.module';
 import { RecognitionRecordsModule } from '../recognition-records/recognition-records.module';
 import { BoxAccessService } from './box-access.service';
 import { BoxCallbacksController } from './box-callbacks.controller';
 import { BoxCallbacksService } from './box-callbacks.service';
 
 @Module({
-  imports: [DevicesModule, RecognitionRecordsModule],
+  imports: [DevicesModule, MetricsModule, RecognitionRecordsModule],
   controllers: [BoxCallbacksController],
   providers: [
     BoxCallbacksService,

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AuditModule } from '../audit/audit.module';
 import { ImagesModule } from '../images/images.module';
 import { ErasureController } from './erasure.controller';
 import { ErasureService } from './erasure.service';
@@ -9,7 +10,7 @@ import { RetentionService } from './retention.service';
 import { StoragePurgeService } from './storage-purge.service';
 
 @Module({
-  imports: [ScheduleModule.forRoot(), ImagesModule],
+  imports: [ScheduleModule.forRoot(), AuditModule, ImagesModule],
   controllers: [ErasureController],
   providers: [ImageReleaseService, RetentionService, ErasureService, RetentionScheduler, StoragePurgeService],
   exports: [RetentionService, ErasureService],
