@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
-import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
 
-/** The audit log: modules that record audited changes import it and call AuditService.recordIn in their transaction. */
+/**
+ * The audit log: modules that record audited changes import it and call AuditService.recordIn in their transaction.
+ * GET /audit-log is served by the auth module (src/auth/audit-log.controller.ts).
+ */
 @Module({
-  controllers: [AuditController],
   providers: [AuditService],
   exports: [AuditService],
 })

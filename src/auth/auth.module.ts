@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config.service';
 import { ApiAuthFailures, ApiKeyGuard } from './api-key.guard';
 import { ConsumerThrottlerGuard } from './consumer-throttler.guard';
 import { ApiKeysController } from './api-keys.controller';
+import { AuditLogController } from './audit-log.controller';
 import { ApiKeysService } from './api-keys.service';
 
 /**
@@ -24,7 +25,7 @@ import { ApiKeysService } from './api-keys.service';
       },
     }),
   ],
-  controllers: [ApiKeysController],
+  controllers: [ApiKeysController, AuditLogController],
   providers: [
     ApiKeysService,
     ApiAuthFailures,
