@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { databaseSettings } from '../src/config/app-config.service';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { DEFAULT_ALERT_RULES } from '../src/database/migrations/1764900000000-alert-rules';
-import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
+import { boxRecordWithOwnFace as boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createTestDatabase, describeDb, queryRows, TestDatabase } from './helpers/test-database';
 
@@ -117,7 +117,7 @@ describeDb('alert rules and alerts', () => {
       ['userTypes', ['R3']],
       ['unknownOnly', ['R4', 'R2']], // a stranger, and a record without identity
       ['identityIds', ['R1']],
-      ['personIds', ['R1']], // a person id is an identity id until a persons module is wired
+      ['personIds', ['R1']], // each identity has its own face here, so it is a person of its own (id = identity id)
       ['excludeIdentityIds', ['R4', 'R2', 'R3']],
       ['excludePersonIds', ['R4', 'R1', 'R2']],
       ['boxIds', ['R4', 'R3']],

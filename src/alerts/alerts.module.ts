@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 import { RecordsStoreModule } from '../recognition-records/records-store.module';
 import { AlertRulesController } from './alert-rules.controller';
 import { AlertRulesService } from './alert-rules.service';
@@ -10,7 +12,7 @@ import { IdentityIsPersonLookup, PERSON_LOOKUP, type PersonLookup } from './pers
 
 /** Alert rules (admin-managed) and the alerts they raise, fed by domain events. */
 @Module({
-  imports: [RecordsStoreModule],
+  imports: [AuditModule, EventsModule, RecordsStoreModule],
   controllers: [AlertRulesController, AlertsController],
   providers: [
     AlertRulesService,

@@ -1,11 +1,11 @@
-import { Global, Module } from '@nestjs/common';
-import { AuditController } from './audit.controller';
+import { Module } from '@nestjs/common';
 import { AuditService } from './audit.service';
 
-/** Global so any module can record audited actions. */
-@Global()
+/**
+ * The audit log: modules that record audited changes import it and call AuditService.recordIn in their transaction.
+ * GET /audit-log is served by the auth module (src/auth/audit-log.controller.ts).
+ */
 @Module({
-  controllers: [AuditController],
   providers: [AuditService],
   exports: [AuditService],
 })

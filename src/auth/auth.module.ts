@@ -1,19 +1,22 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { ThrottlerModule } from '@nestjs/throttler';
+import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config.service';
 import { ApiAuthFailures, ApiKeyGuard } from './api-key.guard';
 import { ConsumerThrottlerGuard } from './consumer-throttler.guard';
 import { ApiKeysController } from './api-keys.controller';
+import { AuditLogController } from './audit-log.controller';
 import { ApiKeysService } from './api-keys.service';
 
 /**
- * Every route of the app needs an API key unless marked @Public() (auth.decorators.ts). Global so that guards of
- * other modules (the event stream's) can build on ApiKeyGuard.
+ * Every route of the app needs an API key unless marked @Public() (auth.decorators.ts): the guards are APP_GUARDs, so
+ * they apply app-wide without the module being global. Modules whose guards build on ApiKeyGuard (the event stream's)
+ * import it for ApiKeysService and ApiAuthFailures.
  */
-@Global()
 @Module({
   imports: [
+    AuditModule,
     ThrottlerModule.forRootAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => {
@@ -22,7 +25,7 @@ import { ApiKeysService } from './api-keys.service';
       },
     }),
   ],
-  controllers: [ApiKeysController],
+  controllers: [ApiKeysController, AuditLogController],
   providers: [
     ApiKeysService,
     ApiAuthFailures,

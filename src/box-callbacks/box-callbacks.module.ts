@@ -3,12 +3,13 @@ import { AppConfig } from '../config/app-config.service';
 import { DevicesModule } from '../devices/devices.module';
 import { DevicesService } from '../devices/devices.service';
 import { IngestionModule } from '../ingestion/ingestion.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { BoxAccessService } from './box-access.service';
 import { BoxCallbacksController } from './box-callbacks.controller';
 import { BoxCallbacksService } from './box-callbacks.service';
 
 @Module({
-  imports: [DevicesModule, IngestionModule],
+  imports: [DevicesModule, IngestionModule, MetricsModule],
   controllers: [BoxCallbacksController],
   providers: [
     BoxCallbacksService,

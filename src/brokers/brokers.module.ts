@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { HealthModule } from '../health/health.module';
 import { IntegrationsModule } from '../integrations/integrations.module';
 import { BrokerStreamsStore } from './broker-streams.store';
@@ -6,7 +8,7 @@ import { BrokersService } from './brokers.service';
 
 /** Domain events on MQTT and AMQP 0-9-1 brokers, each from the outbox with its own cursor (see README "Message brokers"). */
 @Module({
-  imports: [IntegrationsModule, HealthModule],
+  imports: [EventsModule, HealthModule, IntegrationsModule, MetricsModule],
   providers: [BrokersService, BrokerStreamsStore],
 })
 export class BrokersModule {}

@@ -6,6 +6,10 @@ import { migrateDatabase } from './migrate';
 import { SqliteCheckpointer } from './sqlite-checkpointer';
 import { UnitOfWork } from './unit-of-work';
 
+/**
+ * The data source and UnitOfWork. Global, like configuration and logging: composition-root plumbing that every
+ * module's services use to reach their own tables; which tables a module may touch is the boundary, not this import.
+ */
 @Global()
 @Module({
   imports: [

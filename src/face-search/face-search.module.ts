@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 import { HealthModule } from '../health/health.module';
 import { IdentitiesModule } from '../identities/identities.module';
 import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
@@ -13,7 +15,7 @@ import { identityAsPerson, PERSON_RESOLVER, personsFrom, type PersonResolver } f
  * it. Persons come from the persons module's PERSON_LINKS when present; without it a person is an identity.
  */
 @Module({
-  imports: [HealthModule, IdentitiesModule, RecordsStoreModule],
+  imports: [AuditModule, EventsModule, HealthModule, IdentitiesModule, RecordsStoreModule],
   controllers: [FaceSearchController],
   providers: [
     FaceIndexService,

@@ -1,4 +1,6 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 import { ImagesModule } from '../images/images.module';
 import { RecordsStoreModule } from '../recognition-records/records-store.module';
 import { IdentitiesController } from './identities.controller';
@@ -9,7 +11,7 @@ import { FaceLibraryService } from './face-library.service';
 import { IdentitiesService } from './identities.service';
 
 @Module({
-  imports: [ImagesModule, RecordsStoreModule],
+  imports: [AuditModule, EventsModule, ImagesModule, RecordsStoreModule],
   controllers: [IdentitiesController],
   providers: [IdentitiesService, FaceLibraryService, FaceLibraryListener, IdentitiesQueryService, IdentityAdminService],
   exports: [IdentitiesService, FaceLibraryService],

@@ -1,5 +1,9 @@
 import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { AuthModule } from '../auth/auth.module';
 import { DevicesModule } from '../devices/devices.module';
+import { EventsModule } from '../events/events.module';
+import { MetricsModule } from '../metrics/metrics.module';
 import { RecognitionRecordsModule } from '../recognition-records/recognition-records.module';
 import { EventFeedService } from './event-feed.service';
 import { EventStreamController } from './event-stream/event-stream.controller';
@@ -17,7 +21,7 @@ import { WebhooksController } from './webhooks/webhooks.controller';
 
 /** Consumers of domain events outside the hub: the live SSE stream and signed outbound webhooks. */
 @Module({
-  imports: [DevicesModule, RecognitionRecordsModule],
+  imports: [AuditModule, AuthModule, DevicesModule, EventsModule, MetricsModule, RecognitionRecordsModule],
   controllers: [EventStreamController, WebhooksController],
   providers: [
     EventFeedService,

@@ -60,6 +60,7 @@ export function createHttpLogger(level: string, boxPushes: 'all' | 'errors' = 'a
  * through the request by AsyncLocalStorage). Bodies and headers are never logged (bodies carry images,
  * features and license keys; headers carry API keys), nor query values or a callback secret in the URL
  * (redactUrl). TypeORM logs through here too (src/database/typeorm-logger.ts).
+ * Global, like configuration and the database: composition-root plumbing that every module uses and none owns.
  */
 @Global()
 @Module({

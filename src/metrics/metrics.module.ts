@@ -1,10 +1,11 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { EventsModule } from '../events/events.module';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 
-/** Global so ingestion (and the box edge) can report without importing this module. */
-@Global()
+/** Prometheus metrics: modules that report import it (the outbox backlog is read from the relay). */
 @Module({
+  imports: [EventsModule],
   controllers: [MetricsController],
   providers: [MetricsService],
   exports: [MetricsService],

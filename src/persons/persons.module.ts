@@ -1,4 +1,6 @@
 import { Global, Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 import { IdentitiesModule } from '../identities/identities.module';
 import { PERSON_LINKS } from '../identities/person-links.types';
 import { RecordsStoreModule } from '../recognition-records/records-store.module';
@@ -13,7 +15,7 @@ import { PersonsService } from './persons.service';
  */
 @Global()
 @Module({
-  imports: [IdentitiesModule, RecordsStoreModule],
+  imports: [AuditModule, EventsModule, IdentitiesModule, RecordsStoreModule],
   controllers: [PersonsController, PresenceController],
   providers: [PersonsService, PersonsQueryService, PersonsListener, { provide: PERSON_LINKS, useExisting: PersonsService }],
   exports: [PERSON_LINKS],

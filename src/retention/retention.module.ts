@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
+import { AuditModule } from '../audit/audit.module';
+import { EventsModule } from '../events/events.module';
 import { IdentitiesModule } from '../identities/identities.module';
 import { ImagesModule } from '../images/images.module';
 import { IntegrationsModule } from '../integrations/integrations.module';
@@ -13,7 +15,7 @@ import { StoragePurgeService } from './storage-purge.service';
 
 /** Retention purge and erasure: orchestration over the owners of the tables involved (records, identities, images, events, webhooks). */
 @Module({
-  imports: [ScheduleModule.forRoot(), ImagesModule, RecordsStoreModule, IdentitiesModule, IntegrationsModule],
+  imports: [ScheduleModule.forRoot(), AuditModule, EventsModule, ImagesModule, RecordsStoreModule, IdentitiesModule, IntegrationsModule],
   controllers: [ErasureController],
   providers: [ImageReleaseService, RetentionService, ErasureService, RetentionScheduler, StoragePurgeService],
   exports: [RetentionService, ErasureService],

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ApiKeysService } from '../../src/auth/api-keys.service';
 import type { ApiRole } from '../../src/auth/roles';
 import { CALLBACK_PATH, readFixture, TestApp } from './test-app';
@@ -68,4 +69,28 @@ export function longBase64Strings(value: unknown, max = 256): string[] {
   };
   walk(value);
   return found;
+}
+
+/**
+ * A box record whose face feature is its identity's own (a unit vector seeded by the identity id), so that different
+ * identities do not look like one person to the persons module (every fixture record carries the same face).
+ */
+export function boxRecordWithOwnFace(spec: RecordSpec): Json {
+  const record = boxRecord(spec);
+  const seed = createHash('sha256')
+    .update(spec.identity ?? 'p-1')
+    .digest();
+  let state = seed.readUInt32LE(0) || 1;
+  const v = new Float32Array(512);
+  for (let i = 0; i < v.length; i++) {
+    // xorshift32: deterministic, and about uniform in -0.5..0.5 per component; normalised below.
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    v[i] = (state >>> 0) / 2 ** 32 - 0.5;
+  }
+  const norm = Math.hypot(...v);
+  for (let i = 0; i < v.length; i++) v[i] /= norm;
+  const attr = { ...(record.recognize_face_attr as Json), feature_base64_str: Buffer.from(v.buffer).toString('base64') };
+  return { ...record, recognize_face_attr: attr };
 }

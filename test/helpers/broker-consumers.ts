@@ -1,5 +1,10 @@
 import * as amqp from 'amqplib';
+import type { INestApplication } from '@nestjs/common';
 import { connect, MqttClient } from 'mqtt';
+import { OutboxRelay } from '../../src/events/outbox-relay.service';
+import { EventFeedService } from '../../src/integrations/event-feed.service';
+import type { Json } from './api-client';
+import { eventually } from './eventually';
 
 export const MQTT_BROKER = { host: '127.0.0.1', port: 1883 };
 export const AMQP_BROKER = { host: '127.0.0.1', port: 5672 };
@@ -62,4 +67,14 @@ export async function amqpConsumer(exchange: string): Promise<{ messages: AmqpMe
       await connection.close().catch(() => undefined);
     },
   };
+}
+
+/**
+ * Every event the outbox holds, as consumers get it, once the relay has handled them all: listeners (alert rules,
+ * persons) write events of their own while they handle ingest's, so the outbox is only complete when none is pending.
+ */
+export async function settledOutbox(app: INestApplication): Promise<Json[]> {
+  const relay = app.get(OutboxRelay);
+  await eventually(async () => (await relay.lag()).pending === 0, 'every outbox event relayed');
+  return (await app.get(EventFeedService).read({ after: 0, limit: 10_000 })).map((e) => e.envelope as unknown as Json);
 }

@@ -1,12 +1,16 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../auth/auth.decorators';
-import { AuditService } from './audit.service';
-import { AuditEntryDto, AuditPageDto, AuditQueryDto } from './dto/audit.dto';
+import { AuditService } from '../audit/audit.service';
+import { AuditEntryDto, AuditPageDto, AuditQueryDto } from '../audit/dto/audit.dto';
+import { RequireRole } from './auth.decorators';
 
+/**
+ * The audit trail for admins. Served by the auth module, which decides who may read it, so that the audit module
+ * (which auth uses to record key changes) depends on nothing but the database.
+ */
 @ApiTags('audit')
 @Controller('audit-log')
-export class AuditController {
+export class AuditLogController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
