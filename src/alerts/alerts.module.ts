@@ -7,7 +7,7 @@ import { AlertRulesService } from './alert-rules.service';
 import { AlertsController } from './alerts.controller';
 import { AlertsListener } from './alerts.listener';
 import { AlertsService } from './alerts.service';
-import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
+import { PERSON_LINKS, type PersonLinks } from '../recognition-records/person-links.types';
 import { IdentityIsPersonLookup, PERSON_LOOKUP, type PersonLookup } from './person-lookup.types';
 
 /** Alert rules (admin-managed) and the alerts they raise, fed by domain events. */

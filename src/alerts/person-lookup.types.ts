@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 /**
  * How alert rules find the person an identity belongs to (for `personIds`, `excludePersonIds`, the alert's
  * `personId` and the cooldown key). A box identity is one face-library entry on one box; a person may own several.
- * The persons module answers it (PERSON_LINKS, src/identities/person-links.types.ts; wired in AlertsModule); without
+ * The persons module answers it (PERSON_LINKS, src/recognition-records/person-links.types.ts; wired in AlertsModule); without
  * that module every identity is its own person (person id = identity id).
  * The manager is the alert's transaction, so the answer is read consistently with the alert it goes into.
  */

@@ -3,7 +3,7 @@ import { AuditModule } from '../audit/audit.module';
 import { EventsModule } from '../events/events.module';
 import { HealthModule } from '../health/health.module';
 import { IdentitiesModule } from '../identities/identities.module';
-import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
+import { PERSON_LINKS, type PersonLinks } from '../recognition-records/person-links.types';
 import { RecordsStoreModule } from '../recognition-records/records-store.module';
 import { FaceIndexService } from './face-index.service';
 import { FaceSearchController } from './face-search.controller';

@@ -1,4 +1,4 @@
-import type { PersonLinks } from '../identities/person-links.types';
+import type { PersonLinks } from '../recognition-records/person-links.types';
 
 /**
  * How face search learns which person an identity belongs to: from the persons module's PERSON_LINKS when it is

@@ -9,7 +9,7 @@ import { RecordsStore } from '../recognition-records/records-store.service';
 import { FaceDto, IdentityDetailDto, IdentityDto } from './dto/identity.dto';
 import { Face } from './entities/face.entity';
 import { Identity } from './entities/identity.entity';
-import { PERSON_LINKS, type PersonLinks } from './person-links.types';
+import { PERSON_LINKS, type PersonLinks } from '../recognition-records/person-links.types';
 import { faceFeatureMissing, faceImageMissing, faceNotFound, identityMerged, identityNotFound } from './identity-errors';
 
 export interface IdentityFilter {

@@ -2,7 +2,7 @@ import { Global, Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { EventsModule } from '../events/events.module';
 import { IdentitiesModule } from '../identities/identities.module';
-import { PERSON_LINKS } from '../identities/person-links.types';
+import { PERSON_LINKS } from '../recognition-records/person-links.types';
 import { RecordsStoreModule } from '../recognition-records/records-store.module';
 import { PersonsController, PresenceController } from './persons.controller';
 import { PersonsListener } from './persons.listener';

@@ -17,7 +17,7 @@ import {
 import { OutboxRelay } from '../events/outbox-relay.service';
 import { OutboxService } from '../events/outbox.service';
 import { IdentitiesService } from '../identities/identities.service';
-import type { PersonLinks } from '../identities/person-links.types';
+import type { PersonLinks } from '../recognition-records/person-links.types';
 import { RecordsStore } from '../recognition-records/records-store.service';
 import { FaceMatrix, unitVector, vectorBytes } from './face-matrix';
 import {

@@ -6,7 +6,7 @@ import { UnitOfWork } from '../database/unit-of-work';
 import type { BoxSummary, MediaDeviceSummary } from '../devices/devices.types';
 import { DevicesService } from '../devices/devices.service';
 import { ImagesService } from '../images/images.service';
-import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
+import { PERSON_LINKS, type PersonLinks } from './person-links.types';
 import { RecognitionRecord } from './entities/recognition-record.entity';
 import { IMAGE_ROLES, ImageRole } from './recognition-record.types';
 import { recordFeatureMissing, recordImageMissing, recordNotFound } from './record-errors';

@@ -7,7 +7,7 @@ import { OutboxService } from '../events/outbox.service';
 import { FaceLibraryService } from '../identities/face-library.service';
 import { IdentitiesService } from '../identities/identities.service';
 import { identityNotFound } from '../identities/identity-errors';
-import { PERSON_LINKS, type PersonLinks } from '../identities/person-links.types';
+import { PERSON_LINKS, type PersonLinks } from '../recognition-records/person-links.types';
 import { WebhookDeliveriesService } from '../integrations/webhooks/webhook-deliveries.service';
 import { RecordsStore } from '../recognition-records/records-store.service';
 import { ImageReleaseService } from './image-release.service';
