@@ -50,18 +50,24 @@ export class DevicesService {
     return manager ? work(manager) : this.uow.run(work);
   }
 
-  /** Access settings of those of these license keys that are registered. */
+  /**
+   * Access settings of those of these license keys that are registered. Read on every box push, so in plain SQL:
+   * the repository's find() cost more CPU than the query itself (measured: 6.6 % of the hub's CPU on small pushes).
+   */
   async accessSettings(licenseKeys: string[]): Promise<BoxAccessSettings[]> {
     if (licenseKeys.length === 0) return [];
-    const boxes = await this.uow.dataSource.getRepository(Box).find({
-      select: { licenseKey: true, enabled: true, callbackTokenHash: true, allowedNetworks: true },
-      where: { licenseKey: In(licenseKeys) },
-    });
-    return boxes.map((b) => ({
-      licenseKey: b.licenseKey,
-      enabled: b.enabled,
-      callbackTokenHash: b.callbackTokenHash,
-      allowedNetworks: b.allowedNetworks,
+    const keys = [...new Set(licenseKeys)];
+    const rows: { license_key: string; enabled: boolean | number; callback_token_hash: string | null; allowed_networks: string | null }[] =
+      await this.uow.dataSource.query(
+        `SELECT license_key, enabled, callback_token_hash, allowed_networks FROM boxes
+         WHERE license_key IN (${this.uow.dialect.params(1, keys.length)})`,
+        keys,
+      );
+    return rows.map((b) => ({
+      licenseKey: b.license_key,
+      enabled: b.enabled === true || b.enabled === 1,
+      callbackTokenHash: b.callback_token_hash,
+      allowedNetworks: b.allowed_networks === null ? null : (JSON.parse(b.allowed_networks) as string[]),
     }));
   }
 

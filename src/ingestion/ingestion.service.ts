@@ -157,13 +157,23 @@ export class IngestionService {
   private async writeBatch(manager: EntityManager, pushes: Push[]): Promise<StoredIds[]> {
     const now = Date.now();
     const all = pushes.flatMap((p) => p.commands.map((c, i) => ({ c, refs: p.refs[i] })));
+    // Boxes and cameras first seen in one batch are listed in the order they were first seen (first_seen_at, then
+    // a random id): each new one is seen 1 ms after the one before it in the batch, as if written one by one.
+    const boxRank = rankOfFirstAppearance(all.map(({ c }) => c.licenseKey));
     const boxIds = await this.devices.recordBoxSightings(
       manager,
-      all.map(({ c }) => ({ licenseKey: c.licenseKey, apiVersion: c.apiVersion, address: c.sourceAddress, seenAt: now })),
+      all.map(({ c }) => ({
+        licenseKey: c.licenseKey,
+        apiVersion: c.apiVersion,
+        address: c.sourceAddress,
+        seenAt: now + boxRank.get(c.licenseKey)!,
+      })),
     );
+    const deviceKey = ({ c }: { c: IngestRecognitionCommand }) => mediaDeviceKey(boxIds.get(c.licenseKey)!, c.mediaDevice.deviceId);
+    const deviceRank = rankOfFirstAppearance(all.map(deviceKey));
     const deviceIds = await this.devices.recordMediaDeviceSightings(
       manager,
-      all.map(({ c }) => ({ boxId: boxIds.get(c.licenseKey)!, report: c.mediaDevice, seenAt: now })),
+      all.map((r) => ({ boxId: boxIds.get(r.c.licenseKey)!, report: r.c.mediaDevice, seenAt: now + deviceRank.get(deviceKey(r))! })),
     );
     const people = all.filter(({ c }) => c.identityExternalId);
     const identityIds = people.length
@@ -223,6 +233,13 @@ export class IngestionService {
 
 /** Records per batch transaction, so one batch never holds the writer for long. */
 const MAX_BATCH_RECORDS = 1000;
+
+/** Each distinct key's position among the distinct keys, in order of first appearance. */
+function rankOfFirstAppearance(keys: string[]): Map<string, number> {
+  const rank = new Map<string, number>();
+  for (const k of keys) if (!rank.has(k)) rank.set(k, rank.size);
+  return rank;
+}
 
 function toRow(
   c: IngestRecognitionCommand,
