@@ -94,7 +94,7 @@ export class AlertRuleConditionsDto {
     type: 'array',
     items: { type: 'string', maxLength: 64 },
     maxItems: MAX_IDS,
-    description: 'Include list of persons (until a persons module is wired, a person id is an identity id).',
+    description: 'Include list of persons (see /persons).',
   })
   @IsOptional()
   @IsArray()

@@ -27,7 +27,7 @@ export class AlertQueryDto extends PageQueryDto {
   @IsUUID('all')
   boxId?: string;
 
-  @ApiPropertyOptional({ description: 'Person id (an identity id until a persons module is wired).', maxLength: 64 })
+  @ApiPropertyOptional({ description: 'Person id (see /persons).', maxLength: 64 })
   @IsOptional()
   @IsString()
   @MaxLength(64)

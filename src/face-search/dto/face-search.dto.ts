@@ -53,7 +53,7 @@ export class FaceSearchOptionsDto {
   @MaxLength(32)
   userType?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only records of this person (until persons exist: of this identity).' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only records of this person (any of its identities, see /persons).' })
   @IsOptional()
   @IsUUID('all')
   personId?: string;
