@@ -153,6 +153,41 @@ describeDb('brokers: domain events on MQTT', () => {
     await eventually(async () => (await readiness()).state === 'connected', 'mqtt connected again');
   });
 
+  it('moves its cursor only on PUBACKs: a broker gone silent gets the unacknowledged batch again after reconnecting', async () => {
+    const ownPrefix = `${prefix}-silent`;
+    const own = await mqttConsumer(`${ownPrefix}/#`);
+    const quiet = await startTcpProxy(MQTT_BROKER);
+    const app = await startTestApp({
+      env: { ...env(), MQTT_URL: `mqtt://127.0.0.1:${quiet.port}`, MQTT_TOPIC_PREFIX: ownPrefix, BROKER_PUBLISH_TIMEOUT_MS: '1000' },
+    });
+    const scrape = async () => (await app.http().get('/metrics').expect(200)).text;
+    const events = () =>
+      own.messages.filter((m) => m.topic.startsWith(`${ownPrefix}/events/`)).map((m) => ({ envelope: JSON.parse(m.body) as Json }));
+    try {
+      await eventually(
+        async () => (await app.http().get('/health/ready').expect(200)).body.details.mqtt.state === 'connected',
+        'mqtt connected',
+      );
+      // The connection stays open but nothing gets through: no PUBACK comes back.
+      quiet.silence();
+      for (let i = 1; i <= 3; i++) await push(app, boxRecord({ identity: `s-${i}`, timestamp: nextTime() }));
+      await eventually(async () => sample(await scrape(), 'rh_broker_failed_total', { broker: 'mqtt' }) > 0, 'an unacknowledged batch');
+      const expected = await settledOutbox(app.app);
+      expect(sample(await scrape(), 'rh_broker_lag_events', { broker: 'mqtt' })).toBe(expected.length);
+      expect(sample(await scrape(), 'rh_broker_published_total', { broker: 'mqtt' })).toBe(0);
+      await quiet.restore();
+      await eventually(() => new Set(events().map((g) => g.envelope.id)).size >= expected.length, 'every event once the broker answers');
+      const firsts = new Map<unknown, Json>();
+      for (const g of events()) if (!firsts.has(g.envelope.id)) firsts.set(g.envelope.id, g.envelope);
+      expect([...firsts.values()]).toEqual(expected);
+      await eventually(async () => sample(await scrape(), 'rh_broker_lag_events', { broker: 'mqtt' }) === 0, 'caught up');
+    } finally {
+      await app.close();
+      await own.close();
+      await quiet.close();
+    }
+  });
+
   it('resumes where it stopped after a restart, and announces offline on graceful shutdown', async () => {
     await proxy.refuse();
     for (let i = 1; i <= 3; i++) await push(t, boxRecord({ identity: `r-${i}`, timestamp: nextTime() }));
