@@ -208,4 +208,24 @@ describeDb('brokers: domain events on MQTT', () => {
     expect((await retained(`${prefix}/availability`)).get(`${prefix}/availability`)).toBe('offline');
     t = await startTestApp({ db, env: env() });
   });
+
+  it('keeps the newest sighting per camera across a restart: a late record then does not replace it either', async () => {
+    await push(t, boxRecord({ device: 'cam-late', identity: 'fresh', timestamp: nextTime() }));
+    const fresh = await eventually(
+      () => received().find((g) => (g.envelope.data as Json | undefined)?.identityExternalId === 'fresh'),
+      'the fresh sighting',
+    );
+    const topic = `${prefix}/cameras/${(fresh.envelope.data as Json).mediaDeviceId as string}/last`;
+    await eventually(async () => (await retained(topic)).get(topic)?.includes('"fresh"'), 'fresh retained');
+    // A new process knows nothing of what the previous one published.
+    await t.close();
+    t = await startTestApp({ db, env: env() });
+    await push(t, boxRecord({ device: 'cam-late', identity: 'stale', timestamp: T - 120_000 }));
+    await eventually(() => received().some((g) => (g.envelope.data as Json | undefined)?.identityExternalId === 'stale'), 'the late event');
+    await push(t, boxRecord({ device: 'cam-other', identity: 'marker', timestamp: nextTime() }));
+    // Retained messages of one publisher arrive in order: once the marker's camera state is there, so is any
+    // state the late record would have set before it.
+    await eventually(async () => [...(await retained(`${prefix}/cameras/+/last`)).values()].some((v) => v.includes('"marker"')), 'marker');
+    expect(JSON.parse((await retained(topic)).get(topic)!)).toMatchObject({ identityExternalId: 'fresh' });
+  });
 });
