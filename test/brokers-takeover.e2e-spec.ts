@@ -24,7 +24,7 @@ describeDb('brokers: stream takeover after kill -9 (spawned server)', () => {
     AMQP_EXCHANGE: exchange,
     BROKER_POLL_INTERVAL_MS: '100',
     BROKER_RECONNECT_MAX_MS: '300',
-    BROKER_LEASE_MS: '2000',
+    BROKER_LEASE_MS: '3000',
     OUTBOX_LEASE_MS: '2000',
     OUTBOX_POLL_INTERVAL_MS: '100',
   };
