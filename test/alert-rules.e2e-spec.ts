@@ -1,10 +1,11 @@
 import { DataSource } from 'typeorm';
+import { AlertsService } from '../src/alerts/alerts.service';
 import { databaseSettings } from '../src/config/app-config.service';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { DEFAULT_ALERT_RULES } from '../src/database/migrations/1764900000000-alert-rules';
 import { boxRecordWithOwnFace as boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
-import { createTestDatabase, describeDb, queryRows, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, describeDb, queryRows, TestDatabase, testDbKind } from './helpers/test-database';
 
 const at = (iso: string) => Date.parse(iso);
 const [BLACKLIST_RULE, VIP_RULE] = DEFAULT_ALERT_RULES.map((r) => r.id);
@@ -379,6 +380,73 @@ describeDb('alert rules and alerts', () => {
   ])('GET /alerts?%s: 400 naming %s', async (query, field) => {
     expect((await get(`/alerts?${query}`, reader).expect(400)).body).toMatchObject({ field });
   });
+
+  it('dry run over HTTP reads at most 10,000 records: truncated, with scannedUntil, and lists at most 1,000 matches', async () => {
+    const t0 = at('2025-03-01T00:00:00Z');
+    await pushAndRelay(boxRecord({ identity: 'B-1', userType: 'visitor', box: 'BOX-BIG', timestamp: t0 }));
+    const [src] = await q('SELECT id, box_id FROM recognition_records WHERE identity_external_id = ? AND occurred_at = ?', ['B-1', t0]);
+    // 10,005 more records of that box, one a second, copied from the stored one in one statement (pushing them
+    // through the box API would take minutes).
+    const columns = t.dataSource.getMetadata('RecognitionRecord').columns.map((c) => c.databaseName);
+    const value = (c: string) =>
+      c === 'id' ? `'seed-' || n.i` : c === 'occurred_at' || c === 'box_timestamp' ? `r.${c} + n.i * 1000` : `r.${c}`;
+    await t.dataSource.query(
+      `INSERT INTO recognition_records (${columns.join(', ')})
+       WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 10005)
+       SELECT ${columns.map(value).join(', ')} FROM recognition_records r CROSS JOIN n WHERE r.id = '${String(src.id)}'`,
+    );
+    const res = await post('/alert-rules/dry-run', {
+      rule: { name: 'big', severity: 'info', boxIds: [src.box_id] },
+      from: t0,
+      to: t0 + 31 * 24 * 3600 * 1000,
+    }).expect(200);
+    // Oldest first: the stored record, then the copies 1..9,999 are read; the rest is left for a later window.
+    expect(res.body).toMatchObject({
+      scanned: 10_000,
+      matched: 10_000,
+      suppressedByCooldown: 0,
+      truncated: true,
+      scannedUntil: t0 + 9_999_000,
+    });
+    expect(res.body.items).toHaveLength(1_000);
+    expect([res.body.items[0].recordId, res.body.items[999].occurredAt]).toEqual([src.id, t0 + 999_000]);
+    // Continuing from scannedUntil + 1 reads the rest.
+    const rest = await post('/alert-rules/dry-run', {
+      rule: { name: 'big', severity: 'info', boxIds: [src.box_id] },
+      from: t0 + 9_999_001,
+      to: t0 + 31 * 24 * 3600 * 1000,
+    }).expect(200);
+    expect(rest.body).toMatchObject({ scanned: 6, matched: 6, truncated: false });
+    await q(`DELETE FROM recognition_records WHERE id LIKE 'seed-%'`);
+  });
+
+  // Two instances on one PostgreSQL (SQLite is one process per file, one write transaction at a time).
+  (testDbKind() === 'postgres' ? it : it.skip)(
+    'cooldown across two instances: records of one person at one camera handled at once raise one alert',
+    async () => {
+      const second = await startTestApp({ db: t.db });
+      try {
+        // Disabled while the records are stored, so nothing evaluates them before the race below.
+        const rule = await createRule({ name: 'two-instances', userTypes: ['visitor'], cooldownSeconds: 600, enabled: false });
+        const t0 = at('2026-09-01T10:00:00Z');
+        const people = ['K-1', 'K-2', 'K-3', 'K-4', 'K-5', 'K-6'];
+        for (const identity of people)
+          for (const dt of [0, 5_000]) await pushAndRelay(boxRecord({ identity, userType: 'visitor', box: 'BOX-K', timestamp: t0 + dt }));
+        await t.http().patch(`/alert-rules/${rule.id}`).set('x-api-key', admin).send({ enabled: true }).expect(200);
+        const storedAt = Date.now();
+        const [a, b] = [t.app.get(AlertsService), second.app.get(AlertsService)];
+        // Each instance handles one of the two records of a person, at the same time.
+        for (const identity of people) {
+          const [r1, r2] = [await recordId(identity, t0), await recordId(identity, t0 + 5_000)];
+          await Promise.all([a.evaluateRecord(r1, null, storedAt), b.evaluateRecord(r2, null, storedAt)]);
+        }
+        const alerts = await q('SELECT identity_external_id FROM alerts WHERE rule_id = ? ORDER BY identity_external_id', [rule.id]);
+        expect(alerts.map((r) => r.identity_external_id)).toEqual(people);
+      } finally {
+        await second.close();
+      }
+    },
+  );
 });
 
 function alertsBox(rows: Json[]): string {

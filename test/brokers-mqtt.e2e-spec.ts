@@ -153,6 +153,41 @@ describeDb('brokers: domain events on MQTT', () => {
     await eventually(async () => (await readiness()).state === 'connected', 'mqtt connected again');
   });
 
+  it('moves its cursor only on PUBACKs: a broker gone silent gets the unacknowledged batch again after reconnecting', async () => {
+    const ownPrefix = `${prefix}-silent`;
+    const own = await mqttConsumer(`${ownPrefix}/#`);
+    const quiet = await startTcpProxy(MQTT_BROKER);
+    const app = await startTestApp({
+      env: { ...env(), MQTT_URL: `mqtt://127.0.0.1:${quiet.port}`, MQTT_TOPIC_PREFIX: ownPrefix, BROKER_PUBLISH_TIMEOUT_MS: '1000' },
+    });
+    const scrape = async () => (await app.http().get('/metrics').expect(200)).text;
+    const events = () =>
+      own.messages.filter((m) => m.topic.startsWith(`${ownPrefix}/events/`)).map((m) => ({ envelope: JSON.parse(m.body) as Json }));
+    try {
+      await eventually(
+        async () => (await app.http().get('/health/ready').expect(200)).body.details.mqtt.state === 'connected',
+        'mqtt connected',
+      );
+      // The connection stays open but nothing gets through: no PUBACK comes back.
+      quiet.silence();
+      for (let i = 1; i <= 3; i++) await push(app, boxRecord({ identity: `s-${i}`, timestamp: nextTime() }));
+      await eventually(async () => sample(await scrape(), 'rh_broker_failed_total', { broker: 'mqtt' }) > 0, 'an unacknowledged batch');
+      const expected = await settledOutbox(app.app);
+      expect(sample(await scrape(), 'rh_broker_lag_events', { broker: 'mqtt' })).toBe(expected.length);
+      expect(sample(await scrape(), 'rh_broker_published_total', { broker: 'mqtt' })).toBe(0);
+      await quiet.restore();
+      await eventually(() => new Set(events().map((g) => g.envelope.id)).size >= expected.length, 'every event once the broker answers');
+      const firsts = new Map<unknown, Json>();
+      for (const g of events()) if (!firsts.has(g.envelope.id)) firsts.set(g.envelope.id, g.envelope);
+      expect([...firsts.values()]).toEqual(expected);
+      await eventually(async () => sample(await scrape(), 'rh_broker_lag_events', { broker: 'mqtt' }) === 0, 'caught up');
+    } finally {
+      await app.close();
+      await own.close();
+      await quiet.close();
+    }
+  });
+
   it('resumes where it stopped after a restart, and announces offline on graceful shutdown', async () => {
     await proxy.refuse();
     for (let i = 1; i <= 3; i++) await push(t, boxRecord({ identity: `r-${i}`, timestamp: nextTime() }));
@@ -172,5 +207,25 @@ describeDb('brokers: domain events on MQTT', () => {
     await eventually(() => new Set(received().map((g) => g.envelope.id)).size >= all.length, 'the event written just before shutdown');
     expect((await retained(`${prefix}/availability`)).get(`${prefix}/availability`)).toBe('offline');
     t = await startTestApp({ db, env: env() });
+  });
+
+  it('keeps the newest sighting per camera across a restart: a late record then does not replace it either', async () => {
+    await push(t, boxRecord({ device: 'cam-late', identity: 'fresh', timestamp: nextTime() }));
+    const fresh = await eventually(
+      () => received().find((g) => (g.envelope.data as Json | undefined)?.identityExternalId === 'fresh'),
+      'the fresh sighting',
+    );
+    const topic = `${prefix}/cameras/${(fresh.envelope.data as Json).mediaDeviceId as string}/last`;
+    await eventually(async () => (await retained(topic)).get(topic)?.includes('"fresh"'), 'fresh retained');
+    // A new process knows nothing of what the previous one published.
+    await t.close();
+    t = await startTestApp({ db, env: env() });
+    await push(t, boxRecord({ device: 'cam-late', identity: 'stale', timestamp: T - 120_000 }));
+    await eventually(() => received().some((g) => (g.envelope.data as Json | undefined)?.identityExternalId === 'stale'), 'the late event');
+    await push(t, boxRecord({ device: 'cam-other', identity: 'marker', timestamp: nextTime() }));
+    // Retained messages of one publisher arrive in order: once the marker's camera state is there, so is any
+    // state the late record would have set before it.
+    await eventually(async () => [...(await retained(`${prefix}/cameras/+/last`)).values()].some((v) => v.includes('"marker"')), 'marker');
+    expect(JSON.parse((await retained(topic)).get(topic)!)).toMatchObject({ identityExternalId: 'fresh' });
   });
 });

@@ -12,6 +12,7 @@ import { AmqpPublisher } from './amqp-publisher';
 import { BrokerName } from './broker-publisher';
 import { BrokerStream, StreamSettings } from './broker-stream';
 import { BrokerStreamsStore } from './broker-streams.store';
+import { RecordsStore } from '../recognition-records/records-store.service';
 import { MqttPublisher } from './mqtt-publisher';
 
 const BATCH_SIZE = 200;
@@ -38,6 +39,7 @@ export class BrokersService implements OnModuleInit, OnApplicationBootstrap, Bef
     private readonly relay: OutboxRelay,
     private readonly metrics: MetricsService,
     private readonly readiness: ReadinessChecks,
+    private readonly records: RecordsStore,
   ) {}
 
   onModuleInit(): void {
@@ -59,6 +61,7 @@ export class BrokersService implements OnModuleInit, OnApplicationBootstrap, Bef
         reconnectMaxMs,
         connectTimeoutMs: CONNECT_TIMEOUT_MS,
         topicPrefix: this.config.get('MQTT_TOPIC_PREFIX'),
+        newestAtCameras: (ids) => this.records.newestAtMediaDevices(ids),
         onConnected: () => this.streams.get('mqtt')?.kick(),
       });
       this.streams.set('mqtt', new BrokerStream('mqtt', publisher, this.store, this.feed, settings, counters));

@@ -6,6 +6,8 @@ import { BrokerPublisher, PublisherOptions, withTimeout } from './broker-publish
 export interface MqttOptions extends PublisherOptions {
   topicPrefix: string;
   connectTimeoutMs: number;
+  /** Box event time of the newest stored record per media device (the records module's, so it survives restarts). */
+  newestAtCameras: (mediaDeviceIds: string[]) => Promise<Map<string, number>>;
 }
 
 /** What `<prefix>/cameras/<media device id>/last` holds: who was seen there last, without images or features. */
@@ -33,7 +35,7 @@ export interface CameraLastSeen {
 export class MqttPublisher extends BrokerPublisher {
   readonly name = 'mqtt' as const;
   private client?: MqttClient;
-  /** Box event time last published per camera: a late record does not replace a newer sighting. */
+  /** Box event time last published per camera by this instance (covers a newer record erased meanwhile). */
   private readonly lastSeenAt = new Map<string, number>();
   private readonly clientId = `recognition-hub-${randomBytes(4).toString('hex')}`;
 
@@ -100,11 +102,21 @@ export class MqttPublisher extends BrokerPublisher {
     const client = this.client;
     if (!client?.connected) throw new Error('not connected');
     const prefix = this.mqttOptions.topicPrefix;
+    const sightings = new Map(events.map((e) => [e, cameraLastSeen(e)]));
+    // A late record (box time behind the newest stored one of its camera) leaves the retained state alone. Judged
+    // against the stored records rather than only what this process published, so it holds after a restart or a
+    // takeover too; a newer record not published yet sets the state when its own event goes out.
+    const cameras = [...new Set([...sightings.values()].flatMap((s) => (s ? [s.mediaDeviceId] : [])))];
+    // Without the database for a moment, this process's own memory decides (events must not wait on it).
+    const newest = await this.mqttOptions.newestAtCameras(cameras).catch(() => new Map<string, number>());
+    if (!client.connected) throw new Error('not connected');
     const acks: Promise<unknown>[] = [];
     for (const e of events) {
       acks.push(client.publishAsync(`${prefix}/events/${e.type}`, JSON.stringify(e.envelope), { qos: 1, retain: false }));
-      const seen = cameraLastSeen(e);
-      if (seen && seen.occurredAt >= (this.lastSeenAt.get(seen.mediaDeviceId) ?? -Infinity)) {
+      const seen = sightings.get(e);
+      if (!seen) continue;
+      const floor = Math.max(newest.get(seen.mediaDeviceId) ?? -Infinity, this.lastSeenAt.get(seen.mediaDeviceId) ?? -Infinity);
+      if (seen.occurredAt >= floor) {
         this.lastSeenAt.set(seen.mediaDeviceId, seen.occurredAt);
         acks.push(client.publishAsync(`${prefix}/cameras/${seen.mediaDeviceId}/last`, JSON.stringify(seen), { qos: 1, retain: true }));
       }

@@ -294,6 +294,20 @@ export class RecordsStore implements DeviceRecordCounts {
     return new Map(rows.map((r) => [r.id, Number(r.n)]));
   }
 
+  /** Box event time of the newest stored record of each of these media devices (absent: none stored). */
+  async newestAtMediaDevices(ids: string[]): Promise<Map<string, number>> {
+    if (ids.length === 0) return new Map();
+    const rows = await this.uow.dataSource
+      .getRepository(RecognitionRecord)
+      .createQueryBuilder('r')
+      .select('r.mediaDeviceId', 'id')
+      .addSelect('MAX(r.occurredAt)', 'newest')
+      .where('r.mediaDeviceId IN (:...ids)', { ids })
+      .groupBy('r.mediaDeviceId')
+      .getRawMany<{ id: string; newest: number | string }>();
+    return new Map(rows.map((r) => [r.id, Number(r.newest)]));
+  }
+
   /** Records with a feature, by id after `afterId` (keyset), for building a face index; feature included. */
   async faceVectorsAfter(afterId: string | null, limit: number): Promise<RecordFaceVector[]> {
     const d = this.uow.dialect;
