@@ -44,7 +44,8 @@ const VIEW_PROPERTIES = [
 ] as const satisfies readonly (keyof RecognitionRecord)[];
 
 /** A record as the domain sees it (entity transformers have removed the drivers' differences). */
-export interface RecordView {
+/** The columns every shape of a stored record shares as they are (a row to insert, a view to show). */
+export interface RecordCore {
   id: string;
   boxId: string;
   mediaDeviceId: string;
@@ -60,16 +61,19 @@ export interface RecordView {
   score: number | null;
   postAction: string | null;
   apiVersion: string | null;
+  hasDefects: boolean;
+  sourceAddress: string | null;
+  receivedAt: number;
+}
+
+export interface RecordView extends RecordCore {
   attributes: Record<string, unknown> | null;
   landmarks: number[] | null;
   faceBox: number[] | null;
   images: Partial<Record<ImageRole, string>>;
   hasFeature: boolean;
   defects: RecordDefect[];
-  hasDefects: boolean;
   extra: Record<string, unknown> | null;
-  sourceAddress: string | null;
-  receivedAt: number;
 }
 
 /** Selects the view's columns of alias `r`, and whether a feature exists, on a query builder over records. */

@@ -4,7 +4,7 @@ import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
 import type { DeviceRecordCounts } from '../devices/devices.types';
 import { RecognitionRecord } from './entities/recognition-record.entity';
-import { readRecordViews, RecordView, selectRecordView } from './record-rows';
+import { readRecordViews, RecordCore, RecordView, selectRecordView } from './record-rows';
 
 export type { RecordView } from './record-rows';
 
@@ -31,23 +31,9 @@ export interface RecordsChanged {
 }
 
 /** A record to store, as ingestion built it (JSON columns already serialised). */
-export interface NewRecordRow {
-  id: string;
-  boxId: string;
-  mediaDeviceId: string;
-  deviceExternalId: string;
-  identityId: string | null;
-  identityExternalId: string;
-  identityName: string | null;
-  userType: string | null;
-  occurredAt: number;
+export interface NewRecordRow extends RecordCore {
+  /** The box's timestamp exactly as sent (the dedup key's time; occurredAt may be the receive time instead). */
   boxTimestamp: number;
-  enteredAt: number | null;
-  leftAt: number | null;
-  scoreRaw: number | null;
-  score: number | null;
-  postAction: string | null;
-  apiVersion: string | null;
   attributes: string | null;
   landmarks: string | null;
   faceBox: string | null;
@@ -57,10 +43,7 @@ export interface NewRecordRow {
   irImageSha256: string | null;
   faceImageSha256: string | null;
   defects: string;
-  hasDefects: boolean;
   extra: string | null;
-  sourceAddress: string | null;
-  receivedAt: number;
 }
 
 /** Columns of recognition_records in NewRecordRow order, with the PostgreSQL array type unnest() takes for each. */

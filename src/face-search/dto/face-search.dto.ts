@@ -1,12 +1,16 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PickType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsNumber, IsOptional, IsString, IsUUID, Max, MaxLength, Min } from 'class-validator';
 import { ToEpochMs, ToNumber } from '../../common/query-transforms';
 import { RecordSummaryDto } from '../../recognition-records/dto/record.dto';
+import { RecordFilterDto } from '../../recognition-records/dto/record-query.dto';
 
 const GROUP_BY = ['record', 'identity', 'person'] as const;
 
+/** The record filters face search takes, validated and documented as GET /records does. */
+const SearchFilters = PickType(RecordFilterDto, ['from', 'to', 'boxId', 'mediaDeviceId', 'userType', 'personId', 'identityId'] as const);
+
 /** Options and filters shared by POST /faces/search (body) and GET /records/{id}/similar (query string). */
-export class FaceSearchOptionsDto {
+export class FaceSearchOptionsDto extends SearchFilters {
   @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 20 })
   @IsOptional()
   @ToNumber()
@@ -22,46 +26,6 @@ export class FaceSearchOptionsDto {
   @Min(-1)
   @Max(1)
   minSimilarity?: number;
-
-  @ApiPropertyOptional({ type: String, description: 'Occurred at or after: epoch milliseconds or an ISO 8601 date-time.' })
-  @IsOptional()
-  @ToEpochMs()
-  @IsInt({ message: 'from must be epoch milliseconds or an ISO 8601 date' })
-  @Min(0)
-  from?: number;
-
-  @ApiPropertyOptional({ type: String, description: 'Occurred before (exclusive): epoch milliseconds or an ISO 8601 date-time.' })
-  @IsOptional()
-  @ToEpochMs()
-  @IsInt({ message: 'to must be epoch milliseconds or an ISO 8601 date' })
-  @Min(0)
-  to?: number;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Box id (see /boxes).' })
-  @IsOptional()
-  @IsUUID('all')
-  boxId?: string;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Media device id.' })
-  @IsOptional()
-  @IsUUID('all')
-  mediaDeviceId?: string;
-
-  @ApiPropertyOptional({ description: 'user_type as sent: employee, visitor, blacklist, stranger, vip, …' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(32)
-  userType?: string;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only records of this person (any of its identities, see /persons).' })
-  @IsOptional()
-  @IsUUID('all')
-  personId?: string;
-
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only records of this identity.' })
-  @IsOptional()
-  @IsUUID('all')
-  identityId?: string;
 
   @ApiPropertyOptional({ enum: GROUP_BY, default: 'record', description: 'record, or the best record per identity or person.' })
   @IsOptional()
