@@ -165,41 +165,55 @@ export class FaceIndex {
     for (let k = 0; k < this.identity.length; k++) if (this.identity[k] === from) this.identity[k] = to;
   }
 
-  /** A predicate over keys for this filter, or null for "no filter"; 'none' when nothing can match. */
+  /**
+   * A predicate over live keys for this filter, or null for "no filter"; 'none' when nothing can match. One
+   * monomorphic function over the fact arrays (no closure per condition): counting a million keys stays a few ms.
+   */
   private predicate(f: IndexFilter): ((key: number) => boolean) | null | 'none' {
-    const tests: ((key: number) => boolean)[] = [];
-    if (f.from !== undefined) tests.push((k) => this.occurredAt[k] >= f.from!);
-    if (f.to !== undefined) tests.push((k) => this.occurredAt[k] < f.to!);
-    const exact = (table: Interned, column: () => number[], value: string | undefined) => {
-      if (value === undefined) return true;
-      const i = table.find(value);
-      if (i === undefined) return false;
-      tests.push((k) => column()[k] === i);
-      return true;
-    };
-    if (!exact(this.boxes, () => this.box, f.boxId)) return 'none';
-    if (!exact(this.devices, () => this.device, f.mediaDeviceId)) return 'none';
-    if (!exact(this.userTypes, () => this.userType, f.userType)) return 'none';
+    const box = f.boxId === undefined ? -1 : this.boxes.find(f.boxId);
+    const device = f.mediaDeviceId === undefined ? -1 : this.devices.find(f.mediaDeviceId);
+    const userType = f.userType === undefined ? -1 : this.userTypes.find(f.userType);
+    if (box === undefined || device === undefined || userType === undefined) return 'none';
+    let wanted: Set<number> | null = null;
     if (f.identityIds) {
-      const wanted = new Set(f.identityIds.map((id) => this.identities.find(id)).filter((i): i is number => i !== undefined));
+      wanted = new Set(f.identityIds.map((id) => this.identities.find(id)).filter((i): i is number => i !== undefined));
       if (wanted.size === 0) return 'none';
-      tests.push((k) => wanted.has(this.identity[k]));
     }
-    if (tests.length === 0) return null;
-    return (k) => this.ids[k] !== '' && tests.every((t) => t(k));
+    const from = f.from ?? -Infinity;
+    const to = f.to ?? Infinity;
+    if (box < 0 && device < 0 && userType < 0 && !wanted && from === -Infinity && to === Infinity) return null;
+    const { ids, occurredAt, box: boxes, device: devices, userType: userTypes, identity } = this;
+    return (k) =>
+      ids[k] !== '' &&
+      occurredAt[k] >= from &&
+      occurredAt[k] < to &&
+      (box < 0 || boxes[k] === box) &&
+      (device < 0 || devices[k] === device) &&
+      (userType < 0 || userTypes[k] === userType) &&
+      (wanted === null || wanted.has(identity[k]));
   }
 
   /**
    * Candidate record ids for a probe, nearest first by the (possibly quantised) index: up to `want` of them that
-   * pass the filter. With a filter, matching keys are counted first: few enough are returned all (the caller
-   * compares them exactly), otherwise the index is asked for proportionally more neighbours and they are filtered.
+   * pass the filter. The graph is walked `breadth` wide (at least `want`) and its nearest `want` kept: a narrow
+   * walk misses true neighbours, while the quantised distances rank those it finds nearly as well as exact ones.
+   * With a filter, matching keys are counted first: few enough are returned all (the caller compares them
+   * exactly), otherwise the index is asked for proportionally more neighbours and they are filtered.
    * `considered` is how many vectors the filter admits (the whole index without one).
    */
-  candidates(probe: Float32Array, want: number, filter: IndexFilter, exactBelow: number): { ids: string[]; considered: number } {
+  candidates(
+    probe: Float32Array,
+    want: number,
+    filter: IndexFilter,
+    exactBelow: number,
+    breadth = 0,
+  ): { ids: string[]; considered: number } {
     if (this.live === 0) return { ids: [], considered: 0 };
     const test = this.predicate(filter);
     if (test === 'none') return { ids: [], considered: 0 };
-    if (test === null) return { ids: this.search(probe, Math.min(want, this.live), () => true), considered: this.live };
+    if (test === null) {
+      return { ids: this.search(probe, Math.min(Math.max(want, breadth), this.live), () => true).slice(0, want), considered: this.live };
+    }
     let matching = 0;
     const few: string[] = [];
     for (let k = 0; k < this.ids.length; k++) {
@@ -208,7 +222,7 @@ export class FaceIndex {
       if (matching <= exactBelow) few.push(this.ids[k]);
     }
     if (matching <= exactBelow) return { ids: few, considered: matching };
-    const k = Math.min(this.live, Math.ceil(((want * this.live) / matching) * 1.5), 50_000);
+    const k = Math.min(this.live, Math.max(breadth, Math.ceil(((want * this.live) / matching) * 1.5)), 50_000);
     return { ids: this.search(probe, k, test).slice(0, want), considered: matching };
   }
 
@@ -280,7 +294,9 @@ export class FaceIndex {
     } catch {
       return null;
     }
-    if (meta.version !== 1 || JSON.stringify(meta.params) !== JSON.stringify(params)) return null;
+    // The search-time ef does not shape the saved graph: a snapshot made with another one is still usable.
+    const built = (p: FaceIndexParams) => JSON.stringify([p.quantization, p.connectivity, p.expansionAdd]);
+    if (meta.version !== 1 || built(meta.params) !== built(params)) return null;
     const file = path.join(dir, path.basename(meta.indexFile));
     if (!fs.existsSync(file)) return null;
     const idx = new FaceIndex(params);
