@@ -135,7 +135,7 @@ try {
     await migrate.stop();
     console.error(`seeding ${N.toLocaleString('en')} records (${people.toLocaleString('en')} people)…`);
     const seedOpts = { count: N, identities: people, devices: opts.devices, batch: Math.min(100_000, N) };
-    const world = pgDb
+    world = pgDb
       ? await seedPostgres(pgDb.url, seedOpts, () => {})
       : seedSqlite(path.join(dataDir, 'recognition-hub.sqlite'), seedOpts, () => {});
     // The seed's features are random bytes: replace them with the synthetic people's sightings.

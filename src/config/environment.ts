@@ -427,7 +427,7 @@ export class Environment {
   @IsInt()
   @Min(8)
   @Max(4096)
-  FACE_SEARCH_EXPANSION_SEARCH = 1024;
+  FACE_SEARCH_EXPANSION_SEARCH = 2048;
 
   /** IANA time zone of alert rule schedules that name none (e.g. Europe/Berlin). */
   @IsString()
