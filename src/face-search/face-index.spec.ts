@@ -91,7 +91,10 @@ describe('FaceIndex', () => {
     const index = build();
     index.remove('r10');
     const all = (f: Parameters<FaceIndex['candidates']>[2]) =>
-      index.candidates(vectors[0], 50, f, 1000).ids.map((id) => Number(id.slice(1)));
+      index
+        .candidates(vectors[0], 50, f, 1000)
+        .ids.map((id) => Number(id.slice(1)))
+        .sort((a, b) => a - b);
     const expected = (p: (i: number) => boolean) => vectors.map((_, i) => i).filter((i) => i !== 10 && p(i));
     expect(all({ from: 1004, to: 1030, boxId: 'box-0', mediaDeviceId: 'dev-1' })).toEqual(expected((i) => i >= 4 && i < 30 && i % 6 === 4));
     expect(all({ userType: 'employee', identityIds: ['id-10', 'id-11', 'nobody'] })).toEqual([11]);

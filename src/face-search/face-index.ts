@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Index } from 'usearch';
 import { FACE_DIMENSIONS } from './face-vector';
+import { VectorMatrix } from './vector-matrix';
 
 export type Quantization = 'f32' | 'f16' | 'i8';
 
@@ -61,9 +62,11 @@ class Interned {
 }
 
 interface SnapshotMeta {
-  version: 1;
+  version: 2;
   params: FaceIndexParams;
   indexFile: string;
+  /** The VectorMatrix of the keys, in its own file. */
+  vectorsFile: string;
   cursor: number;
   ids: string[];
   occurredAt: number[];
@@ -93,6 +96,7 @@ export class FaceIndex {
   private devices = new Interned();
   private userTypes = new Interned();
   private identities = new Interned();
+  private matrix = new VectorMatrix();
   private live = 0;
 
   constructor(readonly params: FaceIndexParams) {
@@ -139,6 +143,7 @@ export class FaceIndex {
       this.userType.push(this.userTypes.of(e.facts.userType));
       this.identity.push(this.identities.of(e.facts.identityId));
       keys[i] = BigInt(key);
+      this.matrix.set(key, e.vector);
       matrix.set(e.vector, i * FACE_DIMENSIONS);
     });
     // Batches use usearch's threads; a single vector is cheaper on the calling thread.
@@ -197,8 +202,9 @@ export class FaceIndex {
    * Candidate record ids for a probe, nearest first by the (possibly quantised) index: up to `want` of them that
    * pass the filter. The graph is walked `breadth` wide (at least `want`) and its nearest `want` kept: a narrow
    * walk misses true neighbours, while the quantised distances rank those it finds nearly as well as exact ones.
-   * With a filter, matching keys are counted first: few enough are returned all (the caller compares them
-   * exactly), otherwise the index is asked for proportionally more neighbours and they are filtered.
+   * With a filter, matching keys are counted first: up to `exactBelow` of them are all scored from the in-memory
+   * i8 copy of the vectors and the best `want` returned; beyond that, the graph is asked for proportionally more
+   * neighbours and they are filtered.
    * `considered` is how many vectors the filter admits (the whole index without one).
    */
   candidates(
@@ -215,13 +221,9 @@ export class FaceIndex {
       return { ids: this.search(probe, Math.min(Math.max(want, breadth), this.live), () => true).slice(0, want), considered: this.live };
     }
     let matching = 0;
-    const few: string[] = [];
-    for (let k = 0; k < this.ids.length; k++) {
-      if (!test(k)) continue;
-      matching++;
-      if (matching <= exactBelow) few.push(this.ids[k]);
-    }
-    if (matching <= exactBelow) return { ids: few, considered: matching };
+    for (let k = 0; k < this.ids.length; k++) if (test(k)) matching++;
+    // Few admitted: scanning them all is cheaper than a walk that throws most of what it finds away, and misses none.
+    if (matching <= exactBelow) return { ids: this.matrix.nearest(probe, want, test).map((k) => this.ids[k]), considered: matching };
     const k = Math.min(this.live, Math.max(breadth, Math.ceil(((want * this.live) / matching) * 1.5)), 50_000);
     return { ids: this.search(probe, k, test).slice(0, want), considered: matching };
   }
@@ -255,12 +257,21 @@ export class FaceIndex {
    */
   save(dir: string, cursor: number): void {
     fs.mkdirSync(dir, { recursive: true });
-    const indexFile = `face-index-${randomUUID()}.usearch`;
+    const stem = `face-index-${randomUUID()}`;
+    const indexFile = `${stem}.usearch`;
+    const vectorsFile = `${stem}.vectors`;
     this.index.save(path.join(dir, indexFile));
+    const fd = fs.openSync(path.join(dir, vectorsFile), 'w');
+    try {
+      for (const b of this.matrix.toBuffers()) fs.writeSync(fd, b);
+    } finally {
+      fs.closeSync(fd);
+    }
     const meta: SnapshotMeta = {
-      version: 1,
+      version: 2,
       params: this.params,
       indexFile,
+      vectorsFile,
       cursor,
       ids: this.ids,
       occurredAt: this.occurredAt,
@@ -275,7 +286,7 @@ export class FaceIndex {
     fs.renameSync(tmp, path.join(dir, META_FILE));
     const hourAgo = Date.now() - 3_600_000;
     for (const name of fs.readdirSync(dir)) {
-      if (!name.startsWith('face-index-') || name === indexFile) continue;
+      if (!name.startsWith('face-index-') || name === indexFile || name === vectorsFile) continue;
       const file = path.join(dir, name);
       // Another instance's pair may be in the middle of being written: only files this old are surely unused.
       try {
@@ -296,10 +307,14 @@ export class FaceIndex {
     }
     // The search-time ef does not shape the saved graph: a snapshot made with another one is still usable.
     const built = (p: FaceIndexParams) => JSON.stringify([p.quantization, p.connectivity, p.expansionAdd]);
-    if (meta.version !== 1 || built(meta.params) !== built(params)) return null;
+    if (meta.version !== 2 || built(meta.params) !== built(params)) return null;
     const file = path.join(dir, path.basename(meta.indexFile));
-    if (!fs.existsSync(file)) return null;
+    const vectorsFile = path.join(dir, path.basename(meta.vectorsFile));
+    if (!fs.existsSync(file) || !fs.existsSync(vectorsFile)) return null;
+    const matrix = VectorMatrix.fromBuffer(fs.readFileSync(vectorsFile), meta.ids.length);
+    if (!matrix) return null;
     const idx = new FaceIndex(params);
+    idx.matrix = matrix;
     idx.index.load(file);
     idx.ids = meta.ids;
     idx.occurredAt = meta.occurredAt;
