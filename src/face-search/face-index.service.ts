@@ -11,7 +11,7 @@ import { unitVector } from './face-vector';
 
 /** Rows read per query while rebuilding (about 2 KiB each); added to the graph in slices of BUILD_SLICE. */
 const BUILD_PAGE = 5000;
-const BUILD_SLICE = 500;
+const BUILD_SLICE = 100;
 /** Lets HTTP and timers run between pages: SQLite answers synchronously, so awaiting it alone never yields. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const POLL_PAGE = 1000;
