@@ -415,19 +415,19 @@ export class Environment {
   @Max(64)
   FACE_SEARCH_CONNECTIVITY = 16;
 
-  /** HNSW ef at insert time. */
+  /** HNSW ef at insert time (64: half the build time of 128, the same recall with a wide search). */
   @Transform(toInt)
   @IsInt()
   @Min(8)
   @Max(1024)
-  FACE_SEARCH_EXPANSION_ADD = 128;
+  FACE_SEARCH_EXPANSION_ADD = 64;
 
-  /** HNSW ef at search time. */
+  /** HNSW ef at search time: how many neighbours the graph walk gathers before the nearest are re-ranked exactly. */
   @Transform(toInt)
   @IsInt()
   @Min(8)
   @Max(4096)
-  FACE_SEARCH_EXPANSION_SEARCH = 128;
+  FACE_SEARCH_EXPANSION_SEARCH = 2048;
 
   /** IANA time zone of alert rule schedules that name none (e.g. Europe/Berlin). */
   @IsString()

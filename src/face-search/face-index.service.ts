@@ -9,7 +9,9 @@ import { RecordFaceVector, RecordsStore } from '../recognition-records/records-s
 import { FaceIndex, FaceIndexParams, IndexFilter } from './face-index';
 import { unitVector } from './face-vector';
 
-const BUILD_PAGE = 1000;
+/** Rows read per query while rebuilding (about 2 KiB each); added to the graph in slices of BUILD_SLICE. */
+const BUILD_PAGE = 5000;
+const BUILD_SLICE = 100;
 /** Lets HTTP and timers run between pages: SQLite answers synchronously, so awaiting it alone never yields. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const POLL_PAGE = 1000;
@@ -133,9 +135,10 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
         if (this.stopped) return;
         const page = await this.records.faceVectorsAfter(after, BUILD_PAGE);
         if (page.length === 0) break;
-        // Small slices: adding blocks the event loop (usearch works on its own threads, but the call waits for them).
-        for (let i = 0; i < page.length; i += 200) {
-          this.addTo(index, page.slice(i, i + 200));
+        // Slices: adding blocks the event loop (usearch adds a batch on all cores, but the call waits for them), so
+        // HTTP (/health/live) is answered between slices.
+        for (let i = 0; i < page.length; i += BUILD_SLICE) {
+          this.addTo(index, page.slice(i, i + BUILD_SLICE));
           this.loaded = index.size;
           await yieldToEventLoop();
         }
@@ -259,7 +262,7 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   candidates(probe: Float32Array, want: number, filter: IndexFilter, exactBelow: number) {
-    return this.index!.candidates(probe, want, filter, exactBelow);
+    return this.index!.candidates(probe, want, filter, exactBelow, this.params.expansionSearch);
   }
 
   private snapshot(): void {

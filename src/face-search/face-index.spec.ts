@@ -61,8 +61,45 @@ describe('FaceIndex', () => {
       expect(loaded?.index.has('r1')).toBe(false);
       expect(loaded?.index.candidates(vectors[9], 3, {}, 0).ids[0]).toBe('r9');
       expect(FaceIndex.load(dir, { ...params, quantization: 'f16' })).toBeNull();
+      expect(FaceIndex.load(dir, { ...params, expansionAdd: 32 })).toBeNull();
+      // The search-time ef does not shape the saved graph.
+      expect(FaceIndex.load(dir, { ...params, expansionSearch: 512 })?.index.size).toBe(49);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('walks the graph `breadth` wide but returns the nearest `want`, nearest first', () => {
+    const index = build();
+    const narrow = index.candidates(vectors[5], 3, {}, 0);
+    const wide = index.candidates(vectors[5], 3, {}, 0, 40);
+    expect(wide.ids).toHaveLength(3);
+    expect(wide.ids[0]).toBe('r5');
+    expect(narrow.ids[0]).toBe('r5');
+    expect(wide.considered).toBe(50);
+    // Filtered: at least `breadth` neighbours are looked at, so every admitted one can be found.
+    const filtered = index.candidates(vectors[5], 30, { boxId: 'box-1' }, 0, 50);
+    expect(filtered.ids.sort()).toEqual(
+      vectors
+        .map((_, i) => `r${i}`)
+        .filter((_, i) => i % 2 === 1)
+        .sort(),
+    );
+  });
+
+  it('combines every filter condition, and skips removed records', () => {
+    const index = build();
+    index.remove('r10');
+    const all = (f: Parameters<FaceIndex['candidates']>[2]) =>
+      index
+        .candidates(vectors[0], 50, f, 1000)
+        .ids.map((id) => Number(id.slice(1)))
+        .sort((a, b) => a - b);
+    const expected = (p: (i: number) => boolean) => vectors.map((_, i) => i).filter((i) => i !== 10 && p(i));
+    expect(all({ from: 1004, to: 1030, boxId: 'box-0', mediaDeviceId: 'dev-1' })).toEqual(expected((i) => i >= 4 && i < 30 && i % 6 === 4));
+    expect(all({ userType: 'employee', identityIds: ['id-10', 'id-11', 'nobody'] })).toEqual([11]);
+    expect(all({ to: 1000 })).toEqual([]);
+    expect(all({ userType: 'visitor' })).toEqual([]);
+    expect(index.candidates(vectors[0], 5, { identityIds: ['nobody'] }, 1000)).toEqual({ ids: [], considered: 0 });
   });
 });

@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Index } from 'usearch';
 import { FACE_DIMENSIONS } from './face-vector';
+import { VectorMatrix } from './vector-matrix';
 
 export type Quantization = 'f32' | 'f16' | 'i8';
 
@@ -61,9 +62,11 @@ class Interned {
 }
 
 interface SnapshotMeta {
-  version: 1;
+  version: 2;
   params: FaceIndexParams;
   indexFile: string;
+  /** The VectorMatrix of the keys, in its own file. */
+  vectorsFile: string;
   cursor: number;
   ids: string[];
   occurredAt: number[];
@@ -93,6 +96,7 @@ export class FaceIndex {
   private devices = new Interned();
   private userTypes = new Interned();
   private identities = new Interned();
+  private matrix = new VectorMatrix();
   private live = 0;
 
   constructor(readonly params: FaceIndexParams) {
@@ -139,6 +143,7 @@ export class FaceIndex {
       this.userType.push(this.userTypes.of(e.facts.userType));
       this.identity.push(this.identities.of(e.facts.identityId));
       keys[i] = BigInt(key);
+      this.matrix.set(key, e.vector);
       matrix.set(e.vector, i * FACE_DIMENSIONS);
     });
     // Batches use usearch's threads; a single vector is cheaper on the calling thread.
@@ -165,50 +170,61 @@ export class FaceIndex {
     for (let k = 0; k < this.identity.length; k++) if (this.identity[k] === from) this.identity[k] = to;
   }
 
-  /** A predicate over keys for this filter, or null for "no filter"; 'none' when nothing can match. */
+  /**
+   * A predicate over live keys for this filter, or null for "no filter"; 'none' when nothing can match. One
+   * monomorphic function over the fact arrays (no closure per condition): counting a million keys stays a few ms.
+   */
   private predicate(f: IndexFilter): ((key: number) => boolean) | null | 'none' {
-    const tests: ((key: number) => boolean)[] = [];
-    if (f.from !== undefined) tests.push((k) => this.occurredAt[k] >= f.from!);
-    if (f.to !== undefined) tests.push((k) => this.occurredAt[k] < f.to!);
-    const exact = (table: Interned, column: () => number[], value: string | undefined) => {
-      if (value === undefined) return true;
-      const i = table.find(value);
-      if (i === undefined) return false;
-      tests.push((k) => column()[k] === i);
-      return true;
-    };
-    if (!exact(this.boxes, () => this.box, f.boxId)) return 'none';
-    if (!exact(this.devices, () => this.device, f.mediaDeviceId)) return 'none';
-    if (!exact(this.userTypes, () => this.userType, f.userType)) return 'none';
+    const box = f.boxId === undefined ? -1 : this.boxes.find(f.boxId);
+    const device = f.mediaDeviceId === undefined ? -1 : this.devices.find(f.mediaDeviceId);
+    const userType = f.userType === undefined ? -1 : this.userTypes.find(f.userType);
+    if (box === undefined || device === undefined || userType === undefined) return 'none';
+    let wanted: Set<number> | null = null;
     if (f.identityIds) {
-      const wanted = new Set(f.identityIds.map((id) => this.identities.find(id)).filter((i): i is number => i !== undefined));
+      wanted = new Set(f.identityIds.map((id) => this.identities.find(id)).filter((i): i is number => i !== undefined));
       if (wanted.size === 0) return 'none';
-      tests.push((k) => wanted.has(this.identity[k]));
     }
-    if (tests.length === 0) return null;
-    return (k) => this.ids[k] !== '' && tests.every((t) => t(k));
+    const from = f.from ?? -Infinity;
+    const to = f.to ?? Infinity;
+    if (box < 0 && device < 0 && userType < 0 && !wanted && from === -Infinity && to === Infinity) return null;
+    const { ids, occurredAt, box: boxes, device: devices, userType: userTypes, identity } = this;
+    return (k) =>
+      ids[k] !== '' &&
+      occurredAt[k] >= from &&
+      occurredAt[k] < to &&
+      (box < 0 || boxes[k] === box) &&
+      (device < 0 || devices[k] === device) &&
+      (userType < 0 || userTypes[k] === userType) &&
+      (wanted === null || wanted.has(identity[k]));
   }
 
   /**
    * Candidate record ids for a probe, nearest first by the (possibly quantised) index: up to `want` of them that
-   * pass the filter. With a filter, matching keys are counted first: few enough are returned all (the caller
-   * compares them exactly), otherwise the index is asked for proportionally more neighbours and they are filtered.
+   * pass the filter. The graph is walked `breadth` wide (at least `want`) and its nearest `want` kept: a narrow
+   * walk misses true neighbours, while the quantised distances rank those it finds nearly as well as exact ones.
+   * With a filter, matching keys are counted first: up to `exactBelow` of them are all scored from the in-memory
+   * i8 copy of the vectors and the best `want` returned; beyond that, the graph is asked for proportionally more
+   * neighbours and they are filtered.
    * `considered` is how many vectors the filter admits (the whole index without one).
    */
-  candidates(probe: Float32Array, want: number, filter: IndexFilter, exactBelow: number): { ids: string[]; considered: number } {
+  candidates(
+    probe: Float32Array,
+    want: number,
+    filter: IndexFilter,
+    exactBelow: number,
+    breadth = 0,
+  ): { ids: string[]; considered: number } {
     if (this.live === 0) return { ids: [], considered: 0 };
     const test = this.predicate(filter);
     if (test === 'none') return { ids: [], considered: 0 };
-    if (test === null) return { ids: this.search(probe, Math.min(want, this.live), () => true), considered: this.live };
-    let matching = 0;
-    const few: string[] = [];
-    for (let k = 0; k < this.ids.length; k++) {
-      if (!test(k)) continue;
-      matching++;
-      if (matching <= exactBelow) few.push(this.ids[k]);
+    if (test === null) {
+      return { ids: this.search(probe, Math.min(Math.max(want, breadth), this.live), () => true).slice(0, want), considered: this.live };
     }
-    if (matching <= exactBelow) return { ids: few, considered: matching };
-    const k = Math.min(this.live, Math.ceil(((want * this.live) / matching) * 1.5), 50_000);
+    let matching = 0;
+    for (let k = 0; k < this.ids.length; k++) if (test(k)) matching++;
+    // Few admitted: scanning them all is cheaper than a walk that throws most of what it finds away, and misses none.
+    if (matching <= exactBelow) return { ids: this.matrix.nearest(probe, want, test).map((k) => this.ids[k]), considered: matching };
+    const k = Math.min(this.live, Math.max(breadth, Math.ceil(((want * this.live) / matching) * 1.5)), 50_000);
     return { ids: this.search(probe, k, test).slice(0, want), considered: matching };
   }
 
@@ -241,12 +257,21 @@ export class FaceIndex {
    */
   save(dir: string, cursor: number): void {
     fs.mkdirSync(dir, { recursive: true });
-    const indexFile = `face-index-${randomUUID()}.usearch`;
+    const stem = `face-index-${randomUUID()}`;
+    const indexFile = `${stem}.usearch`;
+    const vectorsFile = `${stem}.vectors`;
     this.index.save(path.join(dir, indexFile));
+    const fd = fs.openSync(path.join(dir, vectorsFile), 'w');
+    try {
+      for (const b of this.matrix.toBuffers()) fs.writeSync(fd, b);
+    } finally {
+      fs.closeSync(fd);
+    }
     const meta: SnapshotMeta = {
-      version: 1,
+      version: 2,
       params: this.params,
       indexFile,
+      vectorsFile,
       cursor,
       ids: this.ids,
       occurredAt: this.occurredAt,
@@ -261,7 +286,7 @@ export class FaceIndex {
     fs.renameSync(tmp, path.join(dir, META_FILE));
     const hourAgo = Date.now() - 3_600_000;
     for (const name of fs.readdirSync(dir)) {
-      if (!name.startsWith('face-index-') || name === indexFile) continue;
+      if (!name.startsWith('face-index-') || name === indexFile || name === vectorsFile) continue;
       const file = path.join(dir, name);
       // Another instance's pair may be in the middle of being written: only files this old are surely unused.
       try {
@@ -280,10 +305,16 @@ export class FaceIndex {
     } catch {
       return null;
     }
-    if (meta.version !== 1 || JSON.stringify(meta.params) !== JSON.stringify(params)) return null;
+    // The search-time ef does not shape the saved graph: a snapshot made with another one is still usable.
+    const built = (p: FaceIndexParams) => JSON.stringify([p.quantization, p.connectivity, p.expansionAdd]);
+    if (meta.version !== 2 || built(meta.params) !== built(params)) return null;
     const file = path.join(dir, path.basename(meta.indexFile));
-    if (!fs.existsSync(file)) return null;
+    const vectorsFile = path.join(dir, path.basename(meta.vectorsFile));
+    if (!fs.existsSync(file) || !fs.existsSync(vectorsFile)) return null;
+    const matrix = VectorMatrix.fromBuffer(fs.readFileSync(vectorsFile), meta.ids.length);
+    if (!matrix) return null;
     const idx = new FaceIndex(params);
+    idx.matrix = matrix;
     idx.index.load(file);
     idx.ids = meta.ids;
     idx.occurredAt = meta.occurredAt;

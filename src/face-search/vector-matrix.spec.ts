@@ -1,0 +1,43 @@
+import { FACE_DIMENSIONS, normalised } from './face-vector';
+import { VectorMatrix } from './vector-matrix';
+
+let seed = 11;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+const randomUnit = () => normalised(Array.from({ length: FACE_DIMENSIONS }, rnd))!;
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+describe('VectorMatrix', () => {
+  // More than one storage chunk (16,384 vectors), so keys across chunks are exercised.
+  const count = 16_500;
+  const vectors = Array.from({ length: 40 }, randomUnit);
+  const matrix = new VectorMatrix();
+  for (let k = 0; k < count; k++) matrix.set(k, vectors[k % 40]);
+
+  it('scores close to the exact dot product, in every chunk', () => {
+    const probe = randomUnit();
+    for (const k of [0, 17, 16_383, 16_384, 16_499])
+      expect(Math.abs(matrix.score(k, probe) - dot(probe, vectors[k % 40]))).toBeLessThan(0.01);
+    expect(matrix.score(16_390, vectors[16_390 % 40])).toBeCloseTo(1, 2);
+  });
+
+  it('returns the n best keys that pass the test, best first', () => {
+    const probe = vectors[7];
+    const best = matrix.nearest(probe, 3, (k) => k >= 16_000);
+    expect(best.map((k) => k % 40)).toEqual([7, 7, 7]);
+    expect(best.every((k) => k >= 16_000)).toBe(true);
+    const few = matrix.nearest(probe, 50, (k) => k === 5 || k === 7 || k === 16_407);
+    expect(few).toHaveLength(3);
+    expect(few.slice(0, 2).sort((a, b) => a - b)).toEqual([7, 16_407]);
+    expect(few[2]).toBe(5);
+    expect(matrix.nearest(probe, 0, () => true)).toEqual([]);
+  });
+
+  it('round-trips through bytes, and refuses bytes of another size', () => {
+    const bytes = Buffer.concat(matrix.toBuffers());
+    const back = VectorMatrix.fromBuffer(bytes, count)!;
+    expect(back.size).toBe(count);
+    const probe = randomUnit();
+    for (const k of [3, 16_384, 16_499]) expect(back.score(k, probe)).toBe(matrix.score(k, probe));
+    expect(VectorMatrix.fromBuffer(bytes, count - 1)).toBeNull();
+  });
+});
