@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { RecognitionRecordedEvent } from '../events/domain-events';
 import { OnDomainEvent } from '../events/on-domain-event.decorator';
+import { maskLicenseKey } from '../logging/redact';
 import { AlertsService } from './alerts.service';
 
 /**
@@ -11,10 +12,21 @@ import { AlertsService } from './alerts.service';
  */
 @Injectable()
 export class AlertsListener {
+  private readonly logger = new Logger(AlertsService.name);
+
   constructor(private readonly alerts: AlertsService) {}
 
   @OnDomainEvent(RecognitionRecordedEvent.type)
   async onRecorded(event: RecognitionRecordedEvent): Promise<void> {
-    await this.alerts.evaluateRecord(event.record.recordId, event.meta?.eventId ?? null, event.meta?.occurredAt ?? Date.now());
+    const r = event.record;
+    const raised = await this.alerts.evaluateRecord(r.recordId, event.meta?.eventId ?? null, event.meta?.occurredAt ?? Date.now());
+    for (const a of raised) {
+      // One line per alert for operators who watch logs; never a whole license key.
+      const who = `${a.identityName ?? '(no name)'} [${a.identityExternalId}]`;
+      const where = `media device ${r.deviceExternalId} of box ${maskLicenseKey(r.licenseKey)}`;
+      const line = `alert "${a.ruleName}" (${a.severity}): ${who} seen on ${where} at ${new Date(a.occurredAt).toISOString()}`;
+      if (a.severity === 'critical') this.logger.warn(line);
+      else this.logger.log(line);
+    }
   }
 }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
@@ -52,8 +52,6 @@ function toAlertDto(a: Alert): AlertDto {
  */
 @Injectable()
 export class AlertsService {
-  private readonly logger = new Logger(AlertsService.name);
-
   constructor(
     private readonly uow: UnitOfWork,
     private readonly records: RecordsStore,
@@ -94,11 +92,6 @@ export class AlertsService {
       }
       return out;
     });
-    for (const a of raised) {
-      const line = `alert "${a.ruleName}" (${a.severity}): ${a.identityName ?? '(no name)'} [${a.identityExternalId}] on media device ${a.mediaDeviceId} at ${new Date(a.occurredAt).toISOString()}`;
-      if (a.severity === 'critical') this.logger.warn(line);
-      else this.logger.log(line);
-    }
     return raised;
   }
 
