@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -68,8 +69,27 @@ export class ScheduleDto {
   windows: ScheduleWindowDto[];
 }
 
+/** An optional list of ids (uuids) of boxes, media devices or identities. */
 const uuidList = (description: string) =>
-  ApiPropertyOptional({ type: 'array', items: { type: 'string', format: 'uuid' }, maxItems: MAX_IDS, description });
+  applyDecorators(
+    ApiPropertyOptional({ type: 'array', items: { type: 'string', format: 'uuid' }, maxItems: MAX_IDS, description }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(MAX_IDS),
+    IsUUID('all', { each: true }),
+  );
+
+/** An optional list of person ids (up to 64 characters each). */
+const personList = (description: string) =>
+  applyDecorators(
+    ApiPropertyOptional({ type: 'array', items: { type: 'string', maxLength: 64 }, maxItems: MAX_IDS, description }),
+    IsOptional(),
+    IsArray(),
+    ArrayMaxSize(MAX_IDS),
+    IsString({ each: true }),
+    MinLength(1, { each: true }),
+    MaxLength(64, { each: true }),
+  );
 
 /** What a record must match: every condition given must hold; an absent (or null, or empty) one matches all. */
 export class AlertRuleConditionsDto {
@@ -90,60 +110,22 @@ export class AlertRuleConditionsDto {
   @IsBoolean()
   unknownOnly?: boolean | null;
 
-  @ApiPropertyOptional({
-    type: 'array',
-    items: { type: 'string', maxLength: 64 },
-    maxItems: MAX_IDS,
-    description: 'Include list of persons (see /persons).',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_IDS)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(64, { each: true })
+  @personList('Include list of persons (see /persons).')
   personIds?: string[] | null;
 
   @uuidList('Include list of identities (see /identities). With personIds: on either list.')
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_IDS)
-  @IsUUID('all', { each: true })
   identityIds?: string[] | null;
 
-  @ApiPropertyOptional({
-    type: 'array',
-    items: { type: 'string', maxLength: 64 },
-    maxItems: MAX_IDS,
-    description: 'Persons that never match.',
-  })
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_IDS)
-  @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(64, { each: true })
+  @personList('Persons that never match.')
   excludePersonIds?: string[] | null;
 
   @uuidList('Identities that never match.')
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_IDS)
-  @IsUUID('all', { each: true })
   excludeIdentityIds?: string[] | null;
 
   @uuidList('Boxes (see /boxes).')
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_IDS)
-  @IsUUID('all', { each: true })
   boxIds?: string[] | null;
 
   @uuidList('Media devices (cameras; see /boxes/{id}).')
-  @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_IDS)
-  @IsUUID('all', { each: true })
   mediaDeviceIds?: string[] | null;
 
   @ApiPropertyOptional({ type: ScheduleDto, description: "Weekly schedule, matched against the record's box event time." })
