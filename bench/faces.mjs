@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Face search benchmark (issue 15 §5): seeds --records records with synthetic faces straight into the database,
+// Face search benchmark: seeds --records records with synthetic faces straight into the database,
 // starts the built hub, and measures over HTTP: start-to-ready, RSS, search latency p50/p95/p99 with and without
 // filters, recall@10 against exact brute force, and ingest throughput with the index on vs off.
 //

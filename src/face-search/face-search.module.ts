@@ -11,7 +11,7 @@ import { FaceSearchService } from './face-search.service';
 import { identityAsPerson, PERSON_RESOLVER, personsFrom, type PersonResolver } from './face-search.types';
 
 /**
- * Search by face (issue 15 §1-2): a feature module fed by the outbox's domain events; core modules know nothing of
+ * Search by face: a feature module fed by the outbox's domain events; core modules know nothing of
  * it. Persons come from the persons module's PERSON_LINKS when present; without it a person is an identity.
  */
 @Module({
