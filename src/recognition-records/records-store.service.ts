@@ -4,7 +4,7 @@ import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
 import type { DeviceRecordCounts } from '../devices/devices.types';
 import { RecognitionRecord } from './entities/recognition-record.entity';
-import { readRecordViews, RecordCore, RecordView, selectRecordView } from './record-rows';
+import { IMAGE_PROPERTY, readRecordViews, RecordCore, RecordView, selectRecordView } from './record-rows';
 
 export type { RecordView } from './record-rows';
 
@@ -17,10 +17,10 @@ export interface RecordFaceSource {
 }
 
 /**
- * The record's image references (entity properties), one per image role. The one list of them for retention and
- * erasure: which images a record holds, which to clear, and which images are still referenced.
+ * The record's image references (entity properties), one per image role, from IMAGE_PROPERTY (record-rows.ts): what
+ * retention and erasure read, clear and check for references.
  */
-export const RECORD_IMAGE_FIELDS = ['regImageSha256', 'spotImageSha256', 'irImageSha256', 'faceImageSha256'] as const;
+export const RECORD_IMAGE_FIELDS = Object.values(IMAGE_PROPERTY);
 /** Erasure clears these besides the images: the face's feature vector and landmarks. */
 const BIOMETRIC_FIELDS = [...RECORD_IMAGE_FIELDS, 'feature', 'landmarks'] as const;
 
