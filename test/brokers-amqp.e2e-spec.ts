@@ -1,7 +1,7 @@
 import * as amqp from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { boxRecord, Json, push } from './helpers/api-client';
-import { AMQP_BROKER, amqpConsumer, AmqpMessage, settledOutbox } from './helpers/broker-consumers';
+import { AMQP_BROKER, amqpConsumer, AmqpMessage, firstArrivals, settledOutbox } from './helpers/broker-consumers';
 import { eventually } from './helpers/eventually';
 import { sample } from './helpers/prometheus';
 import { startTcpProxy, TcpProxy } from './helpers/tcp-proxy';
@@ -27,11 +27,7 @@ describeDb('brokers: domain events on AMQP 0-9-1', () => {
 
   const envelopes = (messages: AmqpMessage[] = consumer.messages) => messages.map((m) => JSON.parse(m.body) as Json);
   /** First arrival of each event (at least once: a batch cut off before its confirm may come twice). */
-  const firsts = () => {
-    const seen = new Map<unknown, Json>();
-    for (const e of envelopes()) if (!seen.has(e.id)) seen.set(e.id, e);
-    return [...seen.values()];
-  };
+  const firsts = () => firstArrivals(envelopes());
   const outbox = (app = t) => settledOutbox(app.app);
   const readiness = async (app = t) => (await app.http().get('/health/ready').expect(200)).body.details.amqp as Json;
 
@@ -178,9 +174,7 @@ describeDb('brokers: domain events on AMQP 0-9-1', () => {
         () => new Set(envelopes(own.messages).map((e) => e.id)).size >= expected.length,
         'every event once the broker answers',
       );
-      const seen = new Map<unknown, Json>();
-      for (const e of envelopes(own.messages)) if (!seen.has(e.id)) seen.set(e.id, e);
-      expect([...seen.values()]).toEqual(expected);
+      expect(firstArrivals(envelopes(own.messages))).toEqual(expected);
       await eventually(async () => sample(await scrape(), 'rh_broker_lag_events', { broker: 'amqp' }) === 0, 'caught up');
     } finally {
       await app.close();

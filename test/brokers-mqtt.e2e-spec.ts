@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'mqtt';
 import { boxRecord, Json, longBase64Strings, push } from './helpers/api-client';
-import { MQTT_BROKER, mqttConsumer, MqttMessage, settledOutbox } from './helpers/broker-consumers';
+import { MQTT_BROKER, mqttConsumer, MqttMessage, firstArrivals, settledOutbox } from './helpers/broker-consumers';
 import { eventually } from './helpers/eventually';
 import { sample } from './helpers/prometheus';
 import { startTcpProxy, TcpProxy } from './helpers/tcp-proxy';
@@ -144,9 +144,7 @@ describeDb('brokers: domain events on MQTT', () => {
     expect(expected.length).toBeGreaterThanOrEqual(before + 8);
     await eventually(() => new Set(received().map((g) => g.envelope.id)).size >= expected.length, 'every event after the outage', 30_000);
     // At least once: a batch cut off before its PUBACK may come twice, but each first arrival is in outbox order.
-    const firsts = new Map<unknown, Json>();
-    for (const g of received()) if (!firsts.has(g.envelope.id)) firsts.set(g.envelope.id, g.envelope);
-    expect([...firsts.values()]).toEqual(expected);
+    expect(firstArrivals(received().map((g) => g.envelope))).toEqual(expected);
     // The will told subscribers the hub went away; it said online again on reconnecting.
     const availability = consumer.messages.filter((m) => m.topic === `${prefix}/availability`).map((m) => m.body);
     expect(availability.slice(-2)).toEqual(['offline', 'online']);
@@ -177,9 +175,7 @@ describeDb('brokers: domain events on MQTT', () => {
       expect(sample(await scrape(), 'rh_broker_published_total', { broker: 'mqtt' })).toBe(0);
       await quiet.restore();
       await eventually(() => new Set(events().map((g) => g.envelope.id)).size >= expected.length, 'every event once the broker answers');
-      const firsts = new Map<unknown, Json>();
-      for (const g of events()) if (!firsts.has(g.envelope.id)) firsts.set(g.envelope.id, g.envelope);
-      expect([...firsts.values()]).toEqual(expected);
+      expect(firstArrivals(events().map((g) => g.envelope))).toEqual(expected);
       await eventually(async () => sample(await scrape(), 'rh_broker_lag_events', { broker: 'mqtt' }) === 0, 'caught up');
     } finally {
       await app.close();
@@ -196,9 +192,7 @@ describeDb('brokers: domain events on MQTT', () => {
     await proxy.restore();
     t = await startTestApp({ db, env: env() });
     await eventually(() => new Set(received().map((g) => g.envelope.id)).size >= expected.length, 'events written before the restart');
-    const firsts = new Map<unknown, Json>();
-    for (const g of received()) if (!firsts.has(g.envelope.id)) firsts.set(g.envelope.id, g.envelope);
-    expect([...firsts.values()]).toEqual(expected);
+    expect(firstArrivals(received().map((g) => g.envelope))).toEqual(expected);
 
     // Shutdown publishes what it relays before disconnecting: an event committed just before is not left to the next start.
     await push(t, boxRecord({ identity: 'last-words', timestamp: nextTime() }));

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { boxRecord, Json } from './helpers/api-client';
-import { amqpConsumer, settledOutbox } from './helpers/broker-consumers';
+import { amqpConsumer, firstArrivals, settledOutbox } from './helpers/broker-consumers';
 import { eventually } from './helpers/eventually';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
 import { CALLBACK_PATH, startTestApp, TestApp } from './helpers/test-app';
@@ -37,11 +37,7 @@ describeDb('brokers: stream takeover after kill -9 (spawned server)', () => {
     expect(res.status).toBe(200);
   };
   const envelopes = () => consumer.messages.map((m) => JSON.parse(m.body) as Json);
-  const firsts = () => {
-    const seen = new Map<unknown, Json>();
-    for (const e of envelopes()) if (!seen.has(e.id)) seen.set(e.id, e);
-    return [...seen.values()];
-  };
+  const firsts = () => firstArrivals(envelopes());
   const readiness = async (app: TestApp) => (await app.http().get('/health/ready').expect(200)).body.details.amqp as Json;
 
   beforeAll(async () => {

@@ -78,3 +78,10 @@ export async function settledOutbox(app: INestApplication): Promise<Json[]> {
   await eventually(async () => (await relay.lag()).pending === 0, 'every outbox event relayed');
   return (await app.get(EventFeedService).read({ after: 0, limit: 10_000 })).map((e) => e.envelope as unknown as Json);
 }
+
+/** The first arrival of each event, in arrival order (delivery is at least once: a batch may come twice). */
+export function firstArrivals(envelopes: Json[]): Json[] {
+  const seen = new Map<unknown, Json>();
+  for (const e of envelopes) if (!seen.has(e.id)) seen.set(e.id, e);
+  return [...seen.values()];
+}
