@@ -76,6 +76,10 @@ describeDb('webhooks: event order across instance death', () => {
     // Later events arrive through B and are relayed at once, while A's claimed rows wait out their lease.
     for (let i = 0; i < 10; i++) await push(b, boxRecord({ box: 'BOX-DEATH', identity: 'p-late', timestamp: ++t }));
 
+    // Listeners (persons, alerts, face index) add events of their own as the relay runs the record events:
+    // the full list is known only once nothing is pending.
+    const relay = b.app.get(OutboxRelay);
+    await eventually(async () => (await relay.lag()).pending === 0, 'every outbox event relayed', 30_000);
     const all = (await queryRows<{ id: string | number }>(b.dataSource, 'SELECT id FROM outbox_events ORDER BY id')).map((r) =>
       Number(r.id),
     );
