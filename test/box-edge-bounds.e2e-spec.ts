@@ -108,12 +108,13 @@ describeDb('box edge: bounded work per push', () => {
       message: 'body has more than 1000 keys',
       field: 'body',
     });
-    // A bound, not a benchmark: unbounded, this push kept the event loop busy for minutes.
-    expect(push.ms).toBeLessThan(1000);
+    // A bound, not a benchmark: unbounded, this push kept the event loop busy for minutes. Wide enough for a
+    // loaded 2-core machine (about 0.2 s when idle), far below what unbounded work takes.
+    expect(push.ms).toBeLessThan(5000);
     expect(health.length).toBeGreaterThan(0);
     for (const h of health) {
       expect(h.status).toBe(200);
-      expect(h.ms).toBeLessThan(1000);
+      expect(h.ms).toBeLessThan(5000);
     }
     // The hub is still there, and still stores.
     expect((await post(CALLBACK_PATH, recordWithKeys(1710000500001, 10))).status).toBe(200);

@@ -110,7 +110,9 @@ describeBrowser('/docs in headless Chromium', () => {
     for (const [path, item] of Object.entries(doc.paths)) {
       for (const [method, op] of Object.entries(item)) {
         if (skip.has(op.operationId)) continue;
+        const t0 = Date.now();
         const live = await tryItOut(op.operationId);
+        if (process.env.DOCS_TIMING) console.log(`${Date.now() - t0} ms ${op.operationId}`);
         const status = (await live.locator('tr.response .response-col_status').innerText()).trim();
         answers.push(`${method.toUpperCase()} ${path} → ${status}${op.responses[status] ? '' : ' (not declared)'}`);
         await page.locator(`[id$="-${op.operationId}"].opblock .opblock-summary-control`).first().click({ force: true }); // collapse again
