@@ -118,7 +118,7 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     try {
       restored = FaceIndex.load(this.snapshotDir, this.params);
     } catch (e) {
-      this.logger.warn(`face index snapshot unreadable, rebuilding: ${(e as Error).message}`);
+      this.logger.warn(`face index snapshot in ${this.snapshotDir} unusable, rebuilding from the database: ${(e as Error).message}`);
     }
     // A snapshot ahead of the database belongs to another database (or one restored from an older backup).
     if (restored && restored.cursor > maxId) restored = null;
@@ -270,9 +270,12 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     try {
       this.index.save(this.snapshotDir, this.cursor);
       this.dirty = false;
-      this.lastSnapshot = Date.now();
     } catch (e) {
-      this.logger.warn(`face index snapshot not written: ${(e as Error).message}`);
+      // The index keeps serving; the previous snapshot (if any) stays in place and the next start catches up from it.
+      this.logger.warn(`face index snapshot not written, the previous one stays (retried at the next interval): ${(e as Error).message}`);
+    } finally {
+      // Also after a failure: a full disk is not written to again on every poll.
+      this.lastSnapshot = Date.now();
     }
   }
 }
