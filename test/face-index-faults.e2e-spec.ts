@@ -23,6 +23,7 @@ describeDb('face index snapshot faults', () => {
   let stored = 0;
 
   beforeAll(async () => {
+    recordOf(0); // the fixtures are generated on first use, which may take seconds on a loaded machine
     db = await createTestDatabase();
     small = canMountSmallFilesystems ? mountSmallFilesystem(4 << 20) : undefined;
     snapshotDir = path.join(small?.dir ?? db.dataDir, 'face-index');
