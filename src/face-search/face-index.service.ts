@@ -215,8 +215,11 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
       if (rows.length === 0) return;
       const recordIds: string[] = [];
       let stoppedAtGap = false;
+      // The cursor moves only once the page's vectors are in: if reading them fails (the database went away
+      // between the two reads), the page is read again at the next poll rather than skipped for good.
+      let cursor = this.cursor;
       for (const row of rows) {
-        if (row.id !== this.cursor + 1 && !this.gapExpired(this.cursor + 1, row.createdAt)) {
+        if (row.id !== cursor + 1 && !this.gapExpired(cursor + 1, row.createdAt)) {
           stoppedAtGap = true;
           break;
         }
@@ -231,9 +234,10 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
             this.dirty = true;
           }
         }
-        this.cursor = row.id;
+        cursor = row.id;
       }
       for (let i = 0; i < recordIds.length; i += 500) this.addTo(index, await this.records.faceVectorsOf(recordIds.slice(i, i + 500)));
+      this.cursor = cursor;
       if (stoppedAtGap || rows.length < POLL_PAGE) return;
       await yieldToEventLoop();
     }
