@@ -8,7 +8,7 @@ import { createTestDatabase, describeDb, TestDatabase } from './helpers/test-dat
 
 const ADMIN = 'rest-slow-clients-admin-key-0123456789';
 const T = 1_768_000_000_000;
-const RECORDS = 100;
+const RECORDS = 60;
 const SLOW_UPLOADS = 8;
 const SLOW_READERS = 9;
 
@@ -65,8 +65,8 @@ describeDb('slow clients on /faces/search, /persons, /presence and /alerts', () 
     server = await spawnServer({ ...db.env, ADMIN_API_KEY: ADMIN, OUTBOX_POLL_INTERVAL_MS: '100', FACE_SEARCH_POLL_MS: '100' });
     const rule = await api('POST', '/alert-rules', { name: 'SC employees', severity: 'info', userTypes: ['employee'] });
     expect(rule.status).toBe(201);
-    for (let i = 0; i < RECORDS; i += 50) {
-      const batch = Array.from({ length: 50 }, (_, k) => recordOf(i + k));
+    for (let i = 0; i < RECORDS; i += 30) {
+      const batch = Array.from({ length: 30 }, (_, k) => recordOf(i + k));
       const res = await fetch(server.url + CALLBACK_PATH, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
@@ -158,9 +158,9 @@ describeDb('slow clients on /faces/search, /persons, /presence and /alerts', () 
     for (let round = 0; round < 3; round++) {
       expect((await api('GET', '/health/live')).status).toBe(200);
       for (const path of [...paths, '/alerts?limit=5', '/persons?limit=5']) expect((await api('GET', path)).status).toBe(200);
-      const found = await api('POST', '/faces/search', { feature: featureOf(60 + round), limit: 1 });
+      const found = await api('POST', '/faces/search', { feature: featureOf(40 + round), limit: 1 });
       expect(found.status).toBe(200);
-      expect(((found.body.items as Json[])[0].record as Json).identityExternalId).toBe(`SC-${60 + round}`);
+      expect(((found.body.items as Json[])[0].record as Json).identityExternalId).toBe(`SC-${40 + round}`);
     }
     // The slow ones were all still waiting on their side (nothing was answered to a search missing half its body).
     for (const u of uploads) expect(u.socket.destroyed).toBe(false);
