@@ -118,7 +118,7 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     try {
       restored = FaceIndex.load(this.snapshotDir, this.params);
     } catch (e) {
-      this.logger.warn(`face index snapshot unreadable, rebuilding: ${(e as Error).message}`);
+      this.logger.warn(`face index snapshot in ${this.snapshotDir} unusable, rebuilding from the database: ${(e as Error).message}`);
     }
     // A snapshot ahead of the database belongs to another database (or one restored from an older backup).
     if (restored && restored.cursor > maxId) restored = null;
@@ -215,8 +215,11 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
       if (rows.length === 0) return;
       const recordIds: string[] = [];
       let stoppedAtGap = false;
+      // The cursor moves only once the page's vectors are in: if reading them fails (the database went away
+      // between the two reads), the page is read again at the next poll rather than skipped for good.
+      let cursor = this.cursor;
       for (const row of rows) {
-        if (row.id !== this.cursor + 1 && !this.gapExpired(this.cursor + 1, row.createdAt)) {
+        if (row.id !== cursor + 1 && !this.gapExpired(cursor + 1, row.createdAt)) {
           stoppedAtGap = true;
           break;
         }
@@ -231,9 +234,10 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
             this.dirty = true;
           }
         }
-        this.cursor = row.id;
+        cursor = row.id;
       }
       for (let i = 0; i < recordIds.length; i += 500) this.addTo(index, await this.records.faceVectorsOf(recordIds.slice(i, i + 500)));
+      this.cursor = cursor;
       if (stoppedAtGap || rows.length < POLL_PAGE) return;
       await yieldToEventLoop();
     }
@@ -270,9 +274,12 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     try {
       this.index.save(this.snapshotDir, this.cursor);
       this.dirty = false;
-      this.lastSnapshot = Date.now();
     } catch (e) {
-      this.logger.warn(`face index snapshot not written: ${(e as Error).message}`);
+      // The index keeps serving; the previous snapshot (if any) stays in place and the next start catches up from it.
+      this.logger.warn(`face index snapshot not written, the previous one stays (retried at the next interval): ${(e as Error).message}`);
+    } finally {
+      // Also after a failure: a full disk is not written to again on every poll.
+      this.lastSnapshot = Date.now();
     }
   }
 }

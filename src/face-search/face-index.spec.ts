@@ -16,6 +16,35 @@ const facts = (i: number) => ({
   identityId: `id-${i}`,
 });
 
+interface SnapshotFiles {
+  meta: string;
+  index: string;
+  vectors: string;
+}
+
+function snapshotFiles(dir: string): SnapshotFiles {
+  const names = fs.readdirSync(dir);
+  return {
+    meta: path.join(dir, 'face-index.json'),
+    index: path.join(
+      dir,
+      names.find((n) => n.endsWith('.usearch'))!,
+    ),
+    vectors: path.join(
+      dir,
+      names.find((n) => n.endsWith('.vectors'))!,
+    ),
+  };
+}
+
+/** Inverts a few bytes in the middle of a file (or at `at`), keeping its size. */
+function flip(file: string, at?: number): void {
+  const bytes = fs.readFileSync(file);
+  const from = at ?? Math.floor(bytes.length / 2);
+  for (let i = from; i < Math.min(bytes.length, from + 16); i++) bytes[i] ^= 0xff;
+  fs.writeFileSync(file, bytes);
+}
+
 describe('FaceIndex', () => {
   const vectors = Array.from({ length: 50 }, randomUnit);
   const build = () => {
@@ -64,6 +93,63 @@ describe('FaceIndex', () => {
       expect(FaceIndex.load(dir, { ...params, expansionAdd: 32 })).toBeNull();
       // The search-time ef does not shape the saved graph.
       expect(FaceIndex.load(dir, { ...params, expansionSearch: 512 })?.index.size).toBe(49);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    ['the index file truncated', (f: SnapshotFiles) => fs.truncateSync(f.index, 10)],
+    ['the index file cut in half', (f: SnapshotFiles) => fs.truncateSync(f.index, Math.floor(fs.statSync(f.index).size / 2))],
+    ['bytes of the index file flipped', (f: SnapshotFiles) => flip(f.index)],
+    ['the vectors file truncated', (f: SnapshotFiles) => fs.truncateSync(f.vectors, 100)],
+    ['bytes of the vectors file flipped', (f: SnapshotFiles) => flip(f.vectors)],
+    ['the key table truncated', (f: SnapshotFiles) => fs.truncateSync(f.meta, Math.floor(fs.statSync(f.meta).size / 2))],
+    ['a byte of the key table changed', (f: SnapshotFiles) => flip(f.meta, 40)],
+    ['the index file missing', (f: SnapshotFiles) => fs.rmSync(f.index)],
+  ])('refuses a snapshot with %s (never hands it to usearch, whose loader may crash the process)', (_, damage) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-'));
+    try {
+      build().save(dir, 7);
+      expect(FaceIndex.load(dir, params)?.index.size).toBe(50);
+      damage(snapshotFiles(dir));
+      expect(() => FaceIndex.load(dir, params)).toThrow(/face-index/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps its current and previous snapshot files only, not one pair per save', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-'));
+    try {
+      const index = build();
+      for (let cursor = 1; cursor <= 4; cursor++) index.save(dir, cursor);
+      const names = fs.readdirSync(dir);
+      expect(names.filter((n) => n.endsWith('.usearch'))).toHaveLength(2);
+      expect(names.filter((n) => n.endsWith('.vectors'))).toHaveLength(2);
+      expect(FaceIndex.load(dir, params)?.cursor).toBe(4);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes what it wrote when a write fails, and the previous snapshot stays usable', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-'));
+    try {
+      build().save(dir, 7);
+      const before = fs.readdirSync(dir).sort();
+      const bigger = build();
+      bigger.add([{ recordId: 'extra', vector: randomUnit(), facts: facts(99) }]);
+      // The table cannot be renamed over a directory: the write fails after both data files were written.
+      const meta = path.join(dir, 'face-index.json');
+      fs.renameSync(meta, `${meta}.kept`);
+      fs.mkdirSync(meta);
+      fs.writeFileSync(path.join(meta, 'x'), '');
+      expect(() => bigger.save(dir, 8)).toThrow();
+      fs.rmSync(meta, { recursive: true });
+      fs.renameSync(`${meta}.kept`, meta);
+      expect(fs.readdirSync(dir).sort()).toEqual(before);
+      expect(FaceIndex.load(dir, params)).toMatchObject({ cursor: 7, index: expect.objectContaining({ size: 50 }) });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { Index } from 'usearch';
 import { FACE_DIMENSIONS } from './face-vector';
 import { VectorMatrix } from './vector-matrix';
@@ -62,11 +63,13 @@ class Interned {
 }
 
 interface SnapshotMeta {
-  version: 2;
+  version: 3;
   params: FaceIndexParams;
   indexFile: string;
   /** The VectorMatrix of the keys, in its own file. */
   vectorsFile: string;
+  /** Size and CRC-32 of each file, checked before it is loaded. */
+  files: { index: FileCheck; vectors: FileCheck };
   cursor: number;
   ids: string[];
   occurredAt: number[];
@@ -98,6 +101,8 @@ export class FaceIndex {
   private identities = new Interned();
   private matrix = new VectorMatrix();
   private live = 0;
+  /** Snapshot files this index wrote (or was loaded from), oldest first: `face-index-<uuid>`. */
+  private stems: string[] = [];
 
   constructor(readonly params: FaceIndexParams) {
     this.index = FaceIndex.emptyIndex(params);
@@ -252,67 +257,103 @@ export class FaceIndex {
   }
 
   /**
-   * Writes the index and its key table to `dir` (a new index file, then the table naming it, renamed into place, so a
-   * reader never sees a half-written pair; several instances may share the directory). Removes older index files.
+   * Writes the index and its key table to `dir`: a new index file and vectors file, then the table naming them with
+   * their sizes and CRC-32s, each flushed to disk (fsync) before the table is renamed into place, so a reader never
+   * sees a half-written snapshot, even after a power cut; several instances may share the directory. A write that
+   * fails (a full disk) removes what it wrote, so the previous snapshot stays usable and the space is given back.
+   * Removes older index files.
    */
   save(dir: string, cursor: number): void {
     fs.mkdirSync(dir, { recursive: true });
     const stem = `face-index-${randomUUID()}`;
     const indexFile = `${stem}.usearch`;
     const vectorsFile = `${stem}.vectors`;
-    this.index.save(path.join(dir, indexFile));
-    const fd = fs.openSync(path.join(dir, vectorsFile), 'w');
+    const tmp = path.join(dir, `.${META_FILE}.${process.pid}.${stem}.tmp`);
+    const written = [path.join(dir, vectorsFile), path.join(dir, indexFile), tmp];
     try {
-      for (const b of this.matrix.toBuffers()) fs.writeSync(fd, b);
-    } finally {
-      fs.closeSync(fd);
+      const vectors = writeDurably(written[0], this.matrix.toBuffers());
+      try {
+        this.index.save(written[1]);
+      } catch (e) {
+        // usearch says only "failed to serialize": name the likely cause.
+        throw new Error(`index file not written (${(e as Error).message}; ${freeSpace(dir)})`);
+      }
+      const index = syncAndSum(written[1]);
+      const meta: SnapshotMeta = {
+        version: 3,
+        params: this.params,
+        indexFile,
+        vectorsFile,
+        files: { index, vectors },
+        cursor,
+        ids: this.ids,
+        occurredAt: this.occurredAt,
+        box: this.box,
+        device: this.device,
+        userType: this.userType,
+        identity: this.identity,
+        strings: { box: this.boxes.values, device: this.devices.values, userType: this.userTypes.values, identity: this.identities.values },
+      };
+      const body = JSON.stringify(meta);
+      writeDurably(tmp, [Buffer.from(`${zlib.crc32(body)}\n${body}`)]);
+      fs.renameSync(tmp, path.join(dir, META_FILE));
+      syncDir(dir);
+    } catch (e) {
+      for (const f of written) fs.rmSync(f, { force: true });
+      throw e;
     }
-    const meta: SnapshotMeta = {
-      version: 2,
-      params: this.params,
-      indexFile,
-      vectorsFile,
-      cursor,
-      ids: this.ids,
-      occurredAt: this.occurredAt,
-      box: this.box,
-      device: this.device,
-      userType: this.userType,
-      identity: this.identity,
-      strings: { box: this.boxes.values, device: this.devices.values, userType: this.userTypes.values, identity: this.identities.values },
-    };
-    const tmp = path.join(dir, `.${META_FILE}.${process.pid}.tmp`);
-    fs.writeFileSync(tmp, JSON.stringify(meta));
-    fs.renameSync(tmp, path.join(dir, META_FILE));
+    // Files of our own older snapshots go, except the one the table named until now (a start elsewhere may be
+    // loading it), so snapshots take at most twice their size on disk, not one copy per interval. Another
+    // instance's files may be in the middle of being written: only files an hour old are surely unused.
+    const older = this.stems.slice(0, -1);
+    this.stems = [...this.stems.slice(-1), stem];
     const hourAgo = Date.now() - 3_600_000;
     for (const name of fs.readdirSync(dir)) {
-      if (!name.startsWith('face-index-') || name === indexFile || name === vectorsFile) continue;
+      if (this.stems.some((kept) => name.startsWith(`${kept}.`))) continue;
+      if (!(name.startsWith('face-index-') || (name.startsWith(`.${META_FILE}.`) && name.endsWith('.tmp')))) continue;
       const file = path.join(dir, name);
-      // Another instance's pair may be in the middle of being written: only files this old are surely unused.
       try {
-        if (fs.statSync(file).mtimeMs < hourAgo) fs.rmSync(file, { force: true });
+        if (older.some((own) => name.startsWith(`${own}.`)) || fs.statSync(file).mtimeMs < hourAgo) fs.rmSync(file, { force: true });
       } catch {
         // gone already
       }
     }
   }
 
-  /** The index saved in `dir` with the cursor it was in step with, or null when there is none or it was built otherwise. */
+  /**
+   * The index saved in `dir` with the cursor it was in step with; null when there is none or it was built with other
+   * settings. Throws (naming what is wrong) for a damaged snapshot: a table or file that is truncated or fails its
+   * checksum is never handed to usearch, whose loader may crash the process on such a file.
+   */
   static load(dir: string, params: FaceIndexParams): { index: FaceIndex; cursor: number } | null {
-    let meta: SnapshotMeta;
+    let text: string;
     try {
-      meta = JSON.parse(fs.readFileSync(path.join(dir, META_FILE), 'utf8')) as SnapshotMeta;
-    } catch {
-      return null;
+      text = fs.readFileSync(path.join(dir, META_FILE), 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw e;
     }
+    const nl = text.indexOf('\n');
+    const body = text.slice(nl + 1);
+    if (nl < 0 || String(zlib.crc32(body)) !== text.slice(0, nl)) {
+      // Snapshots written before checksums were added are plain JSON: rebuilt once, quietly.
+      if (text.startsWith('{"version":2,')) return null;
+      throw new Error(`${META_FILE} is damaged (checksum mismatch)`);
+    }
+    const meta = JSON.parse(body) as SnapshotMeta;
     // The search-time ef does not shape the saved graph: a snapshot made with another one is still usable.
     const built = (p: FaceIndexParams) => JSON.stringify([p.quantization, p.connectivity, p.expansionAdd]);
-    if (meta.version !== 2 || built(meta.params) !== built(params)) return null;
+    if (meta.version !== 3 || built(meta.params) !== built(params)) return null;
     const file = path.join(dir, path.basename(meta.indexFile));
     const vectorsFile = path.join(dir, path.basename(meta.vectorsFile));
-    if (!fs.existsSync(file) || !fs.existsSync(vectorsFile)) return null;
-    const matrix = VectorMatrix.fromBuffer(fs.readFileSync(vectorsFile), meta.ids.length);
-    if (!matrix) return null;
+    checkFile(file, meta.files.index);
+    checkFile(vectorsFile, meta.files.vectors);
+    const n = meta.ids.length;
+    if ([meta.occurredAt, meta.box, meta.device, meta.userType, meta.identity].some((a) => a.length !== n)) {
+      throw new Error(`${META_FILE} is inconsistent (key table lengths differ)`);
+    }
+    const matrix = VectorMatrix.fromBuffer(fs.readFileSync(vectorsFile), n);
+    if (!matrix) throw new Error(`${path.basename(vectorsFile)} does not hold ${n} vectors`);
     const idx = new FaceIndex(params);
     idx.matrix = matrix;
     idx.index.load(file);
@@ -330,7 +371,91 @@ export class FaceIndex {
       if (id) idx.keyOf.set(id, key);
     });
     idx.live = idx.keyOf.size;
-    if (idx.index.size() !== idx.live) return null;
+    idx.stems = [path.basename(meta.indexFile).replace(/\.usearch$/, '')];
+    if (idx.index.size() !== idx.live) throw new Error(`${path.basename(file)} holds ${idx.index.size()} vectors, the table ${idx.live}`);
     return { index: idx, cursor: meta.cursor };
+  }
+}
+
+interface FileCheck {
+  size: number;
+  crc32: number;
+}
+
+/** Reads in slices, so checking a large file never holds it all in memory. */
+const SLICE = 8 << 20;
+
+/** Writes `buffers` to a new file and flushes it to disk; its size and CRC-32. */
+function writeDurably(file: string, buffers: Buffer[]): FileCheck {
+  const fd = fs.openSync(file, 'w');
+  try {
+    let crc = 0;
+    let size = 0;
+    for (const b of buffers) {
+      fs.writeSync(fd, b);
+      crc = zlib.crc32(b, crc);
+      size += b.byteLength;
+    }
+    fs.fsyncSync(fd);
+    return { size, crc32: crc };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** Flushes a file written by someone else (usearch) to disk; its size and CRC-32. */
+function syncAndSum(file: string): FileCheck {
+  const fd = fs.openSync(file, 'r+');
+  try {
+    fs.fsyncSync(fd);
+    return sum(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function sum(fd: number): FileCheck {
+  const buf = Buffer.allocUnsafe(SLICE);
+  let crc = 0;
+  let size = 0;
+  for (;;) {
+    const n = fs.readSync(fd, buf, 0, SLICE, size);
+    if (n === 0) return { size, crc32: crc };
+    crc = zlib.crc32(buf.subarray(0, n), crc);
+    size += n;
+  }
+}
+
+function checkFile(file: string, want: FileCheck): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    throw new Error(`${path.basename(file)} is missing (${(e as NodeJS.ErrnoException).code})`);
+  }
+  try {
+    if (fs.fstatSync(fd).size !== want.size) throw new Error(`${path.basename(file)} is truncated or damaged (size)`);
+    if (sum(fd).crc32 !== want.crc32) throw new Error(`${path.basename(file)} is damaged (checksum mismatch)`);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** The rename into `dir` survives a power cut only once the directory itself is flushed. */
+function syncDir(dir: string): void {
+  const fd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function freeSpace(dir: string): string {
+  try {
+    const s = fs.statfsSync(dir);
+    return `${s.bavail * s.bsize} bytes free in ${dir}`;
+  } catch {
+    return `free space in ${dir} unknown`;
   }
 }
