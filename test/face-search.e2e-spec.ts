@@ -3,31 +3,15 @@ import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { eventually } from './helpers/eventually';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { describeDb, queryRows, testDbKind } from './helpers/test-database';
+import { featureBase64, syntheticFaces } from './helpers/synthetic-faces';
 
 const T = 1_700_000_000_000;
-const D = 512;
 
-/** Seeded synthetic people: a random unit centre each; a sighting is the centre plus Gaussian noise, normalised. */
-function rngOf(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rng = rngOf(15);
-const gauss = () => Math.sqrt(-2 * Math.log(rng() + 1e-12)) * Math.cos(2 * Math.PI * rng());
-const unit = (v: number[]) => {
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-};
-const centres = Array.from({ length: 5 }, () => unit(Array.from({ length: D }, gauss)));
+const faces = syntheticFaces(15);
+const centres = faces.centres(5);
 /** Noise of squared length 0.5 relative to the centre: two sightings have cosine about 0.67. */
-const sighting = (c: number[]) => unit(c.map((x) => x + gauss() * Math.sqrt(0.5 / D)));
-const base64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');
+const sighting = (c: number[]) => faces.sighting(c, 0.5);
+const base64 = featureBase64;
 /** A box push whose face feature is `feature` (base64). */
 const withFeature = (record: Json, feature: string): Json => ({
   ...record,

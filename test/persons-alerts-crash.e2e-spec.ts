@@ -6,38 +6,22 @@ import { eventually } from './helpers/eventually';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
 import { CALLBACK_PATH } from './helpers/test-app';
 import { createTestDatabase, describeDb, queryRows, TestDatabase } from './helpers/test-database';
+import { featureBase64, syntheticFaces } from './helpers/synthetic-faces';
 
 type Row = Record<string, unknown>;
 
 const ADMIN = 'persons-alerts-crash-admin-key-0123456789';
 const T = 1_770_000_000_000;
-const D = 512;
 const HUMANS = 6;
 const BOXES = 3;
 const SIGHTINGS = 4;
 const COOLDOWN_S = 25;
 
-/** Seeded: each human a random unit centre; each box's library holds that human under its own identity. */
-function rngOf(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rng = rngOf(42);
-const gauss = () => Math.sqrt(-2 * Math.log(rng() + 1e-12)) * Math.cos(2 * Math.PI * rng());
-const unit = (v: number[]) => {
-  const n = Math.hypot(...v);
-  return v.map((x) => x / n);
-};
-const centres = Array.from({ length: HUMANS }, () => unit(Array.from({ length: D }, gauss)));
+const faces = syntheticFaces(42);
+const centres = faces.centres(HUMANS);
 /** Small noise: two sightings of one human have cosine about 0.9 (far above the link threshold); humans about 0. */
-const sighting = (c: number[]) => unit(c.map((x) => x + gauss() * Math.sqrt(0.1 / D)));
-const base64 = (v: number[]) => Buffer.from(new Float32Array(v).buffer).toString('base64');
+const sighting = (c: number[]) => faces.sighting(c, 0.1);
+const base64 = featureBase64;
 
 const identityOf = (h: number, b: number) => `PA-H${h}-B${b}`;
 /** Visitors (odd humans) raise the no-cooldown rule's alerts, employees the cooldown rule's. */
