@@ -1,10 +1,8 @@
 import * as http from 'node:http';
 import { DataSource } from 'typeorm';
-import { databaseSettings } from '../src/config/app-config.service';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { CALLBACK_PATH, readFixture } from './helpers/test-app';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
-import { createTestDatabase, describeDb, queryRows, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, describeDb, openDataSource, queryRows, TestDatabase } from './helpers/test-database';
 
 interface Answer {
   status: number;
@@ -56,8 +54,7 @@ describeDb('box edge: bounded work per push', () => {
     db = await createTestDatabase();
     // Default limits: BODY_LIMIT 32mb for boxes, API_BODY_LIMIT 1mb for the REST API.
     server = await spawnServer(db.env);
-    ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2)));
-    await ds.initialize();
+    ds = await openDataSource(db);
   });
   afterAll(async () => {
     server?.kill('SIGKILL');

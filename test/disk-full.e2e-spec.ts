@@ -2,12 +2,10 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
-import { databaseSettings } from '../src/config/app-config.service';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { canMountSmallFilesystems, mountSmallFilesystem, SmallFilesystem } from './helpers/small-filesystem';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
 import { CALLBACK_PATH, readFixture } from './helpers/test-app';
-import { createTestDatabase, describeDb, queryRows, TestDatabase, testDbKind } from './helpers/test-database';
+import { createTestDatabase, describeDb, openDataSource, queryRows, TestDatabase, testDbKind } from './helpers/test-database';
 
 type Row = Record<string, unknown>;
 
@@ -84,8 +82,7 @@ class Box {
     server = undefined;
   };
   const openDatabase = async (sqlitePath?: string) => {
-    ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, sqlitePath, 2)));
-    await ds.initialize();
+    ds = await openDataSource(db, 2, sqlitePath);
     return ds;
   };
 

@@ -2,11 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { makeBox, makeRecord } from '../scripts/simulator/payloads';
-import { databaseSettings } from '../src/config/app-config.service';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
 import { CALLBACK_PATH } from './helpers/test-app';
-import { createTestDatabase, describeDb, queryRows, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, describeDb, openDataSource, queryRows, TestDatabase } from './helpers/test-database';
 
 type Row = Record<string, unknown>;
 
@@ -48,8 +46,7 @@ describeDb('erasure survives a crash between its batches', () => {
     servers.push(s);
     if (!ds) {
       // Opened once the server has migrated the database; reads only.
-      ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2)));
-      await ds.initialize();
+      ds = await openDataSource(db);
     }
     return s;
   };

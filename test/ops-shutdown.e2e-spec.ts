@@ -1,12 +1,10 @@
 import * as http from 'node:http';
 import { DataSource } from 'typeorm';
-import { databaseSettings } from '../src/config/app-config.service';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { maskLicenseKey } from '../src/logging/redact';
 import { makeBox, makeRecord } from '../scripts/simulator/payloads';
 import { CALLBACK_PATH } from './helpers/test-app';
 import { spawnServer } from './helpers/spawn-server';
-import { createTestDatabase, describeDb, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, describeDb, openDataSource, TestDatabase } from './helpers/test-database';
 
 interface Upload {
   /** Resolves once the server has read the headers (100 Continue): the request is in flight. */
@@ -63,8 +61,7 @@ describeDb('operations: graceful shutdown', () => {
     expect(await Promise.all(uploads.map((u) => u.status))).toEqual(Array(10).fill(200));
     expect(await server.exited).toBe(0);
 
-    const ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2)));
-    await ds.initialize();
+    const ds = await openDataSource(db);
     try {
       const stored = await ds.query('SELECT occurred_at FROM recognition_records');
       expect(stored.map((r: { occurred_at: unknown }) => Number(r.occurred_at)).sort()).toEqual(records.map((r) => r.timestamp).sort());

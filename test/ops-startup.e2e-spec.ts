@@ -1,14 +1,12 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { DataSource } from 'typeorm';
-import { databaseSettings } from '../src/config/app-config.service';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { migrations } from '../src/database/migrations';
 import { boxRecord } from './helpers/api-client';
 import { eventually } from './helpers/eventually';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
 import { CALLBACK_PATH } from './helpers/test-app';
-import { createTestDatabase, describeDb, testDbKind, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, describeDb, openDataSource, TestDatabase, testDbKind } from './helpers/test-database';
 
 /** JSON log lines of a server's output at level error (50) or above, and any plain-text error. */
 function errorLines(output: string): string[] {
@@ -66,8 +64,7 @@ describeDb('operations: start-up and background work', () => {
             expect((await fetch(`${s.url}/health/ready`)).status).toBe(200);
             expect(errorLines(s.output())).toEqual([]);
           }
-          const ds = new DataSource(buildDataSourceOptions(databaseSettings(fresh.env.DATABASE_URL, fresh.dataDir, undefined, 1)));
-          await ds.initialize();
+          const ds = await openDataSource(fresh, 1);
           try {
             const applied: { name: string }[] = await ds.query('SELECT name FROM migrations');
             expect(applied).toHaveLength(migrations.length);

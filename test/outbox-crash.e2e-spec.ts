@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { databaseSettings } from '../src/config/app-config.service';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { CALLBACK_PATH, readFixture } from './helpers/test-app';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
-import { createTestDatabase, describeDb, queryRows, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, describeDb, openDataSource, queryRows, TestDatabase } from './helpers/test-database';
 
 type Row = Record<string, unknown>;
 
@@ -46,8 +44,7 @@ describeDb('outbox survives a crash right after the 200', () => {
     servers.push(s);
     if (!ds) {
       // Opened once the server has migrated the database; reads only.
-      ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2)));
-      await ds.initialize();
+      ds = await openDataSource(db);
     }
     return s;
   };

@@ -1,11 +1,9 @@
 import { DataSource } from 'typeorm';
-import { databaseSettings } from '../src/config/app-config.service';
-import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { boxRecord, Json } from './helpers/api-client';
 import { eventually } from './helpers/eventually';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
 import { CALLBACK_PATH } from './helpers/test-app';
-import { createTestDatabase, describeDb, queryRows, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, describeDb, openDataSource, queryRows, TestDatabase } from './helpers/test-database';
 import { featureBase64, syntheticFaces } from './helpers/synthetic-faces';
 
 type Row = Record<string, unknown>;
@@ -77,8 +75,7 @@ describeDb('persons and alerts survive kill -9 mid-way', () => {
       ...env,
     });
     if (!ds) {
-      ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2)));
-      await ds.initialize();
+      ds = await openDataSource(db);
     }
     return server;
   };

@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
 import { databaseSettings } from '../src/config/app-config.service';
-import { createTestDatabase, describeDb, TestDatabase } from './helpers/test-database';
+import { createTestDatabase, describeDb, openDataSource, TestDatabase } from './helpers/test-database';
 
 describeDb('migrations', () => {
   let db: TestDatabase;
@@ -9,8 +9,7 @@ describeDb('migrations', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2)));
-    await ds.initialize();
+    ds = await openDataSource(db);
   });
   afterAll(async () => {
     await ds?.destroy();

@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import type { DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
+import { databaseSettings } from '../../src/config/app-config.service';
+import { buildDataSourceOptions } from '../../src/database/data-source-options';
 
 export type TestDbKind = 'sqlite' | 'postgres';
 
@@ -72,4 +74,11 @@ export async function createTestDatabase(): Promise<TestDatabase> {
 export function queryRows<T = Record<string, unknown>>(ds: DataSource, sql: string, params: unknown[] = []): Promise<T[]> {
   let i = 0;
   return ds.query(ds.options.type === 'postgres' ? sql.replace(/\?/g, () => `$${++i}`) : sql, params);
+}
+
+/** The test's own connection to a database that a spawned hub migrates (open it once the hub has started). */
+export async function openDataSource(db: TestDatabase, poolSize = 2, sqlitePath?: string): Promise<DataSource> {
+  const ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, sqlitePath, poolSize)));
+  await ds.initialize();
+  return ds;
 }
