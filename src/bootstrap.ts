@@ -6,6 +6,7 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { AppModule, AppModuleOptions } from './app.module';
 import { AppConfig } from './config/app-config.service';
 import { setupOpenApi } from './openapi';
+import { bodyRateGuard } from './common/body-rate';
 import { jsonBody } from './common/json-body';
 import { contentLengthGuard, IngestGate, jsonBytesCheck, jsonShapeGuard, parseByteLimit } from './box-callbacks/box-callbacks.module';
 import { limitConnectionsPerAddress } from './common/connection-limit';
@@ -56,6 +57,9 @@ export function configureApp(app: NestExpressApplication): void {
   // limit bounds what is held in memory; over-deep or prototype-poisoning JSON gets 400 before any code walks it.
   const gate = IngestGate.fromConfig(config);
   app.use('/box-callbacks', gate.beforeBody());
+  // REST bodies follow the same minimum rate, so a stalled request cannot hold its connection for Node's 300 s.
+  const restBodyRate = bodyRateGuard({ graceMs: gate.limits.bodyGraceMs, minBytesPerSecond: gate.limits.minBytesPerSecond });
+  app.use(byRoute((_req, _res, next) => next(), restBodyRate));
   // Box pushes carry images (BODY_LIMIT); REST requests are small (API_BODY_LIMIT).
   const [boxLimit, apiLimit] = [config.get('BODY_LIMIT'), config.get('API_BODY_LIMIT')];
   app.use(byRoute(contentLengthGuard(parseByteLimit(boxLimit)), contentLengthGuard(parseByteLimit(apiLimit))));

@@ -3,7 +3,7 @@ import * as net from 'node:net';
 import { boxRecordWithOwnFace, Json } from './helpers/api-client';
 import { eventually } from './helpers/eventually';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
-import { CALLBACK_PATH } from './helpers/test-app';
+import { CALLBACK_PATH, startTestApp, TestApp } from './helpers/test-app';
 import { createTestDatabase, describeDb, TestDatabase } from './helpers/test-database';
 
 const ADMIN = 'rest-slow-clients-admin-key-0123456789';
@@ -62,7 +62,15 @@ describeDb('slow clients on /faces/search, /persons, /presence and /alerts', () 
   beforeAll(async () => {
     recordOf(0); // the fixtures are generated on first use, which may take seconds on a loaded machine
     db = await createTestDatabase();
-    server = await spawnServer({ ...db.env, ADMIN_API_KEY: ADMIN, OUTBOX_POLL_INTERVAL_MS: '100', FACE_SEARCH_POLL_MS: '100' });
+    // A long grace: these searches stall on purpose for as long as the rest of the test takes (the cut-off of stalled
+    // bodies is the next test's).
+    server = await spawnServer({
+      ...db.env,
+      ADMIN_API_KEY: ADMIN,
+      OUTBOX_POLL_INTERVAL_MS: '100',
+      FACE_SEARCH_POLL_MS: '100',
+      INGEST_BODY_GRACE_MS: '120000',
+    });
     const rule = await api('POST', '/alert-rules', { name: 'SC employees', severity: 'info', userTypes: ['employee'] });
     expect(rule.status).toBe(201);
     for (let i = 0; i < RECORDS; i += 30) {
@@ -178,5 +186,42 @@ describeDb('slow clients on /faces/search, /persons, /presence and /alerts', () 
       expect([r.path, status]).toEqual([r.path, 200]);
       expect(body.items as Json[]).toHaveLength(RECORDS);
     }
+  });
+});
+
+describeDb('a REST body that stalls', () => {
+  let t: TestApp;
+  let port: number;
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { INGEST_BODY_GRACE_MS: '300' } });
+    await t.app.listen(0, '127.0.0.1');
+    port = (t.app.getHttpServer().address() as net.AddressInfo).port;
+  });
+  afterAll(async () => t?.close());
+
+  it('gets 408 naming the body once the grace period has passed, and its connection is closed', async () => {
+    const c = rawConnection(port, '127.0.0.5');
+    await new Promise((r) => c.socket.once('connect', r));
+    // No key needed: the body is read before the guard looks at the key.
+    c.socket.write('POST /faces/search HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"feature":');
+    const { status, body } = parseAnswer(await c.answer); // resolves only once the server closes the connection
+    expect(status).toBe(408);
+    expect(body).toMatchObject({ code: 'request_timeout', field: 'body' });
+  });
+
+  it('leaves a body that keeps up the rate alone', async () => {
+    const c = rawConnection(port, '127.0.0.6');
+    await new Promise((r) => c.socket.once('connect', r));
+    const body = JSON.stringify({ name: 'slow but steady' }).padEnd(2000, ' ');
+    c.socket.write(
+      `POST /api-keys HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n`,
+    );
+    // 2 KB over about 0.8 s: well above 1 KiB/s, and past the 300 ms grace.
+    for (let at = 0; at < body.length; at += 250) {
+      c.socket.write(body.slice(at, at + 250));
+      await sleep(100);
+    }
+    expect(parseAnswer(await c.answer).status).toBe(401); // read in full, then refused for the missing key
   });
 });

@@ -1,11 +1,11 @@
 import { HttpException } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AddressFailureLimiter } from '../common/address-failure-limiter';
+import { RETRY_AFTER_SECONDS, watchBodyRate } from '../common/body-rate';
 import { addressKey, clientAddress } from '../common/client-address';
 import type { AppConfig } from '../config/app-config.service';
 
-/** Seconds a refused box is told to wait; boxes retry every few seconds anyway. */
-export const RETRY_AFTER_SECONDS = 1;
+export { RETRY_AFTER_SECONDS };
 
 export interface IngestLimits {
   /** Pushes parsed and stored at once, counted from the moment their body has arrived. */
@@ -90,7 +90,7 @@ export class IngestGate {
       const upload = this.tryUpload(address);
       if (upload === 'total') return next(refusal(res, 503, 'too many uploads in progress; retry shortly'));
       if (upload === 'address') return next(refusal(res, 429, 'too many uploads in progress from this address; retry shortly'));
-      const stopWatch = this.watchRate(req, res);
+      const stopWatch = watchBodyRate(req, res, { graceMs: this.limits.bodyGraceMs, minBytesPerSecond: this.limits.minBytesPerSecond });
       const done = once(() => {
         stopWatch();
         upload();
@@ -117,40 +117,6 @@ export class IngestGate {
       res.once('close', release);
       next();
     };
-  }
-
-  /**
-   * Answers 408 and closes the connection once, after the grace period, the body has averaged less than the minimum
-   * rate since the request began. Checks only when the average could first fall short, given the bytes so far.
-   */
-  private watchRate(req: Request, res: Response): () => void {
-    const { bodyGraceMs, minBytesPerSecond: rate } = this.limits;
-    if (rate === 0) return () => undefined;
-    const socket = req.socket;
-    const started = Date.now();
-    const bytesBefore = socket.bytesRead; // the body is all that arrives on this socket from now on
-    const check = () => {
-      const elapsed = Date.now() - started;
-      const received = socket.bytesRead - bytesBefore;
-      if (received * 1000 >= rate * elapsed) {
-        timer = setTimeout(check, Math.max((received * 1000) / rate - elapsed, 50));
-        return;
-      }
-      if (res.headersSent) return void socket.destroy();
-      res.once('finish', () => socket.destroy());
-      res
-        .status(408)
-        .set({ Connection: 'close', 'Retry-After': String(RETRY_AFTER_SECONDS) })
-        .json({
-          statusCode: 408,
-          error: 'Request Timeout',
-          code: 'request_timeout',
-          message: `the body arrived at less than ${rate} bytes/s; retry`,
-          field: 'body',
-        });
-    };
-    let timer = setTimeout(check, bodyGraceMs);
-    return () => clearTimeout(timer);
   }
 }
 
