@@ -76,3 +76,37 @@ describe('AlertsService.dryRun bounds', () => {
     await expect(service([]).dryRun(body({}, 0, 31 * 24 * 3600 * 1000 + 1))).rejects.toMatchObject({ field: 'to' });
   });
 });
+
+describe('AlertsService.evaluateRecord, before its transaction', () => {
+  function evaluating(conditions: Record<string, unknown>): { svc: AlertsService; lookedUp: string[][] } {
+    const lookedUp: string[][] = [];
+    const rule = { id: 'rule', name: 'r', enabled: true, severity: 'info', cooldownSeconds: 0, conditions, createdAt: 0, updatedAt: 0 };
+    const svc = new AlertsService(
+      { dataSource: { manager: {} } } as unknown as UnitOfWork,
+      { alertFacts: () => Promise.resolve(fact(1)) } as unknown as RecordsStore,
+      { enabledRules: () => Promise.resolve([rule]) } as unknown as AlertRulesService,
+      {} as OutboxService,
+      {} as AuditService,
+      { get: () => 'UTC' } as unknown as AppConfig,
+      {
+        personsOf: (ids: string[]) => {
+          lookedUp.push(ids);
+          return Promise.resolve(new Map<string, string>());
+        },
+      },
+    );
+    return { svc, lookedUp };
+  }
+
+  it('reads no person for rules without person conditions (the record matches none of them)', async () => {
+    const { svc, lookedUp } = evaluating({ userTypes: ['blacklist'] });
+    expect(await svc.evaluateRecord('r1', 1, 10)).toEqual([]);
+    expect(lookedUp).toEqual([]);
+  });
+
+  it("reads the record's person when a rule names persons", async () => {
+    const { svc, lookedUp } = evaluating({ personIds: ['someone-else'] });
+    expect(await svc.evaluateRecord('r1', 1, 10)).toEqual([]);
+    expect(lookedUp).toEqual([['i1']]);
+  });
+});

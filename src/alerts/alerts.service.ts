@@ -100,7 +100,9 @@ export class AlertsService {
     if (rules.length === 0) return false;
     const r = await this.records.alertFacts(m, recordId);
     if (!r) return false;
-    const personId = await this.personOf(r.identityId, m);
+    // Only person conditions read the person: without them (the default rules) a null one gives the same answer.
+    const namesPersons = rules.some((rule) => !!rule.conditions.personIds?.length || !!rule.conditions.excludePersonIds?.length);
+    const personId = namesPersons ? await this.personOf(r.identityId, m) : null;
     return rules.some((rule) => matchesConditions(rule.conditions, r, personId, this.defaultZone));
   }
 

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { And, FindOptionsWhere, In, LessThanOrEqual, MoreThan } from 'typeorm';
+import { MoreThan } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
 import { OutboxEvent } from './entities/outbox-event.entity';
 
@@ -25,30 +25,45 @@ export class OutboxReader {
     return this.uow.dataSource.getRepository(OutboxEvent);
   }
 
-  /** Rows with after < id <= upTo, of these types when given, oldest first. */
+  /**
+   * Rows with after < id <= upTo, of these types when given, oldest first. Read after every commit (face index,
+   * event stream, brokers), so in plain SQL: the repository's find() cost more CPU than the query itself.
+   */
   async readAfter(opts: { after: number; upTo?: number; limit: number; types?: string[] }): Promise<OutboxEntry[]> {
-    const where: FindOptionsWhere<OutboxEvent> = {
-      id: opts.upTo === undefined ? MoreThan(opts.after) : And(MoreThan(opts.after), LessThanOrEqual(opts.upTo)),
-    };
-    if (opts.types?.length) where.type = In(opts.types);
-    const rows = await this.repo.find({
-      select: { id: true, type: true, aggregateId: true, payload: true, createdAt: true },
-      where,
-      order: { id: 'ASC' },
-      take: opts.limit,
-    });
-    return rows.map((r) => ({ id: Number(r.id), type: r.type, aggregateId: r.aggregateId, payload: r.payload, createdAt: r.createdAt }));
+    const d = this.uow.dialect;
+    const params: unknown[] = [opts.after];
+    let where = `id > ${d.p(1)}`;
+    if (opts.upTo !== undefined) {
+      params.push(opts.upTo);
+      where += ` AND id <= ${d.p(params.length)}`;
+    }
+    if (opts.types?.length) {
+      where += ` AND type IN (${d.params(params.length + 1, opts.types.length)})`;
+      params.push(...opts.types);
+    }
+    params.push(opts.limit);
+    return this.select(`${where} ORDER BY id LIMIT ${d.p(params.length)}`, params);
   }
 
   /** The rows with these ids (those that still exist), oldest first. */
   async byIds(ids: number[]): Promise<OutboxEntry[]> {
     if (ids.length === 0) return [];
-    const rows = await this.repo.find({
-      select: { id: true, type: true, aggregateId: true, payload: true, createdAt: true },
-      where: { id: In(ids) },
-      order: { id: 'ASC' },
-    });
-    return rows.map((r) => ({ id: Number(r.id), type: r.type, aggregateId: r.aggregateId, payload: r.payload, createdAt: r.createdAt }));
+    return this.select(`id IN (${this.uow.dialect.params(1, ids.length)}) ORDER BY id`, ids);
+  }
+
+  private async select(whereAndOrder: string, params: unknown[]): Promise<OutboxEntry[]> {
+    const rows: { id: number | string; type: string; aggregate_id: string; payload: string; created_at: number | string }[] =
+      await this.uow.dataSource.query(
+        `SELECT id, type, aggregate_id, payload, created_at FROM outbox_events WHERE ${whereAndOrder}`,
+        params,
+      );
+    return rows.map((r) => ({
+      id: Number(r.id),
+      type: r.type,
+      aggregateId: r.aggregate_id,
+      payload: JSON.parse(r.payload) as Record<string, unknown>,
+      createdAt: Number(r.created_at),
+    }));
   }
 
   async one(id: number): Promise<OutboxEntry | null> {

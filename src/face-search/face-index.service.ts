@@ -176,8 +176,11 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
 
   /** A record stored through this instance: index it now rather than at the next poll. */
   @OnDomainEvent(RecognitionRecordedEvent.type)
-  onRecorded(): void {
+  onRecorded(event: RecognitionRecordedEvent): void {
     if (!this.index || this.stopped) return;
+    // The relay hands over its batch one event at a time, and the first poll already read the whole batch.
+    const eventId = event.meta?.eventId;
+    if (eventId !== undefined && eventId !== null && eventId <= this.cursor) return;
     if (this.polling) {
       this.wakeAgain = true;
       return;

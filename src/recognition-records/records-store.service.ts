@@ -145,6 +145,20 @@ const ALERT_FACT_COLUMNS = {
   occurredAt: true,
 } as const;
 
+/** ALERT_FACT_COLUMNS as plain SQL returns them (PostgreSQL: int8 as a string; SQLite: booleans as 0/1). */
+interface AlertFactRow {
+  id: string;
+  identity_id: string | null;
+  identity_external_id: string;
+  identity_name: string | null;
+  user_type: string | null;
+  box_id: string;
+  media_device_id: string;
+  score: number | string | null;
+  has_defects: boolean | number;
+  occurred_at: number | string;
+}
+
 function toAlertFacts(r: RecognitionRecord): RecordAlertFacts {
   return {
     recordId: r.id,
@@ -232,8 +246,27 @@ export class RecordsStore implements DeviceRecordCounts {
 
   /** The record's facts for alert rules, in the caller's transaction; null when the record is gone. */
   async alertFacts(manager: EntityManager, recordId: string): Promise<RecordAlertFacts | null> {
-    const r = await manager.getRepository(RecognitionRecord).findOne({ select: ALERT_FACT_COLUMNS, where: { id: recordId } });
-    return r ? toAlertFacts(r) : null;
+    // Read for every stored record (alert rules), so in plain SQL: findOne() cost more CPU than the query itself.
+    const rows: AlertFactRow[] = await manager.query(
+      `SELECT id, identity_id, identity_external_id, identity_name, user_type, box_id, media_device_id, score, has_defects,
+         occurred_at
+       FROM recognition_records WHERE id = ${this.uow.dialect.p(1)}`,
+      [recordId],
+    );
+    const r = rows[0];
+    if (!r) return null;
+    return {
+      recordId: r.id,
+      identityId: r.identity_id,
+      identityExternalId: r.identity_external_id,
+      identityName: r.identity_name,
+      userType: r.user_type,
+      boxId: r.box_id,
+      mediaDeviceId: r.media_device_id,
+      score: r.score === null ? null : Number(r.score),
+      hasDefects: r.has_defects === true || r.has_defects === 1,
+      occurredAt: Number(r.occurred_at),
+    };
   }
 
   /**
