@@ -33,10 +33,11 @@ export interface FaceSearchHit {
 }
 
 /**
- * A filter admitting up to this many vectors is answered by scoring all of them from the index's in-memory i8 copy
- * (a few ms per 10,000); beyond, the graph is walked and its finds filtered.
+ * A search admitting up to this many vectors (the whole index without a filter) scores all of them from the index's
+ * in-memory i8 copy: about 0.07 ms of CPU per 1,000 vectors with usearch's SIMD kernel, against 20-25 ms for a graph
+ * walk 2,048 wide, and an exact ranking of the i8 vectors. Beyond, the graph is walked and its finds filtered.
  */
-const EXACT_BELOW = 50_000;
+const EXACT_BELOW = 150_000;
 const CHUNK = 500;
 
 /**
