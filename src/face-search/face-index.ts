@@ -98,6 +98,8 @@ export class FaceIndex {
   private identities = new Interned();
   private matrix = new VectorMatrix();
   private live = 0;
+  /** Reused by candidates(): the keys a filter admits. */
+  private admitted?: Int32Array;
 
   constructor(readonly params: FaceIndexParams) {
     this.index = FaceIndex.emptyIndex(params);
@@ -219,12 +221,17 @@ export class FaceIndex {
     if (test === 'none') return { ids: [], considered: 0 };
     const ids = this.ids;
     let matching = this.live;
-    if (test !== null) {
+    let admitted: Int32Array | null = null; // null: every key
+    if (test !== null || this.live < ids.length) {
+      const pass = test ?? ((k: number) => ids[k] !== '');
+      this.admitted ??= new Int32Array(0);
+      if (this.admitted.length < ids.length) this.admitted = new Int32Array(Math.max(ids.length, this.admitted.length * 2));
       matching = 0;
-      for (let k = 0; k < ids.length; k++) if (test(k)) matching++;
+      for (let k = 0; k < ids.length; k++) if (pass(k)) this.admitted[matching++] = k;
+      admitted = this.admitted.subarray(0, matching);
     }
     if (matching <= exactBelow) {
-      const keys = this.matrix.nearest(probe, want, test ?? ((k) => ids[k] !== ''));
+      const keys = this.matrix.nearest(probe, want, admitted);
       return { ids: keys.map((k) => ids[k]), considered: matching };
     }
     if (test === null) {

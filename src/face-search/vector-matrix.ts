@@ -13,8 +13,7 @@ export class VectorMatrix {
   private chunks: Int8Array[] = [];
   private scales: Float32Array[] = [];
   private length = 0;
-  /** Reused by nearest(): the passing rows of a chunk, and their vectors copied together. */
-  private rows?: Int32Array;
+  /** Reused by nearest(): the wanted rows of a chunk copied together. */
   private scratch?: Int8Array;
 
   get size(): number {
@@ -48,43 +47,46 @@ export class VectorMatrix {
   }
 
   /**
-   * The `n` keys that pass `test` with the highest scores, best first. Scored by usearch's SIMD kernel (cosine over
-   * the i8 rows, about 40x a JavaScript loop), one storage chunk at a time: a chunk whose keys all pass is scored in
-   * place, otherwise the passing rows are first copied into a scratch chunk.
+   * The `n` of `keys` (ascending; null for every key) with the highest scores, best first. Scored by usearch's SIMD
+   * kernel (cosine over the i8 rows, about 40x a JavaScript loop), one storage chunk at a time: a chunk whose keys
+   * are all wanted is scored in place, otherwise the wanted rows are first copied into a scratch chunk.
    */
-  nearest(probe: Float32Array, n: number, test: (key: number) => boolean): number[] {
-    if (n <= 0 || this.length === 0) return [];
+  nearest(probe: Float32Array, n: number, keys: Int32Array | null): number[] {
+    const total = keys ? keys.length : this.length;
+    if (n <= 0 || total === 0) return [];
     const query = new Int8Array(FACE_DIMENSIONS);
     let max = 0;
     for (let i = 0; i < FACE_DIMENSIONS; i++) max = Math.max(max, Math.abs(probe[i]));
     for (let i = 0; i < FACE_DIMENSIONS; i++) query[i] = max > 0 ? Math.round((probe[i] * 127) / max) : 0;
-    this.rows ??= new Int32Array(CHUNK);
-    const rows = this.rows;
     const found: { key: number; distance: number }[] = [];
-    for (let c = 0; c * CHUNK < this.length; c++) {
+    let next = 0; // position in `keys`
+    for (let c = 0; c * CHUNK < this.length && next < total; c++) {
       const base = c * CHUNK;
       const inChunk = Math.min(CHUNK, this.length - base);
-      let passing = 0;
-      for (let i = 0; i < inChunk; i++) if (test(base + i)) rows[passing++] = i;
-      if (passing === 0) continue;
+      let from = next;
+      if (keys) while (next < total && keys[next] < base + inChunk) next++;
+      else next = base + inChunk;
+      if (!keys) from = base;
+      const count = next - from;
+      if (count === 0) continue;
       const chunk = this.chunks[c];
       let data: Int8Array;
-      if (passing === inChunk) {
+      if (count === inChunk) {
         data = chunk.subarray(0, inChunk * FACE_DIMENSIONS);
       } else {
         this.scratch ??= new Int8Array(CHUNK * FACE_DIMENSIONS);
-        for (let r = 0; r < passing; r++) {
-          const from = rows[r] * FACE_DIMENSIONS;
-          this.scratch.set(chunk.subarray(from, from + FACE_DIMENSIONS), r * FACE_DIMENSIONS);
+        for (let r = 0; r < count; r++) {
+          const at = (keys![from + r] - base) * FACE_DIMENSIONS;
+          this.scratch.set(chunk.subarray(at, at + FACE_DIMENSIONS), r * FACE_DIMENSIONS);
         }
-        data = this.scratch.subarray(0, passing * FACE_DIMENSIONS);
+        data = this.scratch.subarray(0, count * FACE_DIMENSIONS);
       }
       // usearch reads the arrays from the start of their buffer (it ignores byteOffset): every array passed here
       // starts at offset 0 (the chunks, the scratch chunk and the query are allocated whole).
-      const m = exactSearch(data, query, FACE_DIMENSIONS, Math.min(n, passing), MetricKind.Cos, 1) as Matches;
+      const m = exactSearch(data, query, FACE_DIMENSIONS, Math.min(n, count), MetricKind.Cos, 1) as Matches;
       for (let j = 0; j < m.keys.length; j++) {
         const row = Number(m.keys[j]);
-        found.push({ key: base + (passing === inChunk ? row : rows[row]), distance: m.distances[j] });
+        found.push({ key: count === inChunk ? base + row : keys![from + row], distance: m.distances[j] });
       }
     }
     return found
