@@ -20,7 +20,7 @@ describe('VectorMatrix', () => {
     expect(matrix.score(16_390, vectors[16_390 % 40])).toBeCloseTo(1, 2);
   });
 
-  it('returns the n best keys that pass the test, best first', () => {
+  it('returns the n best of the given keys (or of all), best first', () => {
     const probe = vectors[7];
     const keys = (test: (k: number) => boolean) => Int32Array.from({ length: count }, (_, k) => k).filter(test);
     const best = matrix.nearest(
@@ -34,6 +34,13 @@ describe('VectorMatrix', () => {
     expect(few).toHaveLength(3);
     expect(few.slice(0, 2).sort((a, b) => a - b)).toEqual([7, 16_407]);
     expect(few[2]).toBe(5);
+    // A run of consecutive keys and single keys, within one chunk and across two.
+    const asked = [1, 2, 3, 7, 8, 47, 16_380, 16_381, 16_382, 16_383, 16_384, 16_407, 16_408];
+    const mixed = matrix.nearest(probe, 20, Int32Array.from(asked));
+    expect([...mixed].sort((a, b) => a - b)).toEqual(asked);
+    expect(mixed.slice(0, 3).sort((a, b) => a - b)).toEqual([7, 47, 16_407]);
+    for (let i = 1; i < mixed.length; i++)
+      expect(matrix.score(mixed[i], probe)).toBeLessThanOrEqual(matrix.score(mixed[i - 1], probe) + 0.01);
     expect(matrix.nearest(probe, 0, null)).toEqual([]);
     // Every key: whole chunks scored in place, the best first.
     const all = matrix.nearest(probe, 800, null);

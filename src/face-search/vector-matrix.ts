@@ -75,9 +75,13 @@ export class VectorMatrix {
         data = chunk.subarray(0, inChunk * FACE_DIMENSIONS);
       } else {
         this.scratch ??= new Int8Array(CHUNK * FACE_DIMENSIONS);
-        for (let r = 0; r < count; r++) {
+        // Runs of consecutive keys (records stored in one period) are copied at once.
+        for (let r = 0; r < count;) {
+          let end = r + 1;
+          while (end < count && keys![from + end] === keys![from + end - 1] + 1) end++;
           const at = (keys![from + r] - base) * FACE_DIMENSIONS;
-          this.scratch.set(chunk.subarray(at, at + FACE_DIMENSIONS), r * FACE_DIMENSIONS);
+          this.scratch.set(chunk.subarray(at, at + (end - r) * FACE_DIMENSIONS), r * FACE_DIMENSIONS);
+          r = end;
         }
         data = this.scratch.subarray(0, count * FACE_DIMENSIONS);
       }
