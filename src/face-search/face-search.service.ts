@@ -32,12 +32,6 @@ export interface FaceSearchHit {
   personId: string | null;
 }
 
-/**
- * A search admitting up to this many vectors (the whole index without a filter) scores all of them from the index's
- * in-memory i8 copy: about 0.07 ms of CPU per 1,000 vectors with usearch's SIMD kernel, against 20-25 ms for a graph
- * walk 2,048 wide, and an exact ranking of the i8 vectors. Beyond, the graph is walked and its finds filtered.
- */
-const EXACT_BELOW = 150_000;
 const CHUNK = 500;
 
 /**
@@ -117,7 +111,9 @@ export class FaceSearchService {
     // 4 per answer (at least 40) lost no recall on the benchmark, and each is a row read (about 2 KiB).
     const want = Math.min(5000, Math.max(40, q.limit * (q.groupBy === 'record' ? 4 : 20))) + (probe.excludeRecordId ? 1 : 0);
     const { ids, considered } =
-      identityIds?.length === 0 ? { ids: [], considered: 0 } : this.index.candidates(probe.vector, want, filter, EXACT_BELOW);
+      identityIds?.length === 0
+        ? { ids: [], considered: 0 }
+        : this.index.candidates(probe.vector, want, filter, this.config.get('FACE_SEARCH_EXACT_BELOW'));
 
     // Exact comparison with the stored features, and the filters checked again on the records as they are now.
     const scored: { id: string; identityId: string | null; similarity: number }[] = [];
