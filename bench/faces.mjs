@@ -228,8 +228,18 @@ try {
       if (res.status !== 200) throw new Error(`search answered ${res.status}: ${JSON.stringify(json)}`);
       return { ms: performance.now() - s, json };
     };
-    for (let q = 0; q < 10; q++) await searchOnce({ feature: bytesOf(probes[q]).toString('base64'), limit: 10, minSimilarity: -1 });
+    // Reference on the same hub under the same load: a plain read of one record summary, after every search.
     const rnd = rngOf(5);
+    const readRnd = rngOf(6);
+    const readOnce = async () => {
+      const s = performance.now();
+      const res = await fetch(`${hub.base}/records/${recordOf(Math.floor(readRnd() * N)).id}`, { headers: { 'x-api-key': adminKey } });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`GET /records/{id} answered ${res.status}`);
+      return performance.now() - s;
+    };
+    const reference = [];
+    for (let q = 0; q < 10; q++) await searchOnce({ feature: bytesOf(probes[q]).toString('base64'), limit: 10, minSimilarity: -1 });
     const scenarios = {
       'no filter': () => ({}),
       'one box (1 of 20)': () => ({ boxId: world.boxes[Math.floor(rnd() * world.boxes.length)].id }),
@@ -245,6 +255,7 @@ try {
         if (f.from !== undefined) f.to = f.from + 7 * 86_400_000;
         const { ms, json } = await searchOnce({ feature: bytesOf(probes[q]).toString('base64'), limit: 10, minSimilarity: -1, ...f });
         lat.push(ms);
+        reference.push(await readOnce());
         if (name === 'no filter') {
           const exact = new Set(top[q].map((x) => x.id));
           hits += json.items.filter((i) => exact.has(i.record.id)).length;
@@ -268,6 +279,13 @@ try {
         `search, ${name}: p50 ${result[`search ${name}`].p50} ms, p95 ${result[`search ${name}`].p95} ms, p99 ${result[`search ${name}`].p99} ms`,
       );
     }
+    reference.sort((a, b) => a - b);
+    result['reference GET /records/{id}'] = {
+      p50: +percentile(reference, 50).toFixed(1),
+      p95: +percentile(reference, 95).toFixed(1),
+      p99: +percentile(reference, 99).toFixed(1),
+    };
+    console.error(`reference, GET /records/{id} after each search: ${JSON.stringify(result['reference GET /records/{id}'])} ms`);
     result.recallAt10 = hits / (probes.length * 10);
     result.recallAt10AboveMinSimilarity = strong ? strongHits / strong : null;
     result.exactMatchesAboveMinSimilarityPerProbe = strong / probes.length;

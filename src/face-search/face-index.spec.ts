@@ -63,6 +63,17 @@ describe('FaceIndex', () => {
     expect(index.candidates(vectors[7], 50, {}, 0).ids).not.toContain('r7');
   });
 
+  it('scans every vector exactly when the whole index is below the threshold, skipping removed records', () => {
+    const index = build();
+    const scan = index.candidates(vectors[12], 50, {}, 1000);
+    expect(scan.considered).toBe(50);
+    expect(scan.ids).toHaveLength(50);
+    expect(scan.ids[0]).toBe('r12');
+    index.remove('r12');
+    const after = index.candidates(vectors[12], 50, {}, 1000);
+    expect(after).toEqual({ ids: scan.ids.filter((id) => id !== 'r12'), considered: 49 });
+  });
+
   it('filters by the facts kept beside the index, exactly below the threshold and through the graph above it', () => {
     const index = build();
     const few = index.candidates(vectors[4], 10, { boxId: 'box-0', mediaDeviceId: 'dev-1' }, 100);

@@ -103,6 +103,8 @@ export class FaceIndex {
   private live = 0;
   /** Snapshot files this index wrote (or was loaded from), oldest first: `face-index-<uuid>`. */
   private stems: string[] = [];
+  /** Reused by candidates(): the keys a filter admits. */
+  private admitted?: Int32Array;
 
   constructor(readonly params: FaceIndexParams) {
     this.index = FaceIndex.emptyIndex(params);
@@ -204,12 +206,12 @@ export class FaceIndex {
   }
 
   /**
-   * Candidate record ids for a probe, nearest first by the (possibly quantised) index: up to `want` of them that
-   * pass the filter. The graph is walked `breadth` wide (at least `want`) and its nearest `want` kept: a narrow
-   * walk misses true neighbours, while the quantised distances rank those it finds nearly as well as exact ones.
-   * With a filter, matching keys are counted first: up to `exactBelow` of them are all scored from the in-memory
-   * i8 copy of the vectors and the best `want` returned; beyond that, the graph is asked for proportionally more
-   * neighbours and they are filtered.
+   * Candidate record ids for a probe, nearest first by the (possibly quantised) vectors: up to `want` of them that
+   * pass the filter. When the filter admits up to `exactBelow` vectors (the whole index without a filter), all of
+   * them are scored from the in-memory i8 copy and the best `want` returned: an exact ranking of the i8 vectors,
+   * cheaper than a wide graph walk at that size. Beyond, the graph is walked `breadth` wide (at least `want`, and
+   * proportionally more with a filter) and the nearest `want` of its finds that pass are kept: a narrow walk misses
+   * true neighbours, while the quantised distances rank those it finds nearly as well as exact ones.
    * `considered` is how many vectors the filter admits (the whole index without one).
    */
   candidates(
@@ -222,13 +224,24 @@ export class FaceIndex {
     if (this.live === 0) return { ids: [], considered: 0 };
     const test = this.predicate(filter);
     if (test === 'none') return { ids: [], considered: 0 };
+    const ids = this.ids;
+    let matching = this.live;
+    let admitted: Int32Array | null = null; // null: every key
+    if (test !== null || this.live < ids.length) {
+      const pass = test ?? ((k: number) => ids[k] !== '');
+      this.admitted ??= new Int32Array(0);
+      if (this.admitted.length < ids.length) this.admitted = new Int32Array(Math.max(ids.length, this.admitted.length * 2));
+      matching = 0;
+      for (let k = 0; k < ids.length; k++) if (pass(k)) this.admitted[matching++] = k;
+      admitted = this.admitted.subarray(0, matching);
+    }
+    if (matching <= exactBelow) {
+      const keys = this.matrix.nearest(probe, want, admitted);
+      return { ids: keys.map((k) => ids[k]), considered: matching };
+    }
     if (test === null) {
       return { ids: this.search(probe, Math.min(Math.max(want, breadth), this.live), () => true).slice(0, want), considered: this.live };
     }
-    let matching = 0;
-    for (let k = 0; k < this.ids.length; k++) if (test(k)) matching++;
-    // Few admitted: scanning them all is cheaper than a walk that throws most of what it finds away, and misses none.
-    if (matching <= exactBelow) return { ids: this.matrix.nearest(probe, want, test).map((k) => this.ids[k]), considered: matching };
     const k = Math.min(this.live, Math.max(breadth, Math.ceil(((want * this.live) / matching) * 1.5)), 50_000);
     return { ids: this.search(probe, k, test).slice(0, want), considered: matching };
   }

@@ -20,16 +20,33 @@ describe('VectorMatrix', () => {
     expect(matrix.score(16_390, vectors[16_390 % 40])).toBeCloseTo(1, 2);
   });
 
-  it('returns the n best keys that pass the test, best first', () => {
+  it('returns the n best of the given keys (or of all), best first', () => {
     const probe = vectors[7];
-    const best = matrix.nearest(probe, 3, (k) => k >= 16_000);
+    const keys = (test: (k: number) => boolean) => Int32Array.from({ length: count }, (_, k) => k).filter(test);
+    const best = matrix.nearest(
+      probe,
+      3,
+      keys((k) => k >= 16_000),
+    );
     expect(best.map((k) => k % 40)).toEqual([7, 7, 7]);
     expect(best.every((k) => k >= 16_000)).toBe(true);
-    const few = matrix.nearest(probe, 50, (k) => k === 5 || k === 7 || k === 16_407);
+    const few = matrix.nearest(probe, 50, Int32Array.from([5, 7, 16_407]));
     expect(few).toHaveLength(3);
     expect(few.slice(0, 2).sort((a, b) => a - b)).toEqual([7, 16_407]);
     expect(few[2]).toBe(5);
-    expect(matrix.nearest(probe, 0, () => true)).toEqual([]);
+    // A run of consecutive keys and single keys, within one chunk and across two.
+    const asked = [1, 2, 3, 7, 8, 47, 16_380, 16_381, 16_382, 16_383, 16_384, 16_407, 16_408];
+    const mixed = matrix.nearest(probe, 20, Int32Array.from(asked));
+    expect([...mixed].sort((a, b) => a - b)).toEqual(asked);
+    expect(mixed.slice(0, 3).sort((a, b) => a - b)).toEqual([7, 47, 16_407]);
+    for (let i = 1; i < mixed.length; i++)
+      expect(matrix.score(mixed[i], probe)).toBeLessThanOrEqual(matrix.score(mixed[i - 1], probe) + 0.01);
+    expect(matrix.nearest(probe, 0, null)).toEqual([]);
+    // Every key: whole chunks scored in place, the best first.
+    const all = matrix.nearest(probe, 800, null);
+    expect(all).toHaveLength(800);
+    expect(new Set(all.slice(0, 413).map((k) => k % 40))).toEqual(new Set([7]));
+    expect(all[413] % 40).not.toBe(7);
   });
 
   it('round-trips through bytes, and refuses bytes of another size', () => {

@@ -1,3 +1,4 @@
+import { exactSearch, Matches, MetricKind } from 'usearch';
 import { FACE_DIMENSIONS } from './face-vector';
 
 /** Vectors per storage chunk (8 MiB of i8): the matrix grows without copying what it holds. */
@@ -12,6 +13,8 @@ export class VectorMatrix {
   private chunks: Int8Array[] = [];
   private scales: Float32Array[] = [];
   private length = 0;
+  /** Reused by nearest(): the wanted rows of a chunk copied together. */
+  private scratch?: Int8Array;
 
   get size(): number {
     return this.length;
@@ -43,45 +46,57 @@ export class VectorMatrix {
     return s * this.scales[c][key % CHUNK];
   }
 
-  /** The `n` keys that pass `test` with the highest scores, best first. */
-  nearest(probe: Float32Array, n: number, test: (key: number) => boolean): number[] {
-    // A min-heap of the best n so far: its root is the score to beat.
-    const keys: number[] = [];
-    const scores: number[] = [];
-    const swap = (a: number, b: number) => {
-      [keys[a], keys[b]] = [keys[b], keys[a]];
-      [scores[a], scores[b]] = [scores[b], scores[a]];
-    };
-    const down = (i: number) => {
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < keys.length && scores[l] < scores[m]) m = l;
-        if (r < keys.length && scores[r] < scores[m]) m = r;
-        if (m === i) return;
-        swap(i, m);
-        i = m;
+  /**
+   * The `n` of `keys` (ascending; null for every key) with the highest scores, best first. Scored by usearch's SIMD
+   * kernel (cosine over the i8 rows, about 40x a JavaScript loop), one storage chunk at a time: a chunk whose keys
+   * are all wanted is scored in place, otherwise the wanted rows are first copied into a scratch chunk.
+   */
+  nearest(probe: Float32Array, n: number, keys: Int32Array | null): number[] {
+    const total = keys ? keys.length : this.length;
+    if (n <= 0 || total === 0) return [];
+    const query = new Int8Array(FACE_DIMENSIONS);
+    let max = 0;
+    for (let i = 0; i < FACE_DIMENSIONS; i++) max = Math.max(max, Math.abs(probe[i]));
+    for (let i = 0; i < FACE_DIMENSIONS; i++) query[i] = max > 0 ? Math.round((probe[i] * 127) / max) : 0;
+    const found: { key: number; distance: number }[] = [];
+    let next = 0; // position in `keys`
+    for (let c = 0; c * CHUNK < this.length && next < total; c++) {
+      const base = c * CHUNK;
+      const inChunk = Math.min(CHUNK, this.length - base);
+      let from = next;
+      if (keys) while (next < total && keys[next] < base + inChunk) next++;
+      else next = base + inChunk;
+      if (!keys) from = base;
+      const count = next - from;
+      if (count === 0) continue;
+      const chunk = this.chunks[c];
+      let data: Int8Array;
+      if (count === inChunk) {
+        data = chunk.subarray(0, inChunk * FACE_DIMENSIONS);
+      } else {
+        this.scratch ??= new Int8Array(CHUNK * FACE_DIMENSIONS);
+        // Runs of consecutive keys (records stored in one period) are copied at once.
+        for (let r = 0; r < count;) {
+          let end = r + 1;
+          while (end < count && keys![from + end] === keys![from + end - 1] + 1) end++;
+          const at = (keys![from + r] - base) * FACE_DIMENSIONS;
+          this.scratch.set(chunk.subarray(at, at + (end - r) * FACE_DIMENSIONS), r * FACE_DIMENSIONS);
+          r = end;
+        }
+        data = this.scratch.subarray(0, count * FACE_DIMENSIONS);
       }
-    };
-    if (n <= 0) return [];
-    for (let k = 0; k < this.length; k++) {
-      if (!test(k)) continue;
-      const s = this.score(k, probe);
-      if (keys.length < n) {
-        keys.push(k);
-        scores.push(s);
-        for (let i = keys.length - 1; i > 0 && scores[(i - 1) >> 1] > scores[i]; i = (i - 1) >> 1) swap(i, (i - 1) >> 1);
-      } else if (s > scores[0]) {
-        keys[0] = k;
-        scores[0] = s;
-        down(0);
+      // usearch reads the arrays from the start of their buffer (it ignores byteOffset): every array passed here
+      // starts at offset 0 (the chunks, the scratch chunk and the query are allocated whole).
+      const m = exactSearch(data, query, FACE_DIMENSIONS, Math.min(n, count), MetricKind.Cos, 1) as Matches;
+      for (let j = 0; j < m.keys.length; j++) {
+        const row = Number(m.keys[j]);
+        found.push({ key: count === inChunk ? base + row : keys![from + row], distance: m.distances[j] });
       }
     }
-    return keys
-      .map((k, i) => ({ k, s: scores[i] }))
-      .sort((a, b) => b.s - a.s)
-      .map((x) => x.k);
+    return found
+      .sort((a, b) => a.distance - b.distance || a.key - b.key)
+      .slice(0, n)
+      .map((f) => f.key);
   }
 
   /** The matrix as bytes: the scales (float32) then the vectors (i8), `size` of each. */
