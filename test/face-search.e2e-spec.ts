@@ -221,3 +221,41 @@ describeDb('face search', () => {
     }
   });
 });
+
+/** Past FACE_SEARCH_EXACT_BELOW a search walks the HNSW graph instead of scanning: the answers must be the same. */
+describeDb('face search through the graph walk', () => {
+  let t: TestApp;
+  let bio: string;
+  const recordsOf: string[][] = [];
+  const search = (body: Json) => t.http().post('/faces/search').set('x-api-key', bio).send(body);
+
+  beforeAll(async () => {
+    t = await startTestApp({ env: { FACE_SEARCH_EXACT_BELOW: '0', FACE_SEARCH_POLL_MS: '100' } });
+    bio = (await createApiKey(t, 'biometric-reader')).key;
+    const pushes: Json[] = [];
+    centres.forEach((c, p) => {
+      for (let i = 0; i < 4; i++)
+        pushes.push(
+          withFeature(boxRecord({ box: `G-${i % 2}`, identity: `g${p}-${i % 2}`, timestamp: T + p * 100 + i }), base64(sighting(c))),
+        );
+    });
+    await push(t, pushes);
+    const rows = await queryRows<{ id: string; identity_external_id: string }>(
+      t.dataSource,
+      'SELECT id, identity_external_id FROM recognition_records ORDER BY occurred_at',
+    );
+    for (const r of rows) (recordsOf[Number(/^g(\d)-/.exec(r.identity_external_id)![1])] ??= []).push(r.id);
+    await eventually(async () => (await search({ recordId: recordsOf[4][3] })).body.items?.length === 3, 'every record indexed');
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it("returns the same person's records first, and honours filters", async () => {
+    for (let p = 0; p < centres.length; p++) {
+      const res = await search({ recordId: recordsOf[p][0], minSimilarity: -1, limit: 10 }).expect(200);
+      const ids = (res.body.items as Json[]).map((i) => (i.record as Json).id);
+      expect(new Set(ids.slice(0, 3))).toEqual(new Set(recordsOf[p].slice(1)));
+      const window = await search({ recordId: recordsOf[p][0], minSimilarity: -1, from: T + p * 100, to: T + p * 100 + 50 }).expect(200);
+      expect(new Set(window.body.items.map((i: Json) => (i.record as Json).id))).toEqual(new Set(recordsOf[p].slice(1)));
+    }
+  });
+});
