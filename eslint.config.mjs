@@ -35,9 +35,10 @@ const PUBLIC_SURFACE = [
   'src/images/image-store.ts',
 ];
 
-// TypeORM entities belong to their module; only that module may import them, plus the entity list and migrations.
+// TypeORM entities belong to their module; only that module may import them, plus the app's entity list (composed at
+// the top, beside app.module.ts) and migrations.
 const ENTITIES = 'src/*/**/entities/**';
-const ENTITY_READERS = ['src/database/data-source-options.ts', 'src/database/migrations/**'];
+const ENTITY_READERS = ['src/entities.ts', 'src/database/migrations/**'];
 
 // BASELINE of existing boundary violations, burnt down to none (issue 14). Each entry would allow exactly one
 // importing file to import exactly one internal file of another module. Never add one for new code: expose the thing

@@ -11,6 +11,7 @@ import { HttpErrorFilter } from './common/http-error.filter';
 import { AppConfig } from './config/app-config.service';
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
+import { entities } from './entities';
 import { DevicesApiModule, DevicesModule } from './devices/devices.module';
 import { EventsModule } from './events/events.module';
 import { FaceSearchModule } from './face-search/face-search.module';
@@ -45,7 +46,7 @@ export class AppModule {
           validate: (raw) => validateEnvironment({ ...raw, ...options.env }),
         }),
         LoggingModule,
-        DatabaseModule,
+        DatabaseModule.forRoot(entities),
         EventsModule,
         MetricsModule,
         AuditModule,

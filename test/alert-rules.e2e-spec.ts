@@ -2,6 +2,7 @@ import { DataSource } from 'typeorm';
 import { AlertsService } from '../src/alerts/alerts.service';
 import { databaseSettings } from '../src/config/app-config.service';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
+import { entities } from '../src/entities';
 import { DEFAULT_ALERT_RULES } from '../src/database/migrations/1764900000000-alert-rules';
 import { boxRecordWithOwnFace as boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
@@ -461,7 +462,7 @@ describeDb('migration AlertRules', () => {
 
   it('keeps existing watch-list alerts under the default rules, and reverts', async () => {
     db = await createTestDatabase();
-    const options = buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2));
+    const options = buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2), entities);
     const all = options.migrations as { name: string }[];
     const at = all.findIndex((m) => m.name === 'AlertRules1764900000000');
     const before = new DataSource({ ...options, migrations: all.slice(0, at) } as typeof options);

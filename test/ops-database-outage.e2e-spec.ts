@@ -246,6 +246,7 @@ describeDb('operations: database outages and personal data in logs', () => {
     const ds = new DataSource(
       buildDataSourceOptions(
         databaseSettings(url.toString(), db.dataDir, undefined, 1, { connectMs: TIMEOUT_MS, statementMs: TIMEOUT_MS }),
+        [],
       ),
     );
     await ds.initialize();

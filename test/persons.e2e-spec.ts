@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { databaseSettings } from '../src/config/app-config.service';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
+import { entities } from '../src/entities';
 import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { startTestApp, TestApp } from './helpers/test-app';
 import { createTestDatabase, describeDb, TestDatabase, testDbKind } from './helpers/test-database';
@@ -232,7 +233,7 @@ describeDb('migration Persons', () => {
   it('makes one person per live identity, with its sightings and first face vector', async () => {
     const f = (x: number) => Buffer.from(new Float32Array(512).fill(x).buffer);
     db = await createTestDatabase();
-    const options = buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2));
+    const options = buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2), entities);
     const all = options.migrations as { name: string }[];
     const at = all.findIndex((m) => m.name === 'Persons1765100000000');
     const before = new DataSource({ ...options, migrations: all.slice(0, at) } as typeof options);

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { buildDataSourceOptions } from '../src/database/data-source-options';
+import { entities } from '../src/entities';
 import { databaseSettings } from '../src/config/app-config.service';
 import { createTestDatabase, describeDb, openDataSource, TestDatabase } from './helpers/test-database';
 
@@ -39,7 +40,7 @@ describeDb('migration BoxTimestamp', () => {
 
   it('fills box_timestamp (the dedup key) of existing records from occurred_at, and reverts', async () => {
     db = await createTestDatabase();
-    const options = buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2));
+    const options = buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, undefined, 2), entities);
     const all = options.migrations as { name: string }[];
     const at = all.findIndex((m) => m.name === 'BoxTimestamp1764700000000');
     const before = new DataSource({ ...options, migrations: all.slice(0, at) } as typeof options);

@@ -1,9 +1,11 @@
 import 'reflect-metadata';
 import { AuditService } from '../audit/audit.service';
+import { AUDIT_ENTITIES } from '../audit/audit.module';
 import { CliMain, runCliProcess, withCliDatabase } from '../common/cli';
 import { runCommandLine, UsageError } from '../common/command-line';
 import { UnitOfWork } from '../database/unit-of-work';
 import { ApiKeysService } from './api-keys.service';
+import { ApiKey } from './entities/api-key.entity';
 import { API_ROLES, ApiRole } from './roles';
 
 const USAGE = `Usage:
@@ -24,7 +26,7 @@ export const runApiKeyCli: CliMain = (args, env, out, err = out) =>
   runCommandLine(args, { name: 'api-key', usage: USAGE, commands: COMMANDS }, out, err, ({ command, options }) => {
     const role = options.role as ApiRole | undefined;
     if (command === 'create' && !API_ROLES.includes(role!)) throw new UsageError(`create: --role must be one of ${API_ROLES.join(', ')}`);
-    return withCliDatabase(env, async (ds) => {
+    return withCliDatabase(env, [ApiKey, ...AUDIT_ENTITIES], async (ds) => {
       const uow = new UnitOfWork(ds);
       const keys = new ApiKeysService(uow, new AuditService(uow));
       if (command === 'create') {

@@ -3,6 +3,7 @@ import { CliMain, runCliProcess, withCliDatabase } from '../common/cli';
 import { CliCommand, runCommandLine } from '../common/command-line';
 import { UnitOfWork } from '../database/unit-of-work';
 import { DevicesService } from '../devices/devices.service';
+import { DEVICES_ENTITIES } from '../devices/devices.module';
 import { BoxAccessService, BoxAccessView } from './box-access.service';
 
 const USAGE = `Usage:
@@ -41,7 +42,7 @@ export const runBoxAccessCli: CliMain = (args, env, out, err = out) =>
     out,
     err,
     ({ command, args: [licenseKey, networks], options }) =>
-      withCliDatabase(env, async (ds, config) => {
+      withCliDatabase(env, DEVICES_ENTITIES, async (ds, config) => {
         const access = new BoxAccessService(new DevicesService(new UnitOfWork(ds)), config.BOX_AUTH_MODE);
         switch (command) {
           case 'show':

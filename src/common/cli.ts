@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { DataSource } from 'typeorm';
 import { databaseSettings } from '../config/app-config.service';
 import { Environment, validateEnvironment } from '../config/environment';
-import { buildDataSourceOptions } from '../database/data-source-options';
+import { buildDataSourceOptions, EntityList } from '../database/data-source-options';
 import { openDataSource } from '../database/migrate';
 
 /** `err` receives error lines (stderr for a process); tests pass `out` only and see both. */
@@ -16,15 +16,18 @@ export type CliMain = (
 
 /**
  * Opens the database the server would use (same environment variables, pending migrations applied when
- * DB_MIGRATIONS_RUN is on), runs the command, and closes it again.
+ * DB_MIGRATIONS_RUN is on), with the entities the command's module owns, runs the command, and closes it again.
  */
 export async function withCliDatabase(
   env: Record<string, unknown>,
+  entities: EntityList,
   work: (ds: DataSource, config: Environment) => Promise<number>,
 ): Promise<number> {
   const config = validateEnvironment(env);
   const ds = await openDataSource(
-    new DataSource(buildDataSourceOptions(databaseSettings(config.DATABASE_URL, path.resolve(config.DATA_DIR), config.SQLITE_PATH, 2))),
+    new DataSource(
+      buildDataSourceOptions(databaseSettings(config.DATABASE_URL, path.resolve(config.DATA_DIR), config.SQLITE_PATH, 2), entities),
+    ),
     config.DB_MIGRATIONS_RUN,
   );
   try {

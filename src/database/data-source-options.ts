@@ -1,61 +1,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { DataSourceOptions } from 'typeorm';
+import { DataSourceOptions, EntitySchema } from 'typeorm';
 import type { DatabaseSettings, DatabaseTimeouts } from '../config/app-config.service';
 import { DatabaseLogger } from './typeorm-logger';
 import { usePortableColumnTypesFor } from './portable-columns';
-import { Box } from '../devices/entities/box.entity';
-import { MediaDevice } from '../devices/entities/media-device.entity';
-import { Identity } from '../identities/entities/identity.entity';
-import { Face } from '../identities/entities/face.entity';
-import { RecognitionRecord } from '../recognition-records/entities/recognition-record.entity';
-import { StoredImage } from '../images/entities/stored-image.entity';
-import { PendingImageRelease } from '../images/entities/pending-image-release.entity';
-import { OutboxEvent } from '../events/entities/outbox-event.entity';
-import { ApiKey } from '../auth/entities/api-key.entity';
-import { AuditEntry } from '../audit/entities/audit-entry.entity';
-import { Alert } from '../alerts/entities/alert.entity';
-import { AlertRule } from '../alerts/entities/alert-rule.entity';
 import { migrations } from './migrations';
-import { WebhookSubscription } from '../integrations/webhooks/entities/webhook-subscription.entity';
-import { WebhookDelivery } from '../integrations/webhooks/entities/webhook-delivery.entity';
-import { WebhookDeliveryAttempt } from '../integrations/webhooks/entities/webhook-delivery-attempt.entity';
-import { EventStreamToken } from '../integrations/event-stream/entities/event-stream-token.entity';
-import { BrokerStream } from '../brokers/entities/broker-stream.entity';
-import { Person } from '../persons/entities/person.entity';
-import { PersonIdentity } from '../persons/entities/person-identity.entity';
-import { IdentitySighting } from '../persons/entities/identity-sighting.entity';
-import { PersonSuggestion } from '../persons/entities/person-suggestion.entity';
-import { PersonDecision } from '../persons/entities/person-decision.entity';
 
-export const entities = [
-  Box,
-  MediaDevice,
-  Identity,
-  Face,
-  RecognitionRecord,
-  StoredImage,
-  PendingImageRelease,
-  OutboxEvent,
-  ApiKey,
-  AuditEntry,
-  Alert,
-  AlertRule,
-  WebhookSubscription,
-  WebhookDelivery,
-  WebhookDeliveryAttempt,
-  EventStreamToken,
-  BrokerStream,
-  Person,
-  PersonIdentity,
-  IdentitySighting,
-  PersonSuggestion,
-  PersonDecision,
-];
+/** Entity classes, as TypeORM takes them. */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+export type EntityList = (Function | EntitySchema)[];
 
-/** One place that turns settings into TypeORM options, used by the app, ormconfig.ts and tests. */
-export function buildDataSourceOptions(db: DatabaseSettings, overrides: { migrationsRun?: boolean } = {}): DataSourceOptions {
+/**
+ * One place that turns settings into TypeORM options, used by the app, ormconfig.ts, the CLIs and tests. The entities
+ * come from the caller: the app's full list is composed at the top (src/entities.ts), a CLI names its module's own,
+ * and migrations need none (they speak SQL), so this module below every other imports none of theirs.
+ */
+export function buildDataSourceOptions(
+  db: DatabaseSettings,
+  entities: EntityList,
+  overrides: { migrationsRun?: boolean } = {},
+): DataSourceOptions {
   usePortableColumnTypesFor(db.kind);
   const common = {
     entities,

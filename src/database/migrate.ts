@@ -52,6 +52,7 @@ export async function openDataSource(ds: DataSource, migrate: boolean): Promise<
 export async function migrateDatabase(db: DatabaseSettings): Promise<void> {
   const settings: DatabaseSettings =
     db.kind === 'postgres' ? { ...db, poolSize: 1, ...(db.timeouts && { timeouts: { ...db.timeouts, statementMs: 0 } }) } : db;
-  const ds = await openDataSource(new DataSource(buildDataSourceOptions(settings)), true);
+  // Migrations speak SQL through the query runner: no entity is needed.
+  const ds = await openDataSource(new DataSource(buildDataSourceOptions(settings, [])), true);
   await ds.destroy();
 }

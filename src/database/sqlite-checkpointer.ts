@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional, OnApplicationBootstrap, OnApplica
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { Worker } from 'node:worker_threads';
 import { DataSource } from 'typeorm';
-import { startWorkerFile } from '../common/worker-file';
+import { startWorkerFile } from './worker-file';
 import type { CheckpointReport, CheckpointWorkerData, StopMessage } from './sqlite-checkpoint.worker';
 import { sqliteWalDatabaseFile } from './sqlite-wal';
 

@@ -5,6 +5,11 @@ import { DevicesController } from './devices.controller';
 import { DevicesQueryService } from './devices-query.service';
 import { DevicesMetrics } from './devices.metrics';
 import { DevicesService } from './devices.service';
+import { Box } from './entities/box.entity';
+import { MediaDevice } from './entities/media-device.entity';
+
+/** This module's tables, for a data source of its own (the box-access CLI); the app's list is src/entities.ts. */
+export const DEVICES_ENTITIES = [Box, MediaDevice];
 
 /** The boxes and media_devices tables, through DevicesService; what ingestion, the box edge and the others import. */
 @Module({

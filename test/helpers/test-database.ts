@@ -6,6 +6,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { databaseSettings } from '../../src/config/app-config.service';
 import { buildDataSourceOptions } from '../../src/database/data-source-options';
+import { entities } from '../../src/entities';
 
 export type TestDbKind = 'sqlite' | 'postgres';
 
@@ -78,7 +79,7 @@ export function queryRows<T = Record<string, unknown>>(ds: DataSource, sql: stri
 
 /** The test's own connection to a database that a spawned hub migrates (open it once the hub has started). */
 export async function openDataSource(db: TestDatabase, poolSize = 2, sqlitePath?: string): Promise<DataSource> {
-  const ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, sqlitePath, poolSize)));
+  const ds = new DataSource(buildDataSourceOptions(databaseSettings(db.env.DATABASE_URL, db.dataDir, sqlitePath, poolSize), entities));
   await ds.initialize();
   return ds;
 }
