@@ -398,10 +398,19 @@ interface FileCheck {
 /** Reads in slices, so checking a large file never holds it all in memory. */
 const SLICE = 8 << 20;
 
+/** Runs `work` on the open file, and closes it whatever happens. */
+function withFile<T>(file: string, flags: string, work: (fd: number) => T): T {
+  const fd = fs.openSync(file, flags);
+  try {
+    return work(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /** Writes `buffers` to a new file and flushes it to disk; its size and CRC-32. */
 function writeDurably(file: string, buffers: Buffer[]): FileCheck {
-  const fd = fs.openSync(file, 'w');
-  try {
+  return withFile(file, 'w', (fd) => {
     let crc = 0;
     let size = 0;
     for (const b of buffers) {
@@ -411,20 +420,15 @@ function writeDurably(file: string, buffers: Buffer[]): FileCheck {
     }
     fs.fsyncSync(fd);
     return { size, crc32: crc };
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 /** Flushes a file written by someone else (usearch) to disk; its size and CRC-32. */
 function syncAndSum(file: string): FileCheck {
-  const fd = fs.openSync(file, 'r+');
-  try {
+  return withFile(file, 'r+', (fd) => {
     fs.fsyncSync(fd);
     return sum(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 function sum(fd: number): FileCheck {
@@ -440,28 +444,20 @@ function sum(fd: number): FileCheck {
 }
 
 function checkFile(file: string, want: FileCheck): void {
-  let fd: number;
   try {
-    fd = fs.openSync(file, 'r');
+    fs.accessSync(file, fs.constants.R_OK);
   } catch (e) {
     throw new Error(`${path.basename(file)} is missing (${(e as NodeJS.ErrnoException).code})`);
   }
-  try {
+  withFile(file, 'r', (fd) => {
     if (fs.fstatSync(fd).size !== want.size) throw new Error(`${path.basename(file)} is truncated or damaged (size)`);
     if (sum(fd).crc32 !== want.crc32) throw new Error(`${path.basename(file)} is damaged (checksum mismatch)`);
-  } finally {
-    fs.closeSync(fd);
-  }
+  });
 }
 
 /** The rename into `dir` survives a power cut only once the directory itself is flushed. */
 function syncDir(dir: string): void {
-  const fd = fs.openSync(dir, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
+  withFile(dir, 'r', (fd) => fs.fsyncSync(fd));
 }
 
 function freeSpace(dir: string): string {
