@@ -22,7 +22,10 @@ export class DatabaseLogger implements TypeOrmLogger {
     this.logger.warn({ msg: 'slow query', durationMs: time, sql: redactSql(query), sqlHash: sqlHash(query) });
   }
 
-  logSchemaBuild(): void {}
+  /** Migration progress and `migration:show`'s list (names only; never SQL, since schema sync is off). */
+  logSchemaBuild(message: string): void {
+    this.logger.log(message);
+  }
 
   logMigration(message: string): void {
     this.logger.log(message);
