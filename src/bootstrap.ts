@@ -57,9 +57,10 @@ export function configureApp(app: NestExpressApplication): void {
   // limit bounds what is held in memory; over-deep or prototype-poisoning JSON gets 400 before any code walks it.
   const gate = IngestGate.fromConfig(config);
   app.use('/box-callbacks', gate.beforeBody());
-  // REST bodies follow the same minimum rate, so a stalled request cannot hold its connection for Node's 300 s.
-  const restBodyRate = bodyRateGuard({ graceMs: gate.limits.bodyGraceMs, minBytesPerSecond: gate.limits.minBytesPerSecond });
-  app.use(byRoute((_req, _res, next) => next(), restBodyRate));
+  // Every body (box push or REST) keeps a minimum rate, so a stalled one cannot hold its connection for Node's 300 s.
+  app.use(
+    bodyRateGuard({ graceMs: config.get('INGEST_BODY_GRACE_MS'), minBytesPerSecond: config.get('INGEST_BODY_MIN_BYTES_PER_SECOND') }),
+  );
   // Box pushes carry images (BODY_LIMIT); REST requests are small (API_BODY_LIMIT).
   const [boxLimit, apiLimit] = [config.get('BODY_LIMIT'), config.get('API_BODY_LIMIT')];
   app.use(byRoute(contentLengthGuard(parseByteLimit(boxLimit)), contentLengthGuard(parseByteLimit(apiLimit))));

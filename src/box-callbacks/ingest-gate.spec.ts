@@ -4,8 +4,6 @@ const limits = (l: Partial<IngestLimits>): IngestLimits => ({
   maxInFlight: 64,
   maxUploads: 128,
   maxUploadsPerAddress: 32,
-  bodyGraceMs: 10_000,
-  minBytesPerSecond: 1024,
   authFailuresPerMinute: 60,
   ...l,
 });

@@ -1,7 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AddressFailureLimiter } from '../common/address-failure-limiter';
-import { RETRY_AFTER_SECONDS, watchBodyRate } from '../common/body-rate';
+import { RETRY_AFTER_SECONDS } from '../common/body-rate';
 import { addressKey, clientAddress } from '../common/client-address';
 import type { AppConfig } from '../config/app-config.service';
 
@@ -13,9 +13,6 @@ export interface IngestLimits {
   /** Bodies being received at once, in all and from one client address. */
   maxUploads: number;
   maxUploadsPerAddress: number;
-  /** After this long a body must have averaged at least minBytesPerSecond, or it gets 408; a rate of 0 turns it off. */
-  bodyGraceMs: number;
-  minBytesPerSecond: number;
   /** Failed box authentications (401) per client address and minute before its pushes get 429; 0 turns it off. */
   authFailuresPerMinute: number;
 }
@@ -23,7 +20,7 @@ export interface IngestLimits {
 /**
  * Admission for box pushes, in two steps around the body parser. beforeBody() admits a body to be received: at most
  * maxUploads at once, maxUploadsPerAddress from one address, none from an address with too many failed
- * authentications, and each must keep up a minimum average rate after a grace period. afterBody() then takes one of
+ * authentications (the minimum body rate is src/common/body-rate.ts, for every route). afterBody() then takes one of
  * the maxInFlight slots for parsing and storing. So a slow or stalled upload never holds a slot that real pushes need,
  * and memory for bodies stays bounded by about (maxUploads + maxInFlight) × BODY_LIMIT. Every refusal carries
  * Retry-After; the box treats it like any failure: it keeps the event and retries in order.
@@ -45,8 +42,6 @@ export class IngestGate {
       maxInFlight: config.get('INGEST_MAX_IN_FLIGHT'),
       maxUploads: config.get('INGEST_MAX_UPLOADS'),
       maxUploadsPerAddress: config.get('INGEST_MAX_UPLOADS_PER_ADDRESS'),
-      bodyGraceMs: config.get('INGEST_BODY_GRACE_MS'),
-      minBytesPerSecond: config.get('INGEST_BODY_MIN_BYTES_PER_SECOND'),
       authFailuresPerMinute: config.get('BOX_AUTH_FAILURES_PER_MINUTE'),
     });
   }
@@ -90,14 +85,9 @@ export class IngestGate {
       const upload = this.tryUpload(address);
       if (upload === 'total') return next(refusal(res, 503, 'too many uploads in progress; retry shortly'));
       if (upload === 'address') return next(refusal(res, 429, 'too many uploads in progress from this address; retry shortly'));
-      const stopWatch = watchBodyRate(req, res, { graceMs: this.limits.bodyGraceMs, minBytesPerSecond: this.limits.minBytesPerSecond });
-      const done = once(() => {
-        stopWatch();
-        upload();
-      });
-      this.receiving.set(req, done);
-      res.once('finish', done);
-      res.once('close', done); // also when the box hangs up mid-upload, so nothing is leaked
+      this.receiving.set(req, upload); // frees the place once, whichever comes first
+      res.once('finish', upload);
+      res.once('close', upload); // also when the box hangs up mid-upload, so nothing is leaked
       next();
     };
   }

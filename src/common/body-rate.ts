@@ -16,7 +16,7 @@ export interface BodyRateLimits {
  * Checks only when the average could first fall short, given the bytes so far. Returns the function that stops
  * watching (call it once the body has arrived).
  */
-export function watchBodyRate(req: Request, res: Response, limits: BodyRateLimits): () => void {
+function watchBodyRate(req: Request, res: Response, limits: BodyRateLimits): () => void {
   const { graceMs, minBytesPerSecond: rate } = limits;
   if (rate === 0) return () => undefined;
   const socket = req.socket;
