@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { rowBool } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import { alertRuleNotFound, invalidRule } from './alert-errors';
 import { isValidTimeZone, minutesOf } from './alert-matching';
@@ -174,7 +175,7 @@ export class AlertRulesService {
       Object.assign(new AlertRule(), {
         id: r.id,
         name: r.name,
-        enabled: r.enabled === true || r.enabled === 1,
+        enabled: rowBool(r.enabled),
         severity: r.severity,
         cooldownSeconds: Number(r.cooldown_seconds),
         conditions: (typeof r.conditions === 'string' ? JSON.parse(r.conditions) : r.conditions) as AlertRuleConditions,

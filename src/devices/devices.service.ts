@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager, In } from 'typeorm';
+import { rowBool } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import type { BoxSummary, MediaDeviceReport, MediaDeviceSummary } from './devices.types';
 import { Box } from './entities/box.entity';
@@ -65,7 +66,7 @@ export class DevicesService {
       );
     return rows.map((b) => ({
       licenseKey: b.license_key,
-      enabled: b.enabled === true || b.enabled === 1,
+      enabled: rowBool(b.enabled),
       callbackTokenHash: b.callback_token_hash,
       allowedNetworks: b.allowed_networks === null ? null : (JSON.parse(b.allowed_networks) as string[]),
     }));

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, In, SelectQueryBuilder } from 'typeorm';
 import { chunks } from '../common/chunks';
+import { rowBool } from '../database/row-values';
 import { UnitOfWork } from '../database/unit-of-work';
 import type { DeviceRecordCounts } from '../devices/devices.types';
 import { RecognitionRecord } from './entities/recognition-record.entity';
@@ -264,7 +265,7 @@ export class RecordsStore implements DeviceRecordCounts {
       boxId: r.box_id,
       mediaDeviceId: r.media_device_id,
       score: r.score === null ? null : Number(r.score),
-      hasDefects: r.has_defects === true || r.has_defects === 1,
+      hasDefects: rowBool(r.has_defects),
       occurredAt: Number(r.occurred_at),
     };
   }
