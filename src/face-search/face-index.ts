@@ -360,12 +360,11 @@ export class FaceIndex {
     const file = path.join(dir, path.basename(meta.indexFile));
     const vectorsFile = path.join(dir, path.basename(meta.vectorsFile));
     checkFile(file, meta.files.index);
-    checkFile(vectorsFile, meta.files.vectors);
     const n = meta.ids.length;
     if ([meta.occurredAt, meta.box, meta.device, meta.userType, meta.identity].some((a) => a.length !== n)) {
       throw new Error(`${META_FILE} is inconsistent (key table lengths differ)`);
     }
-    const matrix = VectorMatrix.fromBuffer(fs.readFileSync(vectorsFile), n);
+    const matrix = VectorMatrix.fromBuffer(readChecked(vectorsFile, meta.files.vectors), n);
     if (!matrix) throw new Error(`${path.basename(vectorsFile)} does not hold ${n} vectors`);
     const idx = new FaceIndex(params);
     idx.matrix = matrix;
@@ -453,6 +452,19 @@ function checkFile(file: string, want: FileCheck): void {
     if (fs.fstatSync(fd).size !== want.size) throw new Error(`${path.basename(file)} is truncated or damaged (size)`);
     if (sum(fd).crc32 !== want.crc32) throw new Error(`${path.basename(file)} is damaged (checksum mismatch)`);
   });
+}
+
+/** A file loaded whole, checked against its size and CRC-32 as it is (one read, not a check and then a load). */
+function readChecked(file: string, want: FileCheck): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    throw new Error(`${path.basename(file)} is missing (${(e as NodeJS.ErrnoException).code})`);
+  }
+  if (bytes.length !== want.size) throw new Error(`${path.basename(file)} is truncated or damaged (size)`);
+  if (zlib.crc32(bytes) !== want.crc32) throw new Error(`${path.basename(file)} is damaged (checksum mismatch)`);
+  return bytes;
 }
 
 /** The rename into `dir` survives a power cut only once the directory itself is flushed. */
