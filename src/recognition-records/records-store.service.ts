@@ -133,20 +133,21 @@ export interface AlertCandidateQuery {
   limit: number;
 }
 
-const ALERT_FACT_COLUMNS = {
-  id: true,
-  identityId: true,
-  identityExternalId: true,
-  identityName: true,
-  userType: true,
-  boxId: true,
-  mediaDeviceId: true,
-  score: true,
-  hasDefects: true,
-  occurredAt: true,
-} as const;
+/** The columns of a record that alert rules match on (one list for a single record and for a dry run's window). */
+const ALERT_FACT_COLUMNS = [
+  'id',
+  'identity_id',
+  'identity_external_id',
+  'identity_name',
+  'user_type',
+  'box_id',
+  'media_device_id',
+  'score',
+  'has_defects',
+  'occurred_at',
+] as const;
 
-/** ALERT_FACT_COLUMNS as plain SQL returns them (PostgreSQL: int8 as a string; SQLite: booleans as 0/1). */
+/** ALERT_FACT_COLUMNS as the drivers return them (PostgreSQL: int8 as a string; SQLite: booleans as 0/1). */
 interface AlertFactRow {
   id: string;
   identity_id: string | null;
@@ -160,18 +161,18 @@ interface AlertFactRow {
   occurred_at: number | string;
 }
 
-function toAlertFacts(r: RecognitionRecord): RecordAlertFacts {
+function toAlertFacts(r: AlertFactRow): RecordAlertFacts {
   return {
     recordId: r.id,
-    identityId: r.identityId,
-    identityExternalId: r.identityExternalId,
-    identityName: r.identityName,
-    userType: r.userType,
-    boxId: r.boxId,
-    mediaDeviceId: r.mediaDeviceId,
-    score: r.score,
-    hasDefects: Boolean(r.hasDefects),
-    occurredAt: r.occurredAt,
+    identityId: r.identity_id,
+    identityExternalId: r.identity_external_id,
+    identityName: r.identity_name,
+    userType: r.user_type,
+    boxId: r.box_id,
+    mediaDeviceId: r.media_device_id,
+    score: r.score === null ? null : Number(r.score),
+    hasDefects: rowBool(r.has_defects),
+    occurredAt: Number(r.occurred_at),
   };
 }
 
@@ -249,25 +250,10 @@ export class RecordsStore implements DeviceRecordCounts {
   async alertFacts(manager: EntityManager, recordId: string): Promise<RecordAlertFacts | null> {
     // Read for every stored record (alert rules), so in plain SQL: findOne() cost more CPU than the query itself.
     const rows: AlertFactRow[] = await manager.query(
-      `SELECT id, identity_id, identity_external_id, identity_name, user_type, box_id, media_device_id, score, has_defects,
-         occurred_at
-       FROM recognition_records WHERE id = ${this.uow.dialect.p(1)}`,
+      `SELECT ${ALERT_FACT_COLUMNS.join(', ')} FROM recognition_records WHERE id = ${this.uow.dialect.p(1)}`,
       [recordId],
     );
-    const r = rows[0];
-    if (!r) return null;
-    return {
-      recordId: r.id,
-      identityId: r.identity_id,
-      identityExternalId: r.identity_external_id,
-      identityName: r.identity_name,
-      userType: r.user_type,
-      boxId: r.box_id,
-      mediaDeviceId: r.media_device_id,
-      score: r.score === null ? null : Number(r.score),
-      hasDefects: rowBool(r.has_defects),
-      occurredAt: Number(r.occurred_at),
-    };
+    return rows[0] ? toAlertFacts(rows[0]) : null;
   }
 
   /**
@@ -275,15 +261,14 @@ export class RecordsStore implements DeviceRecordCounts {
    * dry run replays. Uses the (occurred_at, id) index, or the box / media device / user type ones when narrowed.
    */
   async alertCandidates(q: AlertCandidateQuery): Promise<RecordAlertFacts[]> {
-    const qb = this.uow.dataSource
-      .getRepository(RecognitionRecord)
-      .createQueryBuilder('r')
-      .select(Object.keys(ALERT_FACT_COLUMNS).map((c) => `r.${c}`))
-      .where('r.occurredAt >= :from AND r.occurredAt < :to', { from: q.from, to: q.to });
+    const qb = this.uow.dataSource.getRepository(RecognitionRecord).createQueryBuilder('r').select([]);
+    // Each column under its own name, so the rows are those alertFacts() reads and one mapping serves both.
+    for (const c of ALERT_FACT_COLUMNS) qb.addSelect(`r.${c}`, c);
+    qb.where('r.occurredAt >= :from AND r.occurredAt < :to', { from: q.from, to: q.to });
     if (q.boxIds?.length) qb.andWhere('r.boxId IN (:...boxIds)', { boxIds: q.boxIds });
     if (q.mediaDeviceIds?.length) qb.andWhere('r.mediaDeviceId IN (:...mediaDeviceIds)', { mediaDeviceIds: q.mediaDeviceIds });
     if (q.userTypes?.length) qb.andWhere('r.userType IN (:...userTypes)', { userTypes: q.userTypes });
-    const rows = await qb.orderBy('r.occurredAt', 'ASC').addOrderBy('r.id', 'ASC').take(q.limit).getMany();
+    const rows = await qb.orderBy('r.occurredAt', 'ASC').addOrderBy('r.id', 'ASC').limit(q.limit).getRawMany<AlertFactRow>();
     return rows.map(toAlertFacts);
   }
 
