@@ -109,6 +109,57 @@ describe('FaceIndex', () => {
     }
   });
 
+  /** Every byte form a snapshot may hold of a unit vector: float32, usearch's f16 and i8 casts, the i8 copy's rows. */
+  const storedForms = (v: Float32Array): Buffer[] => {
+    let max = 0;
+    for (const x of v) max = Math.max(max, Math.abs(x));
+    const f16 = Buffer.alloc(v.length * 2);
+    v.forEach((x, i) => f16.writeUInt16LE(float16Bits(x), i * 2));
+    return [
+      Buffer.from(v.buffer, v.byteOffset, v.byteLength),
+      f16,
+      Buffer.from(Int8Array.from(v, (x) => Math.trunc(x * 127)).buffer),
+      Buffer.from(Int8Array.from(v, (x) => Math.round((x * 127) / max)).buffer),
+    ].map((b) => b.subarray(64, 128)); // a distinctive slice
+  };
+  const holds = (dir: string, v: Float32Array) =>
+    fs.readdirSync(dir).some((name) => {
+      const bytes = fs.readFileSync(path.join(dir, name));
+      return storedForms(v).some((form) => bytes.includes(form));
+    });
+
+  it.each(['i8', 'f16', 'f32'] as const)('never writes a removed vector into a snapshot, and a purge drops the previous one (%s)', (q) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-'));
+    try {
+      const p = { ...params, quantization: q };
+      const index = new FaceIndex(p);
+      index.add(vectors.map((vector, i) => ({ recordId: `r${i}`, vector, facts: facts(i) })));
+      index.save(dir, 1);
+      // The test can see the stored form (it would pass vacuously otherwise).
+      expect(holds(dir, vectors[5])).toBe(true);
+      index.remove('r5');
+      index.remove('r6');
+      index.save(dir, 2);
+      // The new snapshot has none of them; the previous one (kept by an ordinary save) still has.
+      expect(fs.readdirSync(dir).filter((n) => n.endsWith('.usearch'))).toHaveLength(2);
+      expect(holds(dir, vectors[5])).toBe(true);
+      index.save(dir, 3, { purge: true });
+      expect(fs.readdirSync(dir).filter((n) => n.endsWith('.usearch'))).toHaveLength(1);
+      expect(holds(dir, vectors[5])).toBe(false);
+      expect(holds(dir, vectors[6])).toBe(false);
+      expect(holds(dir, vectors[7])).toBe(true);
+      // Still searchable, through the graph too, after the reload; new records reuse the freed slots.
+      expect(index.candidates(vectors[9], 3, {}, 0).ids[0]).toBe('r9');
+      index.add([{ recordId: 'r-new', vector: vectors[5], facts: facts(5) }]);
+      expect(index.candidates(vectors[5], 1, {}, 0).ids).toEqual(['r-new']);
+      const loaded = FaceIndex.load(dir, p)!;
+      expect(loaded.index.size).toBe(48);
+      expect(loaded.index.candidates(vectors[7], 1, {}, 0).ids).toEqual(['r7']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it.each([
     ['the index file truncated', (f: SnapshotFiles) => fs.truncateSync(f.index, 10)],
     ['the index file cut in half', (f: SnapshotFiles) => fs.truncateSync(f.index, Math.floor(fs.statSync(f.index).size / 2))],
@@ -200,3 +251,18 @@ describe('FaceIndex', () => {
     expect(index.candidates(vectors[0], 5, { identityIds: ['nobody'] }, 1000)).toEqual({ ids: [], considered: 0 });
   });
 });
+
+/** IEEE half precision bits of `x`, rounded to nearest even (as usearch converts). */
+function float16Bits(x: number): number {
+  const f = new Float32Array([x]);
+  const u = new Uint32Array(f.buffer)[0];
+  const sign = (u >>> 16) & 0x8000;
+  const exp = ((u >>> 23) & 0xff) - 127 + 15;
+  let mant = u & 0x7fffff;
+  if (exp <= 0) {
+    if (exp < -10) return sign;
+    mant = (mant | 0x800000) >>> (1 - exp);
+    return sign | ((mant + 0xfff + ((mant >>> 13) & 1)) >>> 13);
+  }
+  return sign | ((exp << 10) + ((mant + 0xfff + ((mant >>> 13) & 1)) >>> 13));
+}

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { Index } from 'usearch';
 import { FACE_DIMENSIONS } from './face-vector';
+import { scrubRemovedVectors } from './usearch-file';
 import { VectorMatrix } from './vector-matrix';
 
 export type Quantization = 'f32' | 'f16' | 'i8';
@@ -163,6 +164,7 @@ export class FaceIndex {
     const key = this.keyOf.get(recordId);
     if (key === undefined) return false;
     this.index.remove(BigInt(key));
+    this.matrix.clear(key);
     this.keyOf.delete(recordId);
     this.ids[key] = '';
     this.live--;
@@ -274,9 +276,12 @@ export class FaceIndex {
    * their sizes and CRC-32s, each flushed to disk (fsync) before the table is renamed into place, so a reader never
    * sees a half-written snapshot, even after a power cut; several instances may share the directory. A write that
    * fails (a full disk) removes what it wrote, so the previous snapshot stays usable and the space is given back.
-   * Removes older index files.
+   * The vectors of removed records are never written: usearch keeps a removed vector's bytes in its slot, so they
+   * are zeroed in the file before it is flushed (scrubRemovedVectors), and the i8 copy's row was zeroed on removal.
+   * Removes older index files. `purge` (records were erased or deleted): also the previous snapshot, which still
+   * holds their vectors, and usearch's in-memory copy is reloaded from the scrubbed file.
    */
-  save(dir: string, cursor: number): void {
+  save(dir: string, cursor: number, opts: { purge?: boolean } = {}): void {
     fs.mkdirSync(dir, { recursive: true });
     const stem = `face-index-${randomUUID()}`;
     const indexFile = `${stem}.usearch`;
@@ -291,6 +296,7 @@ export class FaceIndex {
         // usearch says only "failed to serialize": name the likely cause.
         throw new Error(`index file not written (${(e as Error).message}; ${freeSpace(dir)})`);
       }
+      scrubRemovedVectors(written[1]);
       const index = syncAndSum(written[1]);
       const meta: SnapshotMeta = {
         version: 3,
@@ -317,9 +323,10 @@ export class FaceIndex {
     }
     // Files of our own older snapshots go, except the one the table named until now (a start elsewhere may be
     // loading it), so snapshots take at most twice their size on disk, not one copy per interval. Another
-    // instance's files may be in the middle of being written: only files an hour old are surely unused.
-    const older = this.stems.slice(0, -1);
-    this.stems = [...this.stems.slice(-1), stem];
+    // instance's files may be in the middle of being written: only files an hour old are surely unused. After an
+    // erasure the previous one goes too: a start loading it meanwhile finds it damaged and rebuilds from the records.
+    const older = opts.purge ? this.stems : this.stems.slice(0, -1);
+    this.stems = [...(opts.purge ? [] : this.stems.slice(-1)), stem];
     const hourAgo = Date.now() - 3_600_000;
     for (const name of fs.readdirSync(dir)) {
       if (this.stems.some((kept) => name.startsWith(`${kept}.`))) continue;
@@ -330,6 +337,13 @@ export class FaceIndex {
       } catch {
         // gone already
       }
+    }
+    // The removed vectors' bytes still sit in usearch's free slots in memory: the scrubbed file replaces them.
+    // Into a new index, swapped in once loaded: a failure leaves the serving one as it was.
+    if (opts.purge) {
+      const scrubbed = FaceIndex.emptyIndex(this.params);
+      scrubbed.load(written[1]);
+      this.index = scrubbed;
     }
   }
 

@@ -36,6 +36,14 @@ export class VectorMatrix {
     this.length = Math.max(this.length, key + 1);
   }
 
+  /** Zeroes the vector of `key` (a removed record): its bytes leave memory and every later snapshot. */
+  clear(key: number): void {
+    if (key >= this.length) return;
+    const off = (key % CHUNK) * FACE_DIMENSIONS;
+    this.chunks[Math.floor(key / CHUNK)].fill(0, off, off + FACE_DIMENSIONS);
+    this.scales[Math.floor(key / CHUNK)][key % CHUNK] = 0;
+  }
+
   /** Approximate dot product of `probe` with the vector of `key`. */
   score(key: number, probe: Float32Array): number {
     const c = Math.floor(key / CHUNK);
