@@ -1,6 +1,7 @@
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import type { AddressInfo } from 'node:net';
+import { RetentionService } from '../src/retention/retention.service';
 import { boxRecord, createApiKey, Json, push } from './helpers/api-client';
 import { eventually } from './helpers/eventually';
 import { SseClient } from './helpers/sse-client';
@@ -130,6 +131,10 @@ const PUBLIC_SHAPES: Record<string, unknown> = {
     rejectedBy: 'string',
   }),
   'person.identity-unlinked': envelope({ personId: 'uuid', identityId: 'uuid', newPersonId: 'uuid', unlinkedBy: 'string' }),
+  // An identity with one record, erased.
+  'identity.biometrics-erased': envelope({ identityId: 'uuid', identityExternalId: 'string', recordIds: ['uuid'], erasedBy: 'string' }),
+  // One record past retention, deleted.
+  'retention.records-deleted': envelope({ recordIds: ['uuid'], cutoff: 'integer' }),
 };
 
 /** Keys of a JSON value in order, nested ones as `a.b` (toEqual alone ignores key order). */
@@ -145,7 +150,7 @@ describeDb('event envelope: the public shape of every event type', () => {
   const byType = new Map<string, Json>();
 
   beforeAll(async () => {
-    t = await startTestApp({ env: { EVENT_STREAM_POLL_MS: '50', WEBHOOK_DISPATCH_ENABLED: 'false' } });
+    t = await startTestApp({ env: { EVENT_STREAM_POLL_MS: '50', WEBHOOK_DISPATCH_ENABLED: 'false', RETENTION_RECORD_DAYS: '3650' } });
     const admin = (await createApiKey(t, 'admin')).key;
     // Each push raises recognition.recorded plus the events of its post_action and user_type.
     await push(
@@ -208,6 +213,13 @@ describeDb('event envelope: the public shape of every event type', () => {
       .set('x-api-key', admin)
       .send({ targetId: id('env-vip') })
       .expect(200);
+    // Erasure and retention, on records of their own (erasing one above would take the image links of its events).
+    await push(t, withFace(boxRecord({ identity: 'env-erased', timestamp: 1_790_000_005_000 }), 0, 30));
+    await push(t, withFace(boxRecord({ identity: 'env-expired', timestamp: Date.now() - 3651 * 86_400_000 }), 0, 40));
+    await t.drainOutbox();
+    const erased: { id: string }[] = await t.dataSource.query(`SELECT id FROM identities WHERE external_id = 'env-erased'`);
+    await t.http().post(`/identities/${erased[0].id}/erasure`).set('x-api-key', admin).expect(200);
+    expect((await t.app.get(RetentionService).purgeExpired()).recordsDeleted).toBe(1);
 
     await t.app.listen(0, '127.0.0.1');
     const base = `http://127.0.0.1:${(t.app.getHttpServer().address() as AddressInfo).port}`;

@@ -28,6 +28,8 @@ describe('domain event (de)serialisation', () => {
       'person.link-suggested': ['suggestion'],
       'person.suggestion-rejected': ['suggestion'],
       'person.identity-unlinked': ['unlink'],
+      'identity.biometrics-erased': ['erasure'],
+      'retention.records-deleted': ['deletion'],
     });
   });
 

@@ -308,6 +308,66 @@ export class PersonIdentityUnlinkedEvent {
   }
 }
 
+export interface BiometricsErasure {
+  identityId: string;
+  identityExternalId: string;
+  /** The records of one erasure batch (at most RETENTION_BATCH_SIZE) whose images, feature and landmarks were cleared. */
+  recordIds: string[];
+  /** Audit actor who requested the erasure. */
+  erasedBy: string;
+}
+
+/**
+ * An erasure cleared the biometrics of some of an identity's records: one event per batch, in the batch's
+ * transaction, so that every instance drops their vectors from its face index. Payload `{ erasure }`; the outbox
+ * aggregate is the identity.
+ */
+export class IdentityBiometricsErasedEvent {
+  static readonly type = 'identity.biometrics-erased';
+  readonly type = IdentityBiometricsErasedEvent.type;
+  constructor(
+    readonly erasure: BiometricsErasure,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { erasure: BiometricsErasure } {
+    return { erasure: this.erasure };
+  }
+
+  static fromPayload(payload: { erasure: BiometricsErasure }, meta: DomainEventMeta): IdentityBiometricsErasedEvent {
+    return new IdentityBiometricsErasedEvent(payload.erasure, meta);
+  }
+}
+
+export interface RecordsDeletion {
+  /** The records of one retention batch (at most RETENTION_BATCH_SIZE), deleted with their outbox events. */
+  recordIds: string[];
+  /** Records with a box event time before this (epoch ms) are deleted. */
+  cutoff: number;
+}
+
+/**
+ * Retention deleted records: one event per batch, in the batch's transaction (the records' own events go with them),
+ * so that every instance drops their vectors from its face index. Payload `{ deletion }`; the outbox aggregate is
+ * `retention`.
+ */
+export class RetentionRecordsDeletedEvent {
+  static readonly type = 'retention.records-deleted';
+  readonly type = RetentionRecordsDeletedEvent.type;
+  constructor(
+    readonly deletion: RecordsDeletion,
+    readonly meta?: DomainEventMeta,
+  ) {}
+
+  toPayload(): { deletion: RecordsDeletion } {
+    return { deletion: this.deletion };
+  }
+
+  static fromPayload(payload: { deletion: RecordsDeletion }, meta: DomainEventMeta): RetentionRecordsDeletedEvent {
+    return new RetentionRecordsDeletedEvent(payload.deletion, meta);
+  }
+}
+
 /** Every domain event class; the outbox `type` column is the class's static `type`. */
 export const DOMAIN_EVENT_CLASSES = [
   RecognitionRecordedEvent,
@@ -322,6 +382,8 @@ export const DOMAIN_EVENT_CLASSES = [
   PersonLinkSuggestedEvent,
   PersonSuggestionRejectedEvent,
   PersonIdentityUnlinkedEvent,
+  IdentityBiometricsErasedEvent,
+  RetentionRecordsDeletedEvent,
 ] as const;
 
 type DomainEventClass = (typeof DOMAIN_EVENT_CLASSES)[number];

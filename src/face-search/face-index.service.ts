@@ -1,7 +1,12 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import * as path from 'node:path';
 import { AppConfig } from '../config/app-config.service';
-import { IdentityMergedEvent, RecognitionRecordedEvent } from '../events/domain-events';
+import {
+  IdentityBiometricsErasedEvent,
+  IdentityMergedEvent,
+  RecognitionRecordedEvent,
+  RetentionRecordsDeletedEvent,
+} from '../events/domain-events';
 import { OnDomainEvent } from '../events/on-domain-event.decorator';
 import { OutboxReader } from '../events/outbox-reader.service';
 import { NotReady, ReadinessChecks } from '../health/readiness.service';
@@ -20,13 +25,25 @@ const SWEEP_PAGE = 500;
 const GAP_GRACE_MS = 10_000;
 /** Outbox ids re-read after a rebuild: transactions that were in flight when the rebuild took its cursor. */
 const REBUILD_OVERLAP = 1000;
-const FEED_TYPES = new Set<string>([RecognitionRecordedEvent.type, IdentityMergedEvent.type]);
+/** Events that name records whose vectors must leave the index, and the payload field that lists them. */
+const REMOVAL_TYPES = new Map<string, string>([
+  [IdentityBiometricsErasedEvent.type, 'erasure'],
+  [RetentionRecordsDeletedEvent.type, 'deletion'],
+]);
+const FEED_TYPES = new Set<string>([RecognitionRecordedEvent.type, IdentityMergedEvent.type, ...REMOVAL_TYPES.keys()]);
+/** A purge snapshot waits for removals to pause (a retention run sends one event per batch), but no longer than this. */
+const PURGE_MAX_WAIT_MS = 30_000;
+/** After a purge snapshot failed (a full disk), the next attempt. */
+const PURGE_RETRY_MS = 60_000;
 
 /**
  * Keeps this instance's face index in step with the database: restored from the snapshot (or rebuilt from the
  * records) at start, then fed from the outbox by id, so records stored through any instance are indexed within
- * about FACE_SEARCH_POLL_MS. Records erased or purged since are dropped when a search meets them and by a slow
- * sweep over the index; searches compare candidates with the stored features anyway.
+ * about FACE_SEARCH_POLL_MS. Records erased or deleted by retention are dropped on their events
+ * (identity.biometrics-erased, retention.records-deleted), read from the outbox like the rest, so on every instance;
+ * then the snapshot is rewritten without their vectors and the previous one deleted (a purge snapshot). A search that
+ * meets a record erased otherwise, and a slow sweep over the index, drop it too; searches compare candidates with
+ * the stored features anyway.
  */
 @Injectable()
 export class FaceIndexService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -43,6 +60,8 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
   private sweepKey = 0;
   private gap: { id: number; since: number } | null = null;
   private loadError: string | null = null;
+  /** Vectors were removed since the last snapshot: the snapshot files (current and previous) may still hold them. */
+  private purge: { since: number; last: number; failedAt: number } | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -108,7 +127,7 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.polling?.catch(() => undefined);
-    if (this.index && this.dirty) this.snapshot();
+    if (this.index && (this.dirty || this.purge)) this.snapshot();
   }
 
   private async load(): Promise<void> {
@@ -152,7 +171,8 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     this.logger.log(
       `face index ready: ${index.size} vectors (${restored ? 'snapshot' : 'rebuilt from the database'}) in ${Date.now() - started} ms`,
     );
-    if (!restored) this.snapshot();
+    // A snapshot restored with records erased since: rewritten at once, without them.
+    if (!restored || this.purge) this.snapshot();
     this.schedule();
   }
 
@@ -177,9 +197,23 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
   /** A record stored through this instance: index it now rather than at the next poll. */
   @OnDomainEvent(RecognitionRecordedEvent.type)
   onRecorded(event: RecognitionRecordedEvent): void {
+    this.wake(event.meta?.eventId);
+  }
+
+  /** Erased or deleted through this instance: out of the index now (other instances read the event at their next poll). */
+  @OnDomainEvent(IdentityBiometricsErasedEvent.type)
+  onErased(event: IdentityBiometricsErasedEvent): void {
+    this.wake(event.meta?.eventId);
+  }
+
+  @OnDomainEvent(RetentionRecordsDeletedEvent.type)
+  onDeleted(event: RetentionRecordsDeletedEvent): void {
+    this.wake(event.meta?.eventId);
+  }
+
+  private wake(eventId: number | undefined): void {
     if (!this.index || this.stopped) return;
     // The relay hands over its batch one event at a time, and the first poll already read the whole batch.
-    const eventId = event.meta?.eventId;
     if (eventId !== undefined && eventId !== null && eventId <= this.cursor) return;
     if (this.polling) {
       this.wakeAgain = true;
@@ -193,7 +227,8 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     if (this.index) {
       await this.sweep(this.index).catch((e: Error) => this.logger.warn(`face index sweep failed: ${e.message}`));
       const every = this.config.get('FACE_SEARCH_SNAPSHOT_INTERVAL_MS');
-      if (every > 0 && this.dirty && Date.now() - this.lastSnapshot >= every) this.snapshot();
+      if (this.purgeDue()) this.snapshot();
+      else if (every > 0 && this.dirty && Date.now() - this.lastSnapshot >= every) this.snapshot();
     }
     this.schedule();
   }
@@ -217,6 +252,7 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
       const rows = await this.outbox.readAfter({ after: this.cursor, limit: POLL_PAGE });
       if (rows.length === 0) return;
       const recordIds: string[] = [];
+      const removed: string[] = [];
       let stoppedAtGap = false;
       // The cursor moves only once the page's vectors are in: if reading them fails (the database went away
       // between the two reads), the page is read again at the next poll rather than skipped for good.
@@ -231,6 +267,9 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
           if (row.type === RecognitionRecordedEvent.type) {
             const recordId = (row.payload as { record?: { recordId?: string } }).record?.recordId;
             if (recordId && !index.has(recordId)) recordIds.push(recordId);
+          } else if (REMOVAL_TYPES.has(row.type)) {
+            const named = (row.payload[REMOVAL_TYPES.get(row.type)!] as { recordIds?: unknown } | undefined)?.recordIds;
+            if (Array.isArray(named)) removed.push(...named.filter((id): id is string => typeof id === 'string'));
           } else {
             const merge = (row.payload as { merge?: { sourceId?: string; targetId?: string } }).merge;
             if (merge?.sourceId && merge.targetId) index.renameIdentity(merge.sourceId, merge.targetId);
@@ -240,6 +279,9 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
         cursor = row.id;
       }
       for (let i = 0; i < recordIds.length; i += 500) this.addTo(index, await this.records.faceVectorsOf(recordIds.slice(i, i + 500)));
+      // After the adds: a record stored and erased within one page is read without its feature anyway, and one read
+      // just before its erasure committed leaves again here.
+      for (const id of removed) this.removeFrom(index, id);
       this.cursor = cursor;
       if (stoppedAtGap || rows.length < POLL_PAGE) return;
       await yieldToEventLoop();
@@ -263,21 +305,44 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     this.sweepKey = next;
   }
 
-  /** A record found erased or deleted: out of the index (and of the next snapshot). */
+  /** A record found erased or deleted: out of the index, and out of the snapshot files soon (purgeDue). */
   forget(recordId: string): void {
-    if (this.index?.remove(recordId)) this.dirty = true;
+    if (this.index) this.removeFrom(this.index, recordId);
+  }
+
+  private removeFrom(index: FaceIndex, recordId: string): void {
+    if (!index.remove(recordId)) return;
+    this.dirty = true;
+    const now = Date.now();
+    this.purge = { since: this.purge?.since ?? now, last: now, failedAt: this.purge?.failedAt ?? 0 };
+  }
+
+  /**
+   * Whether to write a purge snapshot now: once removals paused for half a poll (an erasure's batches come together;
+   * a retention run's keep coming), at the latest PURGE_MAX_WAIT_MS after the first; after a failure, a minute later.
+   */
+  private purgeDue(): boolean {
+    if (!this.purge) return false;
+    const now = Date.now();
+    if (now - this.purge.failedAt < PURGE_RETRY_MS) return false;
+    return now - this.purge.last >= this.config.get('FACE_SEARCH_POLL_MS') / 2 || now - this.purge.since >= PURGE_MAX_WAIT_MS;
   }
 
   candidates(probe: Float32Array, want: number, filter: IndexFilter, exactBelow: number) {
     return this.index!.candidates(probe, want, filter, exactBelow, this.params.expansionSearch);
   }
 
+  /** Writes the snapshot; after removals a purge one (no previous snapshot left behind, see FaceIndex.save). */
   private snapshot(): void {
     if (!this.index) return;
+    const purge = this.purge;
     try {
-      this.index.save(this.snapshotDir, this.cursor);
+      this.index.save(this.snapshotDir, this.cursor, { purge: purge !== null });
       this.dirty = false;
+      // Removals during the save (none: it is synchronous) would have replaced the object.
+      if (this.purge === purge) this.purge = null;
     } catch (e) {
+      if (purge) purge.failedAt = Date.now();
       // The index keeps serving; the previous snapshot (if any) stays in place and the next start catches up from it.
       this.logger.warn(`face index snapshot not written, the previous one stays (retried at the next interval): ${(e as Error).message}`);
     } finally {

@@ -395,6 +395,8 @@ export class FaceIndex {
     idx.identities = Interned.from(meta.strings.identity);
     meta.ids.forEach((id, key) => {
       if (id) idx.keyOf.set(id, key);
+      // Snapshots written before removals zeroed the row still hold removed vectors: not carried on.
+      else matrix.clear(key);
     });
     idx.live = idx.keyOf.size;
     idx.stems = [path.basename(meta.indexFile).replace(/\.usearch$/, '')];

@@ -3,6 +3,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type {
   AlertAcknowledgement,
   AlertRef,
+  BiometricsErasure,
   DomainEvent,
   DomainEventMap,
   DomainEventType,
@@ -12,6 +13,7 @@ import type {
   PersonSuggestion,
   PersonUnlink,
   RecordRef,
+  RecordsDeletion,
 } from '../events/domain-events';
 import type { ImageRole } from '../recognition-records/recognition-record.types';
 
@@ -149,6 +151,26 @@ export class PersonIdentityUnlinkedData {
   @ApiProperty({ description: 'Audit actor.' }) unlinkedBy: string;
 }
 
+/** An erasure batch: consumers holding copies of these records' images or features should drop them too. */
+export class IdentityBiometricsErasedData {
+  @ApiProperty({ format: 'uuid' }) identityId: string;
+  @ApiProperty() identityExternalId: string;
+  @ApiProperty({
+    type: [String],
+    description: 'Records whose images, feature vector and landmarks were cleared (one erasure batch, at most RETENTION_BATCH_SIZE).',
+  })
+  recordIds: string[];
+  @ApiProperty({ description: 'Audit actor who requested the erasure.' }) erasedBy: string;
+}
+
+/** A retention batch: these records are gone. */
+export class RetentionRecordsDeletedData {
+  @ApiProperty({ type: [String], description: 'Records deleted, with their events (one retention batch, at most RETENTION_BATCH_SIZE).' })
+  recordIds: string[];
+  @ApiProperty({ type: 'integer', format: 'int64', description: 'Records with a box event time before this (epoch ms) are deleted.' })
+  cutoff: number;
+}
+
 /** Event type -> its public `data`. */
 export interface PublicEventDataMap {
   'recognition.recorded': RecognitionRecordedData;
@@ -163,6 +185,8 @@ export interface PublicEventDataMap {
   'person.link-suggested': PersonLinkSuggestedData;
   'person.suggestion-rejected': PersonSuggestionRejectedData;
   'person.identity-unlinked': PersonIdentityUnlinkedData;
+  'identity.biometrics-erased': IdentityBiometricsErasedData;
+  'retention.records-deleted': RetentionRecordsDeletedData;
 }
 export type PublicEventData = PublicEventDataMap[DomainEventType];
 
@@ -256,6 +280,15 @@ const unlinkData = (u: PersonUnlink): PersonIdentityUnlinkedData => ({
   unlinkedBy: u.unlinkedBy,
 });
 
+const erasureData = (e: BiometricsErasure): IdentityBiometricsErasedData => ({
+  identityId: e.identityId,
+  identityExternalId: e.identityExternalId,
+  recordIds: [...e.recordIds],
+  erasedBy: e.erasedBy,
+});
+
+const deletionData = (d: RecordsDeletion): RetentionRecordsDeletedData => ({ recordIds: [...d.recordIds], cutoff: d.cutoff });
+
 interface PublicEvent<K extends DomainEventType> {
   /** The DTO class: its schema is the event's `data` in the OpenAPI document. */
   dto: Type<PublicEventDataMap[K]>;
@@ -280,6 +313,8 @@ export const PUBLIC_EVENTS: { [K in DomainEventType]: PublicEvent<K> } = {
     toData: (e) => ({ ...suggestionData(e.suggestion), rejectedBy: e.suggestion.decidedBy ?? '' }),
   },
   'person.identity-unlinked': { dto: PersonIdentityUnlinkedData, toData: (e) => unlinkData(e.unlink) },
+  'identity.biometrics-erased': { dto: IdentityBiometricsErasedData, toData: (e) => erasureData(e.erasure) },
+  'retention.records-deleted': { dto: RetentionRecordsDeletedData, toData: (e) => deletionData(e.deletion) },
 };
 
 export const PUBLIC_EVENT_DTOS: Type[] = Object.values(PUBLIC_EVENTS).map((p) => p.dto);

@@ -2,7 +2,8 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
-import type { DomainEventType } from '../events/domain-events';
+import { IdentityBiometricsErasedEvent, type DomainEventType } from '../events/domain-events';
+import { OutboxRelay } from '../events/outbox-relay.service';
 import { OutboxService } from '../events/outbox.service';
 import { FaceLibraryService } from '../identities/face-library.service';
 import { IdentitiesService } from '../identities/identities.service';
@@ -59,6 +60,7 @@ export class ErasureService {
     private readonly records: RecordsStore,
     private readonly outbox: OutboxService,
     private readonly deliveries: WebhookDeliveriesService,
+    private readonly relay: OutboxRelay,
     @Optional() @Inject(PERSON_LINKS) private readonly persons?: PersonLinks,
   ) {}
 
@@ -81,10 +83,16 @@ export class ErasureService {
     for (;;) {
       const cleared = await this.uow.run(async (m) => {
         const cleared = await this.records.eraseBiometricsOfIdentity(m, identityId, batch);
+        // Every instance's face index drops these records' vectors (and rewrites its snapshot) on this event.
+        if (cleared.ids.length > 0) {
+          const erasure = { identityId, identityExternalId: externalId, recordIds: cleared.ids, erasedBy: actor };
+          await this.outbox.enqueue(m, identityId, [new IdentityBiometricsErasedEvent(erasure)], Date.now());
+        }
         return { ids: cleared.ids, images: await this.images.schedule(m, cleared.imageSha256s) };
       });
       report.recordsCleared += cleared.ids.length;
       report.imagesDeleted += await this.images.release(cleared.images);
+      if (cleared.ids.length > 0) this.relay.kick();
       if (cleared.ids.length < batch) break;
     }
 

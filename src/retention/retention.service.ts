@@ -2,6 +2,8 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
+import { RetentionRecordsDeletedEvent } from '../events/domain-events';
+import { OutboxRelay } from '../events/outbox-relay.service';
 import { OutboxService } from '../events/outbox.service';
 import { WebhookDeliveriesService } from '../integrations/webhooks/webhook-deliveries.service';
 import { RecordsStore } from '../recognition-records/records-store.service';
@@ -37,6 +39,7 @@ export class RetentionService {
     private readonly records: RecordsStore,
     private readonly outbox: OutboxService,
     private readonly deliveries: WebhookDeliveriesService,
+    private readonly relay: OutboxRelay,
   ) {}
 
   get enabled(): boolean {
@@ -83,10 +86,15 @@ export class RetentionService {
         const gone = await this.records.deleteOlderThan(m, cutoff, batch);
         // Webhook delivery logs copy the event body (names, ids), so they expire with the record (attempts cascade).
         await this.deliveries.removeOfEvents(m, await this.outbox.removeOfAggregates(m, gone.ids));
+        // Every instance's face index drops these records' vectors (and rewrites its snapshot) on this event.
+        if (gone.ids.length > 0) {
+          await this.outbox.enqueue(m, 'retention', [new RetentionRecordsDeletedEvent({ recordIds: gone.ids, cutoff })], Date.now());
+        }
         return { ids: gone.ids, images: await this.images.schedule(m, gone.imageSha256s) };
       });
       report.recordsDeleted += gone.ids.length;
       report.imagesDeleted += await this.images.release(gone.images);
+      if (gone.ids.length > 0) this.relay.kick();
       if (gone.ids.length < batch || this.stopRequested) return;
     }
   }

@@ -1,0 +1,116 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Logger } from '@nestjs/common';
+import type { AppConfig } from '../config/app-config.service';
+import type { OutboxEntry, OutboxReader } from '../events/outbox-reader.service';
+import type { ReadinessChecks } from '../health/readiness.service';
+import type { RecordFaceVector, RecordsStore } from '../recognition-records/records-store.service';
+import { FaceIndexService } from './face-index.service';
+import { FACE_DIMENSIONS, normalised } from './face-vector';
+
+let seed = 11;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+const features = new Map(['r1', 'r2', 'r3', 'r4'].map((id) => [id, normalised(Array.from({ length: FACE_DIMENSIONS }, rnd))!]));
+
+/** Whether a file in `dir` holds the record's vector as usearch's i8 cast (the default quantisation) writes it. */
+const onDisk = (dir: string, recordId: string) => {
+  const form = Buffer.from(Int8Array.from(features.get(recordId)!, (x) => Math.trunc(x * 127)).buffer).subarray(0, 64);
+  return fs.readdirSync(dir).some((n) => fs.readFileSync(path.join(dir, n)).includes(form));
+};
+
+const until = async (check: () => boolean, what: string) => {
+  for (const deadline = Date.now() + 5000; !check(); await new Promise((r) => setTimeout(r, 10))) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+  }
+};
+
+/**
+ * The face index listens to erasure and retention events (read from the outbox, as every instance does): the
+ * records they name leave the index, and the snapshot is rewritten without them at once. The records store here
+ * says every record still has its feature, so neither the sweep nor a search could be what removed them.
+ */
+describe('FaceIndexService: erasure and retention events', () => {
+  let dir: string;
+  let service: FaceIndexService;
+  const outbox: OutboxEntry[] = [];
+  const event = (type: string, aggregateId: string, payload: Record<string, unknown>) =>
+    outbox.push({ id: outbox.length + 1, type, aggregateId, payload, createdAt: Date.now() });
+  const recorded = (recordId: string) => event('recognition.recorded', recordId, { record: { recordId } });
+
+  beforeAll(() => jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined));
+  afterAll(() => jest.restoreAllMocks());
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-service-'));
+    outbox.length = 0;
+    const settings: Record<string, unknown> = {
+      FACE_SEARCH_ENABLED: true,
+      FACE_SEARCH_SNAPSHOT_DIR: dir,
+      FACE_SEARCH_POLL_MS: 20,
+      // Only purge snapshots (and the first one) are written during the test.
+      FACE_SEARCH_SNAPSHOT_INTERVAL_MS: 3_600_000,
+      FACE_SEARCH_QUANTIZATION: 'i8',
+      FACE_SEARCH_CONNECTIVITY: 16,
+      FACE_SEARCH_EXPANSION_ADD: 64,
+      FACE_SEARCH_EXPANSION_SEARCH: 64,
+    };
+    const config = { get: (k: string) => settings[k], dataDir: dir } as unknown as AppConfig;
+    const vectorsOf = (ids: string[]): RecordFaceVector[] =>
+      ids.map((recordId) => ({
+        recordId,
+        feature: Buffer.from(features.get(recordId)!.buffer),
+        occurredAt: 1,
+        boxId: 'b',
+        mediaDeviceId: 'm',
+        userType: null,
+        identityId: 'i',
+      }));
+    const records = {
+      faceVectorsAfter: () => Promise.resolve([]),
+      faceVectorsOf: (ids: string[]) => Promise.resolve(vectorsOf(ids)),
+      withFeature: (ids: string[]) => Promise.resolve(new Set(ids)),
+    } as unknown as RecordsStore;
+    const reader = {
+      maxId: () => Promise.resolve(outbox.length),
+      readAfter: ({ after, limit }: { after: number; limit: number }) =>
+        Promise.resolve(outbox.filter((e) => e.id > after).slice(0, limit)),
+    } as unknown as OutboxReader;
+    service = new FaceIndexService(config, records, reader, { register: () => undefined } as unknown as ReadinessChecks);
+    ['r1', 'r2', 'r3', 'r4'].forEach(recorded);
+    await service.onApplicationBootstrap();
+    await until(() => service.ready?.size === 4, 'the records indexed');
+  });
+
+  afterEach(async () => {
+    await service.onApplicationShutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('drops the records an erasure names and rewrites the snapshot without them', async () => {
+    // The snapshot written after the rebuild holds them (the scan can see them).
+    expect(onDisk(dir, 'r2')).toBe(true);
+    event('identity.biometrics-erased', 'i', {
+      erasure: { identityId: 'i', identityExternalId: 'x', recordIds: ['r2', 'r3'], erasedBy: 'a' },
+    });
+    service.onErased({ meta: { eventId: outbox.length } } as never);
+    await until(() => service.ready?.size === 2, 'the erased records out of the index');
+    expect(service.ready!.has('r2') || service.ready!.has('r3')).toBe(false);
+    await until(() => !onDisk(dir, 'r2') && !onDisk(dir, 'r3'), 'a snapshot without them');
+    expect(onDisk(dir, 'r1')).toBe(true);
+    expect(fs.readdirSync(dir).filter((n) => n.endsWith('.usearch'))).toHaveLength(1);
+  });
+
+  it('drops the records a retention batch deleted, read at the next poll (another instance relayed it)', async () => {
+    event('retention.records-deleted', 'retention', { deletion: { recordIds: ['r4', 'no-such-record'], cutoff: 5 } });
+    await until(() => service.ready?.size === 3 && !onDisk(dir, 'r4'), 'r4 out of the index and the snapshot');
+    expect(onDisk(dir, 'r1')).toBe(true);
+  });
+
+  it('writes no purge snapshot for events naming records it never held', async () => {
+    const before = fs.readdirSync(dir).sort();
+    event('retention.records-deleted', 'retention', { deletion: { recordIds: ['elsewhere'], cutoff: 5 } });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(fs.readdirSync(dir).sort()).toEqual(before);
+  });
+});
