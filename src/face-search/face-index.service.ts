@@ -344,7 +344,8 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     } catch (e) {
       if (purge) purge.failedAt = Date.now();
       // The index keeps serving; the previous snapshot (if any) stays in place and the next start catches up from it.
-      this.logger.warn(`face index snapshot not written, the previous one stays (retried at the next interval): ${(e as Error).message}`);
+      const when = purge ? 'in a minute' : 'at the next interval';
+      this.logger.warn(`face index snapshot not written, the previous one stays (retried ${when}): ${(e as Error).message}`);
     } finally {
       // Also after a failure: a full disk is not written to again on every poll.
       this.lastSnapshot = Date.now();

@@ -19,7 +19,7 @@ export class ErasureController {
     operationId: 'eraseIdentity',
     summary: "Erase an identity's biometric data (admin)",
     description:
-      "Removes the images, feature vectors and landmarks of the identity's records, its face library and pending face-library events, everywhere; images still used by another identity are kept. Records stay (without biometrics). Audited.",
+      "Removes the images, feature vectors and landmarks of the identity's records, its face library and pending face-library events, everywhere; images still used by another identity are kept. Records stay (without biometrics). Each batch of records raises identity.biometrics-erased (their ids), on which every instance's face index drops their vectors and rewrites its snapshot files without them, within seconds. Audited.",
   })
   @ApiOkResponse({ type: ErasureReportDto })
   @ApiNotFoundResponse({ type: ErrorResponseDto })
