@@ -163,10 +163,11 @@ export class PersonsService implements PersonLinks {
           if (isNewer(r.occurredAt, r.recordId, p.newest.occurredAt, p.newest.recordId)) p.newest = r;
         }
       }
-      for (const personId of [...byPerson.keys()].sort(byKey)) {
-        const { first, newest } = byPerson.get(personId)!;
-        await this.personSeen(m, personId, first, newest, now);
-      }
+      await this.personsSeen(
+        m,
+        [...byPerson.entries()].sort((a, b) => byKey(a[0], b[0])).map(([personId, p]) => ({ personId, ...p })),
+        now,
+      );
     });
     // One linking attempt per record as before, in event order; the identity's first one needs no read to know
     // that it still has no face (the others do: an earlier record may have given it one).
@@ -656,35 +657,40 @@ export class PersonsService implements PersonLinks {
   }
 
   /**
-   * A person's sightings of a batch: its first-seen time if `first` is earlier, and its newest sighting if `newest`
-   * is newer (by time, then record id, as every instance orders them). One statement.
+   * Persons' sightings of a batch, one statement: each person's first-seen time if `first` is earlier, and its
+   * newest sighting if `newest` is newer (by time, then record id, as every instance orders them). In person id
+   * order, the order every batch locks them in.
    */
-  private async personSeen(m: EntityManager, personId: string, first: number, newest: RecordRef, now: number): Promise<void> {
+  private async personsSeen(m: EntityManager, seen: { personId: string; first: number; newest: RecordRef }[], now: number): Promise<void> {
     const d = this.uow.dialect;
-    const t = newest.occurredAt;
-    const params: unknown[] = [];
-    const param = (value: unknown) => {
-      params.push(value);
-      return d.p(params.length);
-    };
-    // Whether the batch's newest sighting is newer than the person's (old values: SET reads the row as it was).
-    const newer = () =>
-      `(last_seen_at < ${param(t)} OR (last_seen_at = ${param(t)} AND COALESCE(last_record_id, '') < ${param(newest.recordId)}))`;
-    const assignments = (
-      [
-        ['last_seen_at', t],
-        ['last_record_id', newest.recordId],
-        ['last_box_id', newest.boxId],
-        ['last_media_device_id', newest.mediaDeviceId],
-        ['last_user_type', newest.userType],
-        ['updated_at', now],
-      ] as const
-    ).map(([column, value]) => `${column} = CASE WHEN ${newer()} THEN ${param(value)} ELSE ${column} END`);
-    assignments.push(
-      `first_seen_at = CASE WHEN first_seen_at IS NULL OR first_seen_at > ${param(first)} THEN ${param(first)} ELSE first_seen_at END`,
-    );
-    const where = `id = ${param(personId)} AND (${newer()} OR first_seen_at IS NULL OR first_seen_at > ${param(first)})`;
-    await m.query(`UPDATE persons SET ${assignments.join(', ')} WHERE ${where}`, params);
+    // VALUES columns are column1..column8 on both databases; PostgreSQL needs their types.
+    const types = ['varchar', 'bigint', 'bigint', 'varchar', 'varchar', 'varchar', 'varchar', 'bigint'];
+    const rows = seen.map(({ personId, first, newest: r }) => [
+      personId,
+      first,
+      r.occurredAt,
+      r.recordId,
+      r.boxId,
+      r.mediaDeviceId,
+      r.userType,
+      now,
+    ]);
+    const newer = `(persons.last_seen_at < v.column3 OR (persons.last_seen_at = v.column3 AND COALESCE(persons.last_record_id, '') < v.column4))`;
+    const ifNewer = (column: string, value: string) => `${column} = CASE WHEN ${newer} THEN ${value} ELSE persons.${column} END`;
+    for (const chunk of chunks(rows, Math.floor(MAX_VALUES_PARAMS / types.length))) {
+      const values = chunk
+        .map((_, i) => `(${types.map((t, j) => (d.kind === 'postgres' ? `${d.p(i * types.length + j + 1)}::${t}` : d.p(0))).join(', ')})`)
+        .join(', ');
+      await m.query(
+        `UPDATE persons SET ${ifNewer('last_seen_at', 'v.column3')}, ${ifNewer('last_record_id', 'v.column4')},
+           ${ifNewer('last_box_id', 'v.column5')}, ${ifNewer('last_media_device_id', 'v.column6')},
+           ${ifNewer('last_user_type', 'v.column7')}, ${ifNewer('updated_at', 'v.column8')},
+           first_seen_at = CASE WHEN persons.first_seen_at IS NULL OR persons.first_seen_at > v.column2 THEN v.column2 ELSE persons.first_seen_at END
+         FROM (VALUES ${values}) AS v
+         WHERE persons.id = v.column1 AND (${newer} OR persons.first_seen_at IS NULL OR persons.first_seen_at > v.column2)`,
+        chunk.flat(),
+      );
+    }
   }
 
   private async upsertSighting(m: EntityManager, identityId: string, s: Sighting): Promise<void> {
@@ -773,6 +779,9 @@ interface Sighting {
   recordId: string;
   userType: string | null;
 }
+
+/** Bound parameters per statement, under SQLite's limit (32766) and PostgreSQL's (65535). */
+const MAX_VALUES_PARAMS = 30_000;
 
 /** Sighting order: by box event time, then record id. */
 function isNewer(at: number, recordId: string, thanAt: number, thanRecordId: string): boolean {
