@@ -121,7 +121,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         const batchError = await this.runBatchHandlers(rows);
         const events = new Map<number, DomainEvent | null>();
         const failed = batchError ? new Map<number, unknown>() : await this.runEventsListeners(rows, events);
-        while (delivered < rows.length && !this.stopped && Date.now() < deliverUntil) {
+        // At least one event per pass even when the batch listeners used up the time: a batch they can never finish
+        // within half a lease would otherwise be claimed, released and claimed again without end.
+        while (delivered < rows.length && !this.stopped && (delivered === 0 || Date.now() < deliverUntil)) {
           const row = rows[delivered++];
           if (batchError) await this.fail(row, batchError);
           else if (failed.has(Number(row.id))) await this.fail(row, failed.get(Number(row.id)));
