@@ -88,6 +88,8 @@ const show = (m, n) =>
     .slice(0, n)
     .map(([k, us]) => `  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
     .join('\n');
-console.log(`\nprofile ${path.relative(process.cwd(), path.join(profDir, file))}, ${(total / 1e6).toFixed(1)} s of CPU sampled (idle left out), ${files.length} process(es)`);
+console.log(
+  `\nprofile ${path.relative(process.cwd(), path.join(profDir, file))}, ${(total / 1e6).toFixed(1)} s of CPU sampled (idle left out), ${files.length} process(es)`,
+);
 console.log(`\nself time by package:\n${show(byPkg, 15)}`);
 console.log(`\nself time by function:\n${show(byFn, opts.top)}`);
