@@ -4,6 +4,11 @@
 // hub (in this process, its database driver counted). Uses the payloads `npm run bench` generated.
 //
 //   node bench/ingest-work.mjs [--db sqlite|postgres] [--pushes 400] [--connections 10] [--size small|typical]
+//                              [--relay] [--top 0]
+//
+// --relay runs the outbox relay and its listeners (persons, alerts, face index, event stream, webhooks, brokers)
+// as in production, and waits until every event is relayed before counting; without it only the request path is
+// counted. --top N lists the N statements run most often (literal numbers folded), to see where they come from.
 //
 // PostgreSQL needs DATABASE_URL (a fresh database is created next to it and dropped). Run `npm run build` first.
 import fs from 'node:fs';
@@ -19,9 +24,24 @@ const { values: opts } = parseArgs({
     pushes: { type: 'string', default: '400' },
     connections: { type: 'string', default: '10' },
     size: { type: 'string', default: 'small' },
+    relay: { type: 'boolean', default: false },
+    top: { type: 'string', default: '0' },
   },
 });
 const counts = { statements: 0, transactions: 0 };
+const byStatement = new Map();
+function count(sql) {
+  counts.statements++;
+  if (isTx(sql)) counts.transactions++;
+  if (opts.top !== '0') {
+    const key = sql
+      .replace(/\s+/g, ' ')
+      .replace(/\$\d+(, \$\d+)*/g, '$n')
+      .replace(/\?(, \?)*/g, '?')
+      .slice(0, 140);
+    byStatement.set(key, (byStatement.get(key) ?? 0) + 1);
+  }
+}
 const isTx = (sql) => /^\s*(BEGIN|START TRANSACTION)/i.test(sql);
 
 if (opts.db === 'postgres') {
@@ -29,10 +49,7 @@ if (opts.db === 'postgres') {
   const query = Client.prototype.query;
   Client.prototype.query = function (config, ...rest) {
     const text = typeof config === 'string' ? config : config?.text;
-    if (text) {
-      counts.statements++;
-      if (isTx(text)) counts.transactions++;
-    }
+    if (text) count(text);
     return query.call(this, config, ...rest);
   };
 } else {
@@ -44,8 +61,7 @@ if (opts.db === 'postgres') {
     for (const method of ['run', 'all', 'get', 'iterate']) {
       const original = statement[method];
       statement[method] = function (...args) {
-        counts.statements++;
-        if (isTx(sql)) counts.transactions++;
+        count(sql);
         return original.apply(this, args);
       };
     }
@@ -53,14 +69,13 @@ if (opts.db === 'postgres') {
   };
   const exec = Database.prototype.exec;
   Database.prototype.exec = function (sql, ...rest) {
-    counts.statements++;
-    if (isTx(sql)) counts.transactions++;
+    count(sql);
     return exec.call(this, sql, ...rest);
   };
 }
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'rh-work-'));
 let dropDb = async () => undefined;
-const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', DATA_DIR: dataDir, OUTBOX_RELAY_ENABLED: 'false' };
+const env = { NODE_ENV: 'production', LOG_LEVEL: 'warn', DATA_DIR: dataDir, OUTBOX_RELAY_ENABLED: String(opts.relay) };
 if (opts.db === 'postgres') {
   const { Client } = require('pg');
   const admin = new Client({ connectionString: process.env.DATABASE_URL });
@@ -100,14 +115,24 @@ async function worker() {
   }
 }
 await Promise.all(Array.from({ length: Number(opts.connections) }, worker));
+if (opts.relay) {
+  // Until the relay has handed every event to its listeners (their statements are part of a push's cost).
+  const { OutboxRelay } = require(path.join(process.cwd(), 'dist/src/events/outbox-relay.service.js'));
+  const relay = app.get(OutboxRelay);
+  while ((await relay.lag()).pending > 0) await new Promise((r) => setTimeout(r, 50));
+}
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const statements = counts.statements - before.statements;
 const transactions = counts.transactions - before.transactions;
 console.log(
   `${opts.db} ${opts.size}: ${total} pushes, ${opts.connections} at a time, non-2xx ${non2xx}; ` +
     `${(statements / total).toFixed(2)} statements and ${(transactions / total).toFixed(3)} transactions per record ` +
-    `(${(total / seconds).toFixed(0)} req/s in-process, indicative only)`,
+    `(${(total / seconds).toFixed(0)} req/s in-process, indicative only)${opts.relay ? ', relay and listeners included' : ''}`,
 );
+if (opts.top !== '0') {
+  const top = [...byStatement.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(opts.top));
+  for (const [sql, n] of top) console.log(`  ${(n / total).toFixed(3).padStart(7)}  ${sql}`);
+}
 await app.close();
 await dropDb();
 fs.rmSync(dataDir, { recursive: true, force: true });

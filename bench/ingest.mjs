@@ -8,7 +8,7 @@
 //
 // PostgreSQL is included when DATABASE_URL is set: the hub and the reference each get a fresh database next to it
 // (dropped afterwards). Each (database, size) pair gets a fresh hub (fresh DATA_DIR) and a fresh reference.
-// --web-concurrency sets the hub's WEB_CONCURRENCY (unset: the hub's default, one worker per core on PostgreSQL).
+// --web-concurrency sets the hub's WEB_CONCURRENCY (unset: the hub's default, one worker per two cores on PostgreSQL).
 // At the end of each pair both servers are stopped and their rows counted against the 2xx answers they gave
 // (warm-up included): an acknowledged record missing is "lost", a row beyond the acknowledged and unanswered
 // pushes is "extra" (a duplicate). Both must be 0.

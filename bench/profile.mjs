@@ -48,39 +48,48 @@ await hub.stop();
 await pgDb?.drop();
 if (opts.shm) fs.rmSync(dataDir, { recursive: true, force: true });
 
-const file = fs.readdirSync(profDir).find((f) => f.endsWith('.cpuprofile') && !before.has(f));
-if (!file) throw new Error(`no profile written in ${profDir}`);
-const prof = JSON.parse(fs.readFileSync(path.join(profDir, file), 'utf8'));
-const dt = new Map();
-for (let i = 0; i < prof.samples.length; i++) dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
-const total = [...dt.values()].reduce((a, b) => a + b, 0);
+// Every process of the hub writes its own profile (on PostgreSQL the cluster primary and each worker): summed.
+const files = fs.readdirSync(profDir).filter((f) => f.endsWith('.cpuprofile') && !before.has(f));
+if (files.length === 0) throw new Error(`no profile written in ${profDir}`);
+let total = 0;
 const byFn = new Map();
 const byPkg = new Map();
-for (const n of prof.nodes) {
-  const us = dt.get(n.id) ?? 0;
-  if (!us) continue;
-  const cf = n.callFrame;
-  const url = cf.url.replace(/^file:\/\//, '');
-  const where = url ? `${path.relative(process.cwd(), url)}:${cf.lineNumber + 1}` : '(native)';
-  const fnKey = `${cf.functionName || '(anonymous)'}  ${where}`;
-  byFn.set(fnKey, (byFn.get(fnKey) ?? 0) + us);
-  const pkg =
-    /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
-    (url.includes('/dist/')
-      ? 'hub (dist)'
-      : url.startsWith('node:')
-        ? 'node core'
-        : cf.functionName.startsWith('(')
-          ? cf.functionName
-          : 'native/builtin');
-  byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + us);
+for (const file of files) {
+  const prof = JSON.parse(fs.readFileSync(path.join(profDir, file), 'utf8'));
+  const dt = new Map();
+  for (let i = 0; i < prof.samples.length; i++) dt.set(prof.samples[i], (dt.get(prof.samples[i]) ?? 0) + (prof.timeDeltas[i] ?? 0));
+  for (const n of prof.nodes) {
+    const us = dt.get(n.id) ?? 0;
+    if (!us) continue;
+    // Idle time is not work: left out, so that shares are of the CPU actually used (summed over processes).
+    if (n.callFrame.functionName === '(idle)') continue;
+    total += us;
+    const cf = n.callFrame;
+    const url = cf.url.replace(/^file:\/\//, '');
+    const where = url ? `${path.relative(process.cwd(), url)}:${cf.lineNumber + 1}` : '(native)';
+    const fnKey = `${cf.functionName || '(anonymous)'}  ${where}`;
+    byFn.set(fnKey, (byFn.get(fnKey) ?? 0) + us);
+    const pkg =
+      /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+      (url.includes('/dist/')
+        ? 'hub (dist)'
+        : url.startsWith('node:')
+          ? 'node core'
+          : cf.functionName.startsWith('(')
+            ? cf.functionName
+            : 'native/builtin');
+    byPkg.set(pkg, (byPkg.get(pkg) ?? 0) + us);
+  }
 }
+const file = files.length === 1 ? files[0] : `{${files.join(',')}}`;
 const show = (m, n) =>
   [...m.entries()]
     .sort((a, b) => b[1] - a[1])
     .slice(0, n)
     .map(([k, us]) => `  ${((us / total) * 100).toFixed(1).padStart(5)}%  ${k}`)
     .join('\n');
-console.log(`\nprofile ${path.relative(process.cwd(), path.join(profDir, file))}, ${(total / 1e6).toFixed(1)} s sampled`);
+console.log(
+  `\nprofile ${path.relative(process.cwd(), path.join(profDir, file))}, ${(total / 1e6).toFixed(1)} s of CPU sampled (idle left out), ${files.length} process(es)`,
+);
 console.log(`\nself time by package:\n${show(byPkg, 15)}`);
 console.log(`\nself time by function:\n${show(byFn, opts.top)}`);

@@ -12,15 +12,23 @@ export const WORKER_ID_VARIABLE = 'RH_WORKER_ID';
 export const MIGRATE_ONLY_VARIABLE = 'RH_MIGRATE_ONLY';
 
 /**
- * How many HTTP worker processes to run. PostgreSQL takes concurrent writers from several processes, so by default
- * every core gets one; SQLite is owned by one process (its group commit, WAL fsync and checkpointer assume it).
+ * How many HTTP worker processes to run. SQLite is owned by one process (its group commit, WAL fsync and
+ * checkpointer assume it). PostgreSQL takes writers from several processes, but by default only every other core
+ * gets one: each worker repeats per-record work (its own face index adds every record's vector, its own relay
+ * passes) and splits the ingest batches, and concurrent batches of two workers queue on the same box and device
+ * rows, each holding them until its commit. On 2 cores one worker stored 1.2-4x the records of two (README,
+ * Performance).
  */
-export function workerCount(env: Pick<Environment, 'WEB_CONCURRENCY' | 'DATABASE_URL'>, warn: (message: string) => void): number {
+export function workerCount(
+  env: Pick<Environment, 'WEB_CONCURRENCY' | 'DATABASE_URL'>,
+  warn: (message: string) => void,
+  cores = os.availableParallelism(),
+): number {
   if (!env.DATABASE_URL) {
     if ((env.WEB_CONCURRENCY ?? 1) > 1) warn(`WEB_CONCURRENCY=${env.WEB_CONCURRENCY} ignored: SQLite runs as one process`);
     return 1;
   }
-  return env.WEB_CONCURRENCY ?? Math.max(1, os.availableParallelism());
+  return env.WEB_CONCURRENCY ?? Math.max(1, Math.floor(cores / 2));
 }
 
 /** A worker dying this soon after its start counts as a crash loop: its restarts back off. */

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import { createHash } from 'node:crypto';
 import { RecognitionRecordedEvent } from '../src/events/domain-events';
+import { OutboxRelay } from '../src/events/outbox-relay.service';
 import { onAwaited } from './helpers/awaited-listener';
 import { CALLBACK_PATH, readFixture, startTestApp, TestApp } from './helpers/test-app';
 import { describeDb, queryRows } from './helpers/test-database';
@@ -253,5 +254,47 @@ describeDb('domain events through the outbox', () => {
       unsubscribe();
       warn.mockRestore();
     }
+  });
+
+  it('hands a batch listener the batch at once, and when that fails each event alone: only the failing one is retried', async () => {
+    const calls: string[][] = [];
+    const unsubscribe = t.app.get(OutboxRelay).onEvents(RecognitionRecordedEvent.type, (events) => {
+      const ids = events.map((e) => e.record.identityExternalId).filter((id) => id.startsWith('B-'));
+      if (ids.length > 0) calls.push(ids);
+      return ids.includes('B-bad') ? Promise.reject(new Error('bad record')) : Promise.resolve();
+    });
+    try {
+      const bodies = ['B-good-1', 'B-bad', 'B-good-2'].map((id) =>
+        event(withRegImage(0), { identity_id: id, user_type: 'employee', post_action: '0' }),
+      );
+      for (const b of bodies) await post(b);
+      await t.drainOutbox();
+      // Once together, then one at a time.
+      expect(calls).toEqual([['B-good-1', 'B-bad', 'B-good-2'], ['B-good-1'], ['B-bad'], ['B-good-2']]);
+      const rows = await Promise.all(
+        bodies.map(
+          async (b) =>
+            (
+              await q('SELECT * FROM outbox_events WHERE type = ? AND aggregate_id = ?', ['recognition.recorded', (await recordOf(b)).id])
+            )[0],
+        ),
+      );
+      expect(rows.map((r) => r.processed_at !== null)).toEqual([true, false, true]);
+      expect(rows[1]).toMatchObject({ last_error: 'bad record' });
+      expect(Number(rows[1].attempts)).toBe(1);
+      // The other listeners heard the good ones (persons kept their sightings).
+      for (const b of [bodies[0], bodies[2]]) {
+        const sightings = await q('SELECT * FROM identity_sightings WHERE identity_id = ?', [
+          (await identity(b.identity_id as string))!.id,
+        ]);
+        expect(sightings).toHaveLength(1);
+      }
+    } finally {
+      unsubscribe();
+    }
+    // Retried alone once due, without the failing listener: processed.
+    await q(`UPDATE outbox_events SET available_at = 0 WHERE processed_at IS NULL`);
+    await t.drainOutbox();
+    expect(Number((await q('SELECT COUNT(*) AS n FROM outbox_events WHERE processed_at IS NULL'))[0].n)).toBe(0);
   });
 });

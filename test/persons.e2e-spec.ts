@@ -223,6 +223,63 @@ describeDb('persons: identities that are one human, and presence', () => {
   });
 });
 
+describeDb('persons: a relay batch of sightings', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp({ env: { OUTBOX_RELAY_ENABLED: 'false', WEBHOOK_DISPATCH_ENABLED: 'false' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('keeps the earliest first and the newest last sighting whatever the order of the records in a batch', async () => {
+    const T = 1_795_000_000_000;
+    const seen = (identity: string, device: string, at: number) =>
+      push(t, { ...boxRecord({ identity, box: 'BOX-S', device, timestamp: at }), recognize_face_attr: { box: [1, 2, 3, 4] } });
+    // Out of time order, two devices, two identities: relayed as one batch.
+    await seen('w1', 'cam-1', T + 9000);
+    await seen('w1', 'cam-1', T + 7000);
+    await seen('w1', 'cam-2', T + 6000);
+    await seen('w2', 'cam-2', T + 5000);
+    await seen('w1', 'cam-1', T + 8000);
+    await t.drainOutbox();
+    const rows = async (sql: string) => (await t.dataSource.query(sql)) as Json[];
+    const sightings = async () =>
+      (
+        await rows(
+          `SELECT i.external_id, s.media_device_id, s.first_seen_at, s.last_seen_at, r.occurred_at AS last_record_at
+           FROM identity_sightings s JOIN identities i ON i.id = s.identity_id JOIN recognition_records r ON r.id = s.last_record_id
+           ORDER BY i.external_id, s.first_seen_at`,
+        )
+      ).map((r) => [r.external_id, Number(r.first_seen_at) - T, Number(r.last_seen_at) - T, Number(r.last_record_at) - T]);
+    expect(await sightings()).toEqual([
+      ['w1', 6000, 6000, 6000],
+      ['w1', 7000, 9000, 9000],
+      ['w2', 5000, 5000, 5000],
+    ]);
+    const persons = async () =>
+      (
+        await rows(
+          `SELECT i.external_id, p.first_seen_at, p.last_seen_at, r.occurred_at AS last_record_at FROM persons p
+           JOIN person_identities pi ON pi.person_id = p.id JOIN identities i ON i.id = pi.identity_id
+           JOIN recognition_records r ON r.id = p.last_record_id ORDER BY i.external_id`,
+        )
+      ).map((r) => [r.external_id, Number(r.first_seen_at) - T, Number(r.last_seen_at) - T, Number(r.last_record_at) - T]);
+    expect(await persons()).toEqual([
+      ['w1', 6000, 9000, 9000],
+      ['w2', 5000, 5000, 5000],
+    ]);
+    // An older record later: only the first sighting moves.
+    await seen('w1', 'cam-1', T + 1000);
+    await t.drainOutbox();
+    expect(await persons()).toEqual([
+      ['w1', 1000, 9000, 9000],
+      ['w2', 5000, 5000, 5000],
+    ]);
+    expect((await sightings())[0]).toEqual(['w1', 1000, 9000, 9000]);
+  });
+});
+
 describeDb('migration Persons', () => {
   let db: TestDatabase;
 

@@ -90,7 +90,7 @@ export async function startServer(name, argv, { port, env = process.env, timeout
   };
 }
 
-export async function startHub({ dataDir, databaseUrl, env = {} }) {
+export async function startHub({ dataDir, databaseUrl, env = {}, mainJs = MAIN_JS }) {
   const port = await freePort();
   const hubEnv = {
     ...process.env,
@@ -107,7 +107,7 @@ export async function startHub({ dataDir, databaseUrl, env = {} }) {
   delete hubEnv.IMAGE_DIR;
   if (databaseUrl) hubEnv.DATABASE_URL = databaseUrl;
   const nodeFlags = (process.env.BENCH_HUB_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const server = await startServer('hub', [...nodeFlags, MAIN_JS], { port, env: hubEnv });
+  const server = await startServer('hub', [...nodeFlags, mainJs], { port, env: hubEnv });
   return { ...server, url: `http://127.0.0.1:${port}${HUB_PATH}`, base: `http://127.0.0.1:${port}` };
 }
 
@@ -172,11 +172,16 @@ export function treeCpuSeconds(pid) {
 
 /** Recognition records the hub stored (SQLite file under its data directory, or its PostgreSQL database). */
 export async function hubRows({ dataDir, databaseUrl }) {
+  return hubCount({ dataDir, databaseUrl }, 'SELECT count(*) AS n FROM recognition_records');
+}
+
+/** One count read from the hub's database (`sql` answers one row with a column `n`). */
+export async function hubCount({ dataDir, databaseUrl }, sql) {
   if (databaseUrl) {
     const c = new pg.Client({ connectionString: databaseUrl });
     await c.connect();
     try {
-      return Number((await c.query('SELECT count(*) AS n FROM recognition_records')).rows[0].n);
+      return Number((await c.query(sql)).rows[0].n);
     } finally {
       await c.end();
     }
@@ -184,7 +189,7 @@ export async function hubRows({ dataDir, databaseUrl }) {
   const { default: Database } = await import('better-sqlite3');
   const db = new Database(path.join(dataDir, 'recognition-hub.sqlite'), { readonly: true });
   try {
-    return db.prepare('SELECT count(*) AS n FROM recognition_records').get().n;
+    return Number(db.prepare(sql).get().n);
   } finally {
     db.close();
   }

@@ -77,14 +77,25 @@ describe('AlertsService.dryRun bounds', () => {
   });
 });
 
-describe('AlertsService.evaluateRecord, before its transaction', () => {
-  function evaluating(conditions: Record<string, unknown>): { svc: AlertsService; lookedUp: string[][] } {
+describe('AlertsService.evaluateRecord(s), before its transaction', () => {
+  function evaluating(conditions: Record<string, unknown>): { svc: AlertsService; lookedUp: string[][]; reads: string[] } {
     const lookedUp: string[][] = [];
+    const reads: string[] = [];
     const rule = { id: 'rule', name: 'r', enabled: true, severity: 'info', cooldownSeconds: 0, conditions, createdAt: 0, updatedAt: 0 };
     const svc = new AlertsService(
       { dataSource: { manager: {} } } as unknown as UnitOfWork,
-      { alertFacts: () => Promise.resolve(fact(1)) } as unknown as RecordsStore,
-      { enabledRules: () => Promise.resolve([rule]) } as unknown as AlertRulesService,
+      {
+        alertFactsOf: (_m: unknown, ids: string[]) => {
+          reads.push(`facts ${ids.join(',')}`);
+          return Promise.resolve(new Map(ids.map((id) => [id, { ...fact(Number(id.slice(1))), recordId: id }])));
+        },
+      } as unknown as RecordsStore,
+      {
+        enabledRules: () => {
+          reads.push('rules');
+          return Promise.resolve([rule]);
+        },
+      } as unknown as AlertRulesService,
       {} as OutboxService,
       {} as AuditService,
       { get: () => 'UTC' } as unknown as AppConfig,
@@ -95,7 +106,7 @@ describe('AlertsService.evaluateRecord, before its transaction', () => {
         },
       },
     );
-    return { svc, lookedUp };
+    return { svc, lookedUp, reads };
   }
 
   it('reads no person for rules without person conditions (the record matches none of them)', async () => {
@@ -108,5 +119,18 @@ describe('AlertsService.evaluateRecord, before its transaction', () => {
     const { svc, lookedUp } = evaluating({ personIds: ['someone-else'] });
     expect(await svc.evaluateRecord('r1', 1, 10)).toEqual([]);
     expect(lookedUp).toEqual([['i1']]);
+  });
+
+  it('reads the rules once and the facts of a batch of records in one call', async () => {
+    const { svc, reads } = evaluating({ userTypes: ['blacklist'] });
+    const items = ['r1', 'r2', 'r3'].map((recordId, i) => ({ recordId, eventId: i, storedAt: 10 }));
+    expect(await svc.evaluateRecords(items)).toEqual([[], [], []]);
+    expect(reads).toEqual(['rules', 'facts r1,r2,r3']);
+  });
+
+  it('reads no facts for records stored before every rule was created', async () => {
+    const { svc, reads } = evaluating({});
+    expect(await svc.evaluateRecords([{ recordId: 'r1', eventId: 1, storedAt: -1 }])).toEqual([[]]);
+    expect(reads).toEqual(['rules']);
   });
 });

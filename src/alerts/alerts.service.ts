@@ -73,10 +73,43 @@ export class AlertsService {
    * new rule was added raises nothing either.
    */
   async evaluateRecord(recordId: string, eventId: number | null, storedAt: number): Promise<AlertRef[]> {
-    // Most records match no rule: find that out with plain reads, without a write transaction (and its commit)
-    // per record. The transaction below reads and matches again.
-    if (!(await this.anyRuleMatches(this.uow.dataSource.manager, recordId, storedAt))) return [];
-    const raised = await this.uow.run(async (m) => {
+    return (await this.evaluateRecords([{ recordId, eventId, storedAt }]))[0];
+  }
+
+  /**
+   * evaluateRecord for a relay batch of records (the new alerts of each, in order). Most records match no rule:
+   * that is found out with plain reads shared by the batch (the rules once, the records' facts in one query),
+   * without a write transaction (and its commit) per record. A record that matches is read and matched again in
+   * its own transaction, which raises its alerts.
+   */
+  async evaluateRecords(items: { recordId: string; eventId: number | null; storedAt: number }[]): Promise<AlertRef[][]> {
+    const out: AlertRef[][] = items.map(() => []);
+    const m = this.uow.dataSource.manager;
+    const rules = await this.rules.enabledRules(m);
+    const rulesAt = (storedAt: number) => rules.filter((rule) => rule.createdAt <= storedAt);
+    const open = items.map((item, i) => ({ item, i })).filter(({ item }) => rulesAt(item.storedAt).length > 0);
+    if (open.length === 0) return out;
+    const facts = await this.records.alertFactsOf(
+      m,
+      open.map(({ item }) => item.recordId),
+    );
+    // Only person conditions read the person: without them (the default rules) a null one gives the same answer.
+    const namesPersons = rules.some((rule) => !!rule.conditions.personIds?.length || !!rule.conditions.excludePersonIds?.length);
+    const identityIds = [...facts.values()].map((r) => r.identityId).filter((id): id is string => id !== null);
+    const persons = namesPersons ? await this.persons.personsOf(identityIds, m) : new Map<string, string>();
+    for (const { item, i } of open) {
+      const r = facts.get(item.recordId);
+      if (!r) continue;
+      const personId = namesPersons && r.identityId !== null ? (persons.get(r.identityId) ?? r.identityId) : null;
+      if (!rulesAt(item.storedAt).some((rule) => matchesConditions(rule.conditions, r, personId, this.defaultZone))) continue;
+      out[i] = await this.raiseFor(item.recordId, item.eventId, item.storedAt);
+    }
+    return out;
+  }
+
+  /** The alerts a record raises, read and matched in the alerts' transaction. */
+  private async raiseFor(recordId: string, eventId: number | null, storedAt: number): Promise<AlertRef[]> {
+    return this.uow.run(async (m) => {
       // Read in the alert's transaction, so an alert never outlives (or precedes) its record (the foreign key
       // cascades an erasure that commits meanwhile).
       const r = await this.records.alertFacts(m, recordId);
@@ -92,18 +125,6 @@ export class AlertsService {
       }
       return out;
     });
-    return raised;
-  }
-
-  private async anyRuleMatches(m: EntityManager, recordId: string, storedAt: number): Promise<boolean> {
-    const rules = (await this.rules.enabledRules(m)).filter((rule) => rule.createdAt <= storedAt);
-    if (rules.length === 0) return false;
-    const r = await this.records.alertFacts(m, recordId);
-    if (!r) return false;
-    // Only person conditions read the person: without them (the default rules) a null one gives the same answer.
-    const namesPersons = rules.some((rule) => !!rule.conditions.personIds?.length || !!rule.conditions.excludePersonIds?.length);
-    const personId = namesPersons ? await this.personOf(r.identityId, m) : null;
-    return rules.some((rule) => matchesConditions(rule.conditions, r, personId, this.defaultZone));
   }
 
   private async personOf(identityId: string | null, m?: EntityManager): Promise<string | null> {

@@ -95,7 +95,7 @@ export class Environment {
   SQLITE_PATH?: string;
 
   /**
-   * HTTP worker processes (Node cluster) sharing the port. Unset: one per core on PostgreSQL, 1 on SQLite (one
+   * HTTP worker processes (Node cluster) sharing the port. Unset: one per two cores (at least one) on PostgreSQL, 1 on SQLite (one
    * process owns the SQLite file; a larger value is ignored there with a warning).
    */
   @IsOptional()

@@ -6,7 +6,7 @@ import * as os from 'node:os';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config.service';
 import { UnitOfWork } from '../database/unit-of-work';
-import { rehydrateEvent } from './domain-events';
+import { DomainEvent, DomainEventMap, DomainEventType, rehydrateEvent } from './domain-events';
 import { backgroundScope } from '../logging/background-scope';
 
 /** A claimed event as batch handlers see it (see onBatch). */
@@ -48,6 +48,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private kickQueued = false;
   private readonly processedObservers: (() => void)[] = [];
   private readonly batchHandlers: ((items: RelayBatchItem[]) => Promise<void>)[] = [];
+  private readonly eventsListeners: { type: string; handler: (events: DomainEvent[]) => Promise<void> }[] = [];
   private stopped = false;
 
   constructor(
@@ -118,10 +119,15 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         let delivered = 0;
         const processed: number[] = [];
         const batchError = await this.runBatchHandlers(rows);
-        while (delivered < rows.length && !this.stopped && Date.now() < deliverUntil) {
+        const events = new Map<number, DomainEvent | null>();
+        const failed = batchError ? new Map<number, unknown>() : await this.runEventsListeners(rows, events);
+        // At least one event per pass even when the batch listeners used up the time: a batch they can never finish
+        // within half a lease would otherwise be claimed, released and claimed again without end.
+        while (delivered < rows.length && !this.stopped && (delivered === 0 || Date.now() < deliverUntil)) {
           const row = rows[delivered++];
           if (batchError) await this.fail(row, batchError);
-          else if (await this.deliver(row)) processed.push(Number(row.id));
+          else if (failed.has(Number(row.id))) await this.fail(row, failed.get(Number(row.id)));
+          else if (await this.deliver(row, events)) processed.push(Number(row.id));
         }
         // One commit for the batch rather than one per event: on SQLite every commit is an fsync that stalls
         // ingest. A crash before it only means redelivery, which listeners already tolerate.
@@ -171,6 +177,65 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     } catch (e) {
       return e ?? new Error('batch handler failed');
     }
+  }
+
+  /**
+   * Listens to a batch's events of one type at once, so that per-event work can share one transaction and one
+   * read of what every event needs (persons' sightings, alert rules). Called before the events' @OnDomainEvent
+   * listeners; an event is marked processed only when both succeeded. When the call fails, each of its events is
+   * handed over again alone, so that only the events that fail by themselves are retried (with backoff). Like a
+   * listener, it must be idempotent: delivery is at least once, and an event is heard again when it is retried.
+   * Returns a function that removes the listener.
+   */
+  onEvents<T extends DomainEventType>(type: T, handler: (events: DomainEventMap[T][]) => Promise<void>): () => void {
+    const listener = { type, handler: handler as (events: DomainEvent[]) => Promise<void> };
+    this.eventsListeners.push(listener);
+    return () => {
+      const i = this.eventsListeners.indexOf(listener);
+      if (i >= 0) this.eventsListeners.splice(i, 1);
+    };
+  }
+
+  /** Runs the onEvents listeners; returns the events that failed (by row id). Rehydrated events are kept in `events`. */
+  private async runEventsListeners(rows: ClaimedRow[], events: Map<number, DomainEvent | null>): Promise<Map<number, unknown>> {
+    const failed = new Map<number, unknown>();
+    for (const { type, handler } of this.eventsListeners) {
+      const batch: { id: number; event: DomainEvent }[] = [];
+      for (const row of rows) {
+        if (row.type !== type) continue;
+        const id = Number(row.id);
+        if (failed.has(id)) continue;
+        try {
+          const event = this.rehydrate(row, events);
+          if (event) batch.push({ id, event });
+        } catch (e) {
+          failed.set(id, e);
+        }
+      }
+      if (batch.length === 0) continue;
+      try {
+        await handler(batch.map((b) => b.event));
+      } catch (e) {
+        if (batch.length === 1) failed.set(batch[0].id, e ?? new Error('listener failed'));
+        else
+          for (const b of batch) {
+            try {
+              await handler([b.event]);
+            } catch (e1) {
+              failed.set(b.id, e1 ?? new Error('listener failed'));
+            }
+          }
+      }
+    }
+    return failed;
+  }
+
+  private rehydrate(row: ClaimedRow, events: Map<number, DomainEvent | null>): DomainEvent | null {
+    const id = Number(row.id);
+    if (events.has(id)) return events.get(id)!;
+    const event = rehydrateEvent(row.type, JSON.parse(row.payload), { eventId: id, occurredAt: Number(row.created_at) });
+    events.set(id, event);
+    return event;
   }
 
   /** Whether a pass would find anything (a read, so idle polls never take SQLite's write lock or fsync). */
@@ -223,10 +288,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   }
 
   /** True when the listeners took the event (it is then marked processed with its batch). */
-  private async deliver(row: ClaimedRow): Promise<boolean> {
+  private async deliver(row: ClaimedRow, events: Map<number, DomainEvent | null>): Promise<boolean> {
     const id = Number(row.id);
     try {
-      const event = rehydrateEvent(row.type, JSON.parse(row.payload), { eventId: id, occurredAt: Number(row.created_at) });
+      const event = this.rehydrate(row, events);
       if (event) await this.emitter.emitAsync(row.type, event);
       else this.logger.warn(`outbox event ${id} has unknown type ${row.type}; marking processed`);
       return true;

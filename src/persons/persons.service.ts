@@ -116,14 +116,67 @@ export class PersonsService implements PersonLinks {
 
   /** A stored record: the identity's person exists, its sighting is kept, and its first feature may link it. */
   async recordSeen(ref: RecordRef): Promise<void> {
-    const identityId = ref.identityId;
-    if (!identityId) return;
+    await this.recordsSeen([ref]);
+  }
+
+  /**
+   * Stored records (a relay batch): like recordSeen for each, with every sighting in one transaction and one
+   * read of the identities' memberships, instead of a transaction and about six statements per record. Idempotent
+   * like recordSeen: sightings keep the earliest first and the newest last sighting whatever the order.
+   */
+  async recordsSeen(refs: RecordRef[]): Promise<void> {
+    const seen = refs.filter((r): r is RecordRef & { identityId: string } => !!r.identityId);
+    if (seen.length === 0) return;
+    /** Identities without a first face at the time of the batch: their records may give them one. */
+    const faceless = new Set<string>();
     await this.uow.run(async (m) => {
       const now = Date.now();
-      const personId = await this.memberIfLive(m, identityId, now);
-      if (personId) await this.addSighting(m, identityId, personId, ref, now);
+      const ids = [...new Set(seen.map((r) => r.identityId))].sort(byKey);
+      const members = await this.memberships(m, ids);
+      // In identity order: memberships are created (and sighting rows locked) in the order other instances use.
+      for (const id of ids) {
+        if (members.has(id)) continue;
+        const personId = await this.memberIfLive(m, id, now);
+        if (personId) members.set(id, { personId, featureSet: false });
+      }
+      const live = seen.filter((r) => members.has(r.identityId));
+      for (const r of live) if (!members.get(r.identityId)!.featureSet) faceless.add(r.identityId);
+      await this.upsertSightings(
+        m,
+        live.map((r) => ({
+          identityId: r.identityId,
+          mediaDeviceId: r.mediaDeviceId,
+          boxId: r.boxId,
+          firstSeenAt: r.occurredAt,
+          lastSeenAt: r.occurredAt,
+          recordId: r.recordId,
+          userType: r.userType,
+        })),
+      );
+      const byPerson = new Map<string, { first: number; newest: RecordRef }>();
+      for (const r of live) {
+        const personId = members.get(r.identityId)!.personId;
+        const p = byPerson.get(personId);
+        if (!p) byPerson.set(personId, { first: r.occurredAt, newest: r });
+        else {
+          p.first = Math.min(p.first, r.occurredAt);
+          if (isNewer(r.occurredAt, r.recordId, p.newest.occurredAt, p.newest.recordId)) p.newest = r;
+        }
+      }
+      await this.personsSeen(
+        m,
+        [...byPerson.entries()].sort((a, b) => byKey(a[0], b[0])).map(([personId, p]) => ({ personId, ...p })),
+        now,
+      );
     });
-    await this.considerFirstFace(identityId, ref.recordId);
+    // One linking attempt per record as before, in event order; the identity's first one needs no read to know
+    // that it still has no face (the others do: an earlier record may have given it one).
+    const tried = new Set<string>();
+    for (const r of seen) {
+      if (!faceless.has(r.identityId)) continue;
+      await this.considerFirstFace(r.identityId, r.recordId, !tried.has(r.identityId));
+      tried.add(r.identityId);
+    }
   }
 
   /** A face-library face (1001/1002): the identity's first face, unless it has one. */
@@ -319,13 +372,15 @@ export class PersonsService implements PersonLinks {
    * linked automatically when its person already has other identities (an operator put them together): then
    * only suggestions are made.
    */
-  private async considerFirstFace(identityId: string, recordId: string): Promise<void> {
+  private async considerFirstFace(identityId: string, recordId: string, knownFaceless = false): Promise<void> {
     const d = this.uow.dialect;
-    const has: { feature_set: number | boolean }[] = await this.uow.dataSource.query(
-      `SELECT CASE WHEN feature IS NULL THEN 0 ELSE 1 END AS feature_set FROM person_identities WHERE identity_id = ${d.p(1)}`,
-      [identityId],
-    );
-    if (has.length > 0 && Number(has[0].feature_set) === 1) return;
+    if (!knownFaceless) {
+      const has: { feature_set: number | boolean }[] = await this.uow.dataSource.query(
+        `SELECT CASE WHEN feature IS NULL THEN 0 ELSE 1 END AS feature_set FROM person_identities WHERE identity_id = ${d.p(1)}`,
+        [identityId],
+      );
+      if (has.length > 0 && Number(has[0].feature_set) === 1) return;
+    }
     await this.inLinkingTransaction(async (m, now) => {
       const source = await this.records.faceSource(m, recordId);
       const v = unitVector(source?.feature);
@@ -487,6 +542,21 @@ export class PersonsService implements PersonLinks {
     return rows.length ? { personId: rows[0].person_id } : null;
   }
 
+  /** membership() of several identities (sorted), and whether each has its first face; locked the same way. */
+  private async memberships(m: EntityManager, identityIds: string[]): Promise<Map<string, { personId: string; featureSet: boolean }>> {
+    const d = this.uow.dialect;
+    const found = new Map<string, { personId: string; featureSet: boolean }>();
+    for (const ids of chunks(identityIds)) {
+      const rows: { identity_id: string; person_id: string; feature_set: number | boolean }[] = await m.query(
+        `SELECT identity_id, person_id, CASE WHEN feature IS NULL THEN 0 ELSE 1 END AS feature_set FROM person_identities
+         WHERE identity_id IN (${d.params(1, ids.length)}) ORDER BY identity_id ${d.kind === 'postgres' ? 'FOR UPDATE' : ''}`,
+        ids,
+      );
+      for (const r of rows) found.set(r.identity_id, { personId: r.person_id, featureSet: Number(r.feature_set) === 1 });
+    }
+    return found;
+  }
+
   private async membersOf(m: EntityManager, personId: string): Promise<string[]> {
     const rows: { identity_id: string }[] = await m.query(
       `SELECT identity_id FROM person_identities WHERE person_id = ${this.uow.dialect.p(1)} ORDER BY identity_id`,
@@ -586,62 +656,80 @@ export class PersonsService implements PersonLinks {
     );
   }
 
-  private async addSighting(m: EntityManager, identityId: string, personId: string, r: RecordRef, now: number): Promise<void> {
+  /**
+   * Persons' sightings of a batch, one statement: each person's first-seen time if `first` is earlier, and its
+   * newest sighting if `newest` is newer (by time, then record id, as every instance orders them). In person id
+   * order, the order every batch locks them in.
+   */
+  private async personsSeen(m: EntityManager, seen: { personId: string; first: number; newest: RecordRef }[], now: number): Promise<void> {
     const d = this.uow.dialect;
-    await this.upsertSighting(m, identityId, {
-      mediaDeviceId: r.mediaDeviceId,
-      boxId: r.boxId,
-      firstSeenAt: r.occurredAt,
-      lastSeenAt: r.occurredAt,
-      recordId: r.recordId,
-      userType: r.userType,
-    });
-    // The person's newest sighting, if this one is newer (by time, then record id, as every instance orders them).
-    await m.query(
-      `UPDATE persons SET last_seen_at = ${d.p(1)}, last_record_id = ${d.p(2)}, last_box_id = ${d.p(3)},
-         last_media_device_id = ${d.p(4)}, last_user_type = ${d.p(5)}, updated_at = ${d.p(6)},
-         first_seen_at = CASE WHEN first_seen_at IS NULL OR first_seen_at > ${d.p(7)} THEN ${d.p(8)} ELSE first_seen_at END
-       WHERE id = ${d.p(9)} AND (last_seen_at < ${d.p(10)} OR (last_seen_at = ${d.p(11)} AND COALESCE(last_record_id, '') < ${d.p(12)}))`,
-      [
-        r.occurredAt,
-        r.recordId,
-        r.boxId,
-        r.mediaDeviceId,
-        r.userType,
-        now,
-        r.occurredAt,
-        r.occurredAt,
-        personId,
-        r.occurredAt,
-        r.occurredAt,
-        r.recordId,
-      ],
-    );
-    await m.query(
-      `UPDATE persons SET first_seen_at = ${d.p(1)} WHERE id = ${d.p(2)} AND (first_seen_at IS NULL OR first_seen_at > ${d.p(3)})`,
-      [r.occurredAt, personId, r.occurredAt],
-    );
+    // VALUES columns are column1..column8 on both databases; PostgreSQL needs their types.
+    const types = ['varchar', 'bigint', 'bigint', 'varchar', 'varchar', 'varchar', 'varchar', 'bigint'];
+    const rows = seen.map(({ personId, first, newest: r }) => [
+      personId,
+      first,
+      r.occurredAt,
+      r.recordId,
+      r.boxId,
+      r.mediaDeviceId,
+      r.userType,
+      now,
+    ]);
+    const newer = `(persons.last_seen_at < v.column3 OR (persons.last_seen_at = v.column3 AND COALESCE(persons.last_record_id, '') < v.column4))`;
+    const ifNewer = (column: string, value: string) => `${column} = CASE WHEN ${newer} THEN ${value} ELSE persons.${column} END`;
+    for (const chunk of chunks(rows, Math.floor(MAX_VALUES_PARAMS / types.length))) {
+      const values = chunk
+        .map((_, i) => `(${types.map((t, j) => (d.kind === 'postgres' ? `${d.p(i * types.length + j + 1)}::${t}` : d.p(0))).join(', ')})`)
+        .join(', ');
+      await m.query(
+        `UPDATE persons SET ${ifNewer('last_seen_at', 'v.column3')}, ${ifNewer('last_record_id', 'v.column4')},
+           ${ifNewer('last_box_id', 'v.column5')}, ${ifNewer('last_media_device_id', 'v.column6')},
+           ${ifNewer('last_user_type', 'v.column7')}, ${ifNewer('updated_at', 'v.column8')},
+           first_seen_at = CASE WHEN persons.first_seen_at IS NULL OR persons.first_seen_at > v.column2 THEN v.column2 ELSE persons.first_seen_at END
+         FROM (VALUES ${values}) AS v
+         WHERE persons.id = v.column1 AND (${newer} OR persons.first_seen_at IS NULL OR persons.first_seen_at > v.column2)`,
+        chunk.flat(),
+      );
+    }
   }
 
-  private async upsertSighting(
-    m: EntityManager,
-    identityId: string,
-    s: { mediaDeviceId: string; boxId: string; firstSeenAt: number; lastSeenAt: number; recordId: string; userType: string | null },
-  ): Promise<void> {
+  private async upsertSighting(m: EntityManager, identityId: string, s: Sighting): Promise<void> {
+    await this.upsertSightings(m, [{ identityId, ...s }]);
+  }
+
+  /** Sightings, several of one (identity, media device) folded first: one upsert touches a row once. */
+  private async upsertSightings(m: EntityManager, sightings: (Sighting & { identityId: string })[]): Promise<void> {
+    const folded = new Map<string, Sighting & { identityId: string }>();
+    for (const s of sightings) {
+      const key = `${s.identityId}\u0000${s.mediaDeviceId}`;
+      const f = folded.get(key);
+      if (!f) folded.set(key, { ...s });
+      else {
+        f.firstSeenAt = Math.min(f.firstSeenAt, s.firstSeenAt);
+        if (isNewer(s.lastSeenAt, s.recordId, f.lastSeenAt, f.recordId)) Object.assign(f, { ...s, firstSeenAt: f.firstSeenAt });
+      }
+    }
+    if (folded.size === 0) return;
+    // Key order: concurrent batches (also of other instances) lock the rows in the same order.
+    const rows = [...folded.entries()]
+      .sort((x, y) => byKey(x[0], y[0]))
+      .map(([, s]) => [s.identityId, s.mediaDeviceId, s.boxId, s.firstSeenAt, s.lastSeenAt, s.recordId, s.userType]);
     const d = this.uow.dialect;
     const newer =
       '(excluded.last_seen_at > identity_sightings.last_seen_at OR (excluded.last_seen_at = identity_sightings.last_seen_at AND excluded.last_record_id > identity_sightings.last_record_id))';
-    await m.query(
-      `INSERT INTO identity_sightings (identity_id, media_device_id, box_id, first_seen_at, last_seen_at, last_record_id, last_user_type)
-       VALUES (${d.params(1, 7)})
-       ON CONFLICT (identity_id, media_device_id) DO UPDATE SET
-         first_seen_at = ${d.least('identity_sightings.first_seen_at', 'excluded.first_seen_at')},
-         box_id = CASE WHEN ${newer} THEN excluded.box_id ELSE identity_sightings.box_id END,
-         last_record_id = CASE WHEN ${newer} THEN excluded.last_record_id ELSE identity_sightings.last_record_id END,
-         last_user_type = CASE WHEN ${newer} THEN excluded.last_user_type ELSE identity_sightings.last_user_type END,
-         last_seen_at = ${d.greatest('identity_sightings.last_seen_at', 'excluded.last_seen_at')}`,
-      [identityId, s.mediaDeviceId, s.boxId, s.firstSeenAt, s.lastSeenAt, s.recordId, s.userType],
-    );
+    for (const chunk of d.valuesChunks(rows, 7)) {
+      await m.query(
+        `INSERT INTO identity_sightings (identity_id, media_device_id, box_id, first_seen_at, last_seen_at, last_record_id, last_user_type)
+         VALUES ${chunk.sql}
+         ON CONFLICT (identity_id, media_device_id) DO UPDATE SET
+           first_seen_at = ${d.least('identity_sightings.first_seen_at', 'excluded.first_seen_at')},
+           box_id = CASE WHEN ${newer} THEN excluded.box_id ELSE identity_sightings.box_id END,
+           last_record_id = CASE WHEN ${newer} THEN excluded.last_record_id ELSE identity_sightings.last_record_id END,
+           last_user_type = CASE WHEN ${newer} THEN excluded.last_user_type ELSE identity_sightings.last_user_type END,
+           last_seen_at = ${d.greatest('identity_sightings.last_seen_at', 'excluded.last_seen_at')}`,
+        chunk.params,
+      );
+    }
   }
 
   /** A person's first/last-seen facts recomputed from its identities' sightings (after its identities changed). */
@@ -682,5 +770,25 @@ function aggregateOf(e: DomainEvent): string {
   if (e instanceof PersonIdentityUnlinkedEvent) return e.unlink.personId;
   throw new Error(`not a person event: ${e.type}`);
 }
+
+interface Sighting {
+  mediaDeviceId: string;
+  boxId: string;
+  firstSeenAt: number;
+  lastSeenAt: number;
+  recordId: string;
+  userType: string | null;
+}
+
+/** Bound parameters per statement, under SQLite's limit (32766) and PostgreSQL's (65535). */
+const MAX_VALUES_PARAMS = 30_000;
+
+/** Sighting order: by box event time, then record id. */
+function isNewer(at: number, recordId: string, thanAt: number, thanRecordId: string): boolean {
+  return at > thanAt || (at === thanAt && recordId > thanRecordId);
+}
+
+/** Plain code-unit order: every instance sorts keys the same way. */
+const byKey = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 const round = (x: number) => Math.round(x * 10000) / 10000;

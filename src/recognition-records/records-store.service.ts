@@ -256,6 +256,19 @@ export class RecordsStore implements DeviceRecordCounts {
     return rows[0] ? toAlertFacts(rows[0]) : null;
   }
 
+  /** alertFacts() of several records in one read (by record id; records gone are absent). */
+  async alertFactsOf(manager: EntityManager, recordIds: string[]): Promise<Map<string, RecordAlertFacts>> {
+    const found = new Map<string, RecordAlertFacts>();
+    for (const ids of chunks([...new Set(recordIds)])) {
+      const rows: AlertFactRow[] = await manager.query(
+        `SELECT ${ALERT_FACT_COLUMNS.join(', ')} FROM recognition_records WHERE id IN (${this.uow.dialect.params(1, ids.length)})`,
+        ids,
+      );
+      for (const r of rows) found.set(r.id, toAlertFacts(r));
+    }
+    return found;
+  }
+
   /**
    * Records in a box event time window, oldest first (by occurred_at, id), as alert rule facts: what an alert rule
    * dry run replays. Uses the (occurred_at, id) index, or the box / media device / user type ones when narrowed.

@@ -35,7 +35,7 @@ export async function spawnServer(env: Record<string, string>, timeoutMs = 30_00
   if (!fs.existsSync(MAIN_JS)) throw new Error(`${MAIN_JS} is missing: run npm run build first`);
   const port = await freePort();
   const child = spawn(process.execPath, [MAIN_JS], {
-    // One process unless a test asks for cluster workers (WEB_CONCURRENCY defaults to the cores on PostgreSQL).
+    // One process unless a test asks for cluster workers (WEB_CONCURRENCY defaults to half the cores on PostgreSQL).
     env: { ...process.env, NODE_ENV: 'test', LOG_LEVEL: 'warn', WEB_CONCURRENCY: '1', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
