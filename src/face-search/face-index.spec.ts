@@ -53,6 +53,22 @@ describe('FaceIndex', () => {
     return index;
   };
 
+  it('takes a batch after a single add grew the index (usearch per-thread slots), and every vector is in its graph', () => {
+    // Whether usearch's threads collide on its one reserved slot is a race, so the sequence runs a number of times.
+    for (let round = 0; round < 200; round++) {
+      const index = new FaceIndex(params);
+      expect(index.add([{ recordId: 'r0', vector: vectors[0], facts: facts(0) }])).toBe(1);
+      // 20: more than one thread's worth, and within the capacity the single add reserved.
+      const batch = vectors.slice(1, 21).map((vector, i) => ({ recordId: `r${i + 1}`, vector, facts: facts(i + 1) }));
+      expect(index.add(batch)).toBe(20);
+      expect(index.size).toBe(21);
+      // Every key in usearch's graph, not only in the exact scan's i8 copy (a refused batch used to be missing there).
+      const graph = (index as unknown as { index: { size(): number; contains(key: bigint): boolean } }).index;
+      expect(graph.size()).toBe(21);
+      for (let key = 0n; key < 21n; key++) expect(graph.contains(key)).toBe(true);
+    }
+  });
+
   it('finds a vector first, skips records added twice, and forgets removed ones', () => {
     const index = build();
     expect(index.add([{ recordId: 'r3', vector: vectors[3], facts: facts(3) }])).toBe(0);

@@ -135,14 +135,31 @@ export class FaceIndex {
     return this.ids[key] || undefined;
   }
 
-  /** Adds unit vectors (already validated); records already indexed are skipped. */
+  /**
+   * Adds unit vectors (already validated); records already indexed are skipped. Nothing is recorded unless usearch
+   * took the whole batch, so a failed add is retried whole by the caller.
+   */
   add(entries: { recordId: string; vector: Float32Array; facts: IndexedFacts }[]): number {
     const fresh = entries.filter((e) => !this.keyOf.has(e.recordId));
     if (fresh.length === 0) return 0;
+    const first = this.ids.length;
     const keys = new BigUint64Array(fresh.length);
     const matrix = new Float32Array(fresh.length * FACE_DIMENSIONS);
     fresh.forEach((e, i) => {
-      const key = this.ids.length;
+      keys[i] = BigInt(first + i);
+      matrix.set(e.vector, i * FACE_DIMENSIONS);
+    });
+    // Always usearch's default thread count: it reserves per-thread slots only when it grows, so a single-threaded
+    // add that grew the index left one slot and a later multi-threaded add failed ("Reserve capacity ahead of
+    // insertions!"). One vector on all threads costs no measurable extra (0.10 ms either way).
+    try {
+      this.index.add(keys, matrix, 0);
+    } catch (err) {
+      for (const key of keys) if (this.index.contains(key)) this.index.remove(key);
+      throw err;
+    }
+    fresh.forEach((e, i) => {
+      const key = first + i;
       this.ids.push(e.recordId);
       this.keyOf.set(e.recordId, key);
       this.occurredAt.push(e.facts.occurredAt);
@@ -150,12 +167,8 @@ export class FaceIndex {
       this.device.push(this.devices.of(e.facts.mediaDeviceId));
       this.userType.push(this.userTypes.of(e.facts.userType));
       this.identity.push(this.identities.of(e.facts.identityId));
-      keys[i] = BigInt(key);
       this.matrix.set(key, e.vector);
-      matrix.set(e.vector, i * FACE_DIMENSIONS);
     });
-    // Batches use usearch's threads; a single vector is cheaper on the calling thread.
-    this.index.add(keys, matrix, fresh.length > 16 ? 0 : 1);
     this.live += fresh.length;
     return fresh.length;
   }
