@@ -268,8 +268,9 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     if (this.index?.remove(recordId)) this.dirty = true;
   }
 
-  candidates(probe: Float32Array, want: number, filter: IndexFilter, exactBelow: number) {
-    return this.index!.candidates(probe, want, filter, exactBelow, this.params.expansionSearch);
+  candidates(probe: Float32Array, want: number, filter: IndexFilter) {
+    const exactBelow = this.config.get('FACE_SEARCH_EXACT_BELOW');
+    return this.index!.candidates(probe, want, filter, exactBelow, this.params.expansionSearch, this.config.get('FACE_SEARCH_SHORTLIST'));
   }
 
   private snapshot(): void {
