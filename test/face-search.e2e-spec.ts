@@ -259,3 +259,62 @@ describeDb('face search through the graph walk', () => {
     }
   });
 });
+
+/** Past FACE_SEARCH_SHORTLIST a scan scores only the vectors nearest by sign code: the real matches are still found. */
+describeDb('face search through the sign-code shortlist', () => {
+  let t: TestApp;
+  let bio: string;
+  const recordsOf: string[][] = [];
+  const featureOf = new Map<string, number[]>();
+  const search = (body: Json) => t.http().post('/faces/search').set('x-api-key', bio).send(body);
+  const dot = (a: number[], b: number[]) => a.reduce((s, x, i) => s + x * b[i], 0);
+
+  beforeAll(async () => {
+    // 20 sightings of 5 people and 40 strangers: 60 vectors, of which a search (40 candidates) shortlists 45.
+    t = await startTestApp({ env: { FACE_SEARCH_SHORTLIST: '45', FACE_SEARCH_POLL_MS: '100' } });
+    bio = (await createApiKey(t, 'biometric-reader')).key;
+    const pushes: Json[] = [];
+    const features: number[][] = [];
+    centres.forEach((c, p) => {
+      for (let i = 0; i < 4; i++) {
+        features.push(sighting(c));
+        pushes.push(
+          withFeature(boxRecord({ box: `S-${i % 2}`, identity: `s${p}-${i}`, timestamp: T + p * 100 + i }), base64(features.at(-1)!)),
+        );
+      }
+    });
+    faces.centres(40).forEach((c, i) => {
+      features.push(c);
+      pushes.push(withFeature(boxRecord({ box: 'S-0', identity: `stranger-${i}`, timestamp: T + 5000 + i }), base64(c)));
+    });
+    await push(t, pushes);
+    const rows = await queryRows<{ id: string; identity_external_id: string }>(
+      t.dataSource,
+      'SELECT id, identity_external_id FROM recognition_records ORDER BY occurred_at',
+    );
+    rows.forEach((r, i) => featureOf.set(r.id, features[i]));
+    for (const r of rows) {
+      const m = /^s(\d)-/.exec(r.identity_external_id);
+      if (m) (recordsOf[Number(m[1])] ??= []).push(r.id);
+    }
+    await eventually(async () => (await search({ recordId: recordsOf[4][3] })).body.searched === 60, 'every record indexed');
+  }, 60_000);
+  afterAll(async () => t?.close());
+
+  it("returns the same person's records first, with the similarities of an exact brute force", async () => {
+    for (let p = 0; p < centres.length; p++) {
+      const probe = recordsOf[p][0];
+      const res = await search({ recordId: probe, limit: 5 }).expect(200);
+      const items = res.body.items as Json[];
+      const exact = [...featureOf]
+        .filter(([id]) => id !== probe)
+        .map(([id, f]) => ({ id, s: dot(featureOf.get(probe)!, f) }))
+        .filter((x) => x.s >= 0.4)
+        .sort((a, b) => b.s - a.s);
+      expect(items.map((i) => (i.record as Json).id)).toEqual(exact.map((x) => x.id));
+      expect(new Set(exact.map((x) => x.id))).toEqual(new Set(recordsOf[p].slice(1)));
+      items.forEach((i, n) => expect(i.similarity).toBeCloseTo(exact[n].s, 5));
+      expect(res.body.searched).toBe(60);
+    }
+  });
+});

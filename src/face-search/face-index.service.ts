@@ -328,8 +328,9 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     return now - this.purge.last >= this.config.get('FACE_SEARCH_POLL_MS') / 2 || now - this.purge.since >= PURGE_MAX_WAIT_MS;
   }
 
-  candidates(probe: Float32Array, want: number, filter: IndexFilter, exactBelow: number) {
-    return this.index!.candidates(probe, want, filter, exactBelow, this.params.expansionSearch);
+  candidates(probe: Float32Array, want: number, filter: IndexFilter) {
+    const exactBelow = this.config.get('FACE_SEARCH_EXACT_BELOW');
+    return this.index!.candidates(probe, want, filter, exactBelow, this.params.expansionSearch, this.config.get('FACE_SEARCH_SHORTLIST'));
   }
 
   /** Writes the snapshot; after removals a purge one (no previous snapshot left behind, see FaceIndex.save). */

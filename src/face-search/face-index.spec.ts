@@ -90,6 +90,18 @@ describe('FaceIndex', () => {
     expect(after).toEqual({ ids: scan.ids.filter((id) => id !== 'r12'), considered: 49 });
   });
 
+  it('scores a shortlist by sign code when a scan admits more vectors than the shortlist', () => {
+    const index = build();
+    const short = index.candidates(vectors[21], 5, {}, 1000, 0, 10);
+    expect(short.considered).toBe(50);
+    expect(short.ids).toHaveLength(5);
+    expect(short.ids[0]).toBe('r21');
+    const boxed = index.candidates(vectors[21], 3, { boxId: 'box-1' }, 1000, 0, 8);
+    expect(boxed.considered).toBe(25);
+    expect(boxed.ids[0]).toBe('r21');
+    for (const id of boxed.ids) expect(Number(id.slice(1)) % 2).toBe(1);
+  });
+
   it('filters by the facts kept beside the index, exactly below the threshold and through the graph above it', () => {
     const index = build();
     const few = index.candidates(vectors[4], 10, { boxId: 'box-0', mediaDeviceId: 'dev-1' }, 100);

@@ -222,12 +222,11 @@ export class FaceIndex {
 
   /**
    * Candidate record ids for a probe, nearest first by the (possibly quantised) vectors: up to `want` of them that
-   * pass the filter. When the filter admits up to `exactBelow` vectors (the whole index without a filter), all of
-   * them are scored from the in-memory i8 copy and the best `want` returned: an exact ranking of the i8 vectors,
-   * cheaper than a wide graph walk at that size. Beyond, the graph is walked `breadth` wide (at least `want`, and
-   * proportionally more with a filter) and the nearest `want` of its finds that pass are kept: a narrow walk misses
-   * true neighbours, while the quantised distances rank those it finds nearly as well as exact ones.
-   * `considered` is how many vectors the filter admits (the whole index without one).
+   * pass the filter. When the filter admits up to `exactBelow` vectors (the whole index without a filter), they are
+   * scored from the in-memory i8 copy and the best `want` returned; when they are more than `shortlist` (0: never),
+   * only the `shortlist` nearest by sign code (Hamming distance of 1-bit codes) are scored. Beyond `exactBelow`, the
+   * graph is walked `breadth` wide (at least `want`, and proportionally more with a filter) and the nearest `want` of
+   * its finds that pass are kept. `considered` is how many vectors the filter admits (the whole index without one).
    */
   candidates(
     probe: Float32Array,
@@ -235,6 +234,7 @@ export class FaceIndex {
     filter: IndexFilter,
     exactBelow: number,
     breadth = 0,
+    shortlist = 0,
   ): { ids: string[]; considered: number } {
     if (this.live === 0) return { ids: [], considered: 0 };
     const test = this.predicate(filter);
@@ -251,7 +251,7 @@ export class FaceIndex {
       admitted = this.admitted.subarray(0, matching);
     }
     if (matching <= exactBelow) {
-      const keys = this.matrix.nearest(probe, want, admitted);
+      const keys = this.matrix.nearest(probe, want, admitted, shortlist);
       return { ids: keys.map((k) => ids[k]), considered: matching };
     }
     if (test === null) {

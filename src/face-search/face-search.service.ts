@@ -110,10 +110,7 @@ export class FaceSearchService {
     // The candidates come ranked by their i8 vectors, which order them nearly as the exact features do: re-ranking
     // 4 per answer (at least 40) lost no recall on the benchmark, and each is a row read (about 2 KiB).
     const want = Math.min(5000, Math.max(40, q.limit * (q.groupBy === 'record' ? 4 : 20))) + (probe.excludeRecordId ? 1 : 0);
-    const { ids, considered } =
-      identityIds?.length === 0
-        ? { ids: [], considered: 0 }
-        : this.index.candidates(probe.vector, want, filter, this.config.get('FACE_SEARCH_EXACT_BELOW'));
+    const { ids, considered } = identityIds?.length === 0 ? { ids: [], considered: 0 } : this.index.candidates(probe.vector, want, filter);
 
     // Exact comparison with the stored features, and the filters checked again on the records as they are now.
     const scored: { id: string; identityId: string | null; similarity: number }[] = [];

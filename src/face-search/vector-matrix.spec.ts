@@ -49,6 +49,22 @@ describe('VectorMatrix', () => {
     expect(all[413] % 40).not.toBe(7);
   });
 
+  it('clear leaves no copy of the vector in its memory: row, sign code and the search scratch area', () => {
+    const m = new VectorMatrix();
+    const v = randomUnit();
+    for (let k = 0; k < 50; k++) m.set(k, k === 9 ? v : vectors[k % 40]);
+    expect(m.nearest(v, 1, null)[0]).toBe(9); // copies the rows into the scratch area
+    const row = Buffer.from(Int8Array.from(v, (x) => Math.round((x * 127) / Math.max(...v.map(Math.abs)))).buffer);
+    const memory = () => Buffer.from((m as unknown as { rows: { bytes(): Int8Array } }).rows.bytes().buffer);
+    expect(memory().indexOf(row)).toBeGreaterThanOrEqual(0);
+    expect(memory().indexOf(row, memory().indexOf(row) + 1)).toBeGreaterThan(0); // the row and its scratch copy
+    m.clear(9);
+    expect(memory().indexOf(row)).toBe(-1);
+    expect(m.score(9, v)).toBe(0);
+    const codes = (m as unknown as { codes: { view: Uint8Array } }).codes.view;
+    expect(codes.subarray(9 * 64, 10 * 64).every((b) => b === 0)).toBe(true);
+  });
+
   it('round-trips through bytes, and refuses bytes of another size', () => {
     const bytes = Buffer.concat(matrix.toBuffers());
     const back = VectorMatrix.fromBuffer(bytes, count)!;
@@ -56,5 +72,33 @@ describe('VectorMatrix', () => {
     const probe = randomUnit();
     for (const k of [3, 16_384, 16_499]) expect(back.score(k, probe)).toBe(matrix.score(k, probe));
     expect(VectorMatrix.fromBuffer(bytes, count - 1)).toBeNull();
+  });
+
+  it('shortlists by sign code and still finds the nearest, as an exact brute force does', () => {
+    // Strangers (random unit vectors) and four people seen four times each (cosine about 0.67 between sightings).
+    const strangers = Array.from({ length: 3000 }, randomUnit);
+    const centres = Array.from({ length: 4 }, randomUnit);
+    const sightingOf = (c: Float32Array) => normalised(Array.from(c, (x) => x + rnd() * 0.055))!;
+    const all = [...strangers];
+    centres.forEach((c) => all.push(...Array.from({ length: 4 }, () => sightingOf(c))));
+    const m = new VectorMatrix();
+    all.forEach((v, k) => m.set(k, v));
+    for (const [p, c] of centres.entries()) {
+      const probe = sightingOf(c);
+      const exact = all
+        .map((v, k) => ({ k, s: dot(probe, v) }))
+        .sort((a, b) => b.s - a.s)
+        .map((x) => x.k);
+      const own = [0, 1, 2, 3].map((i) => 3000 + p * 4 + i);
+      expect(exact.slice(0, 4).sort((a, b) => a - b)).toEqual(own);
+      const shortlisted = m.nearest(probe, 10, null, 200);
+      expect(shortlisted.slice(0, 4).sort((a, b) => a - b)).toEqual(own);
+      expect(shortlisted).toHaveLength(10);
+      // Within admitted keys too, and a shortlist as long as the keys changes nothing.
+      const keys = Int32Array.from({ length: all.length }, (_, k) => k).filter((k) => k % 2 === 0);
+      const admitted = m.nearest(probe, 5, keys, 100);
+      expect(admitted.slice(0, 2).sort((a, b) => a - b)).toEqual(own.filter((k) => k % 2 === 0));
+      expect(m.nearest(probe, 5, keys, keys.length)).toEqual(m.nearest(probe, 5, keys));
+    }
   });
 });

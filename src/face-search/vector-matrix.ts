@@ -1,104 +1,114 @@
 import { exactSearch, Matches, MetricKind } from 'usearch';
 import { FACE_DIMENSIONS } from './face-vector';
+import { GrowableMemory, SignCodes } from './sign-codes';
 
-/** Vectors per storage chunk (8 MiB of i8): the matrix grows without copying what it holds. */
+/** Scales per storage chunk: the scales grow without copying what they hold. */
 const CHUNK = 16_384;
+/** Rows scored per usearch call: the scratch area at the start of the rows' memory (8 MiB). */
+const BATCH = 16_384;
+const SCRATCH = BATCH * FACE_DIMENSIONS;
 
 /**
  * Every indexed vector once more, as i8 scaled to its largest component (512 bytes and a float a vector), so that a
- * narrow filter can be answered by scanning the vectors it admits instead of walking the graph and throwing most of
- * the walk away. Scores are approximate (about 1% of a component); callers re-rank the nearest exactly.
+ * search can be answered by scanning the vectors it admits instead of walking the graph; and its 1-bit sign code (64
+ * bytes, derived from the i8 row, never saved), so that a large scan first shortlists by Hamming distance and scores
+ * only the shortlist from the i8 rows. Scores are approximate (about 1% of a component); callers re-rank exactly.
+ *
+ * The rows live in one growable memory (a WebAssembly memory, grown in place), after a scratch area at its start:
+ * the rows to score are copied there with copyWithin (about 35 ns a row, where a copy between two buffers costs
+ * about 0.4 µs in a view per row), and usearch, which reads an array from the start of its buffer whatever its
+ * byteOffset, scores the scratch area. The memory holds up to about 8 million vectors (4 GiB).
  */
 export class VectorMatrix {
-  private chunks: Int8Array[] = [];
+  private readonly rows = new GrowableMemory(SCRATCH);
   private scales: Float32Array[] = [];
   private length = 0;
-  /** Reused by nearest(): the wanted rows of a chunk copied together. */
-  private scratch?: Int8Array;
+  private readonly codes = new SignCodes();
+  /** Rows of the scratch area holding copies since it was last wiped. */
+  private scratchRows = 0;
 
   get size(): number {
     return this.length;
   }
 
+  private rowAt(key: number): number {
+    return SCRATCH + key * FACE_DIMENSIONS;
+  }
+
   /** Stores the vector of `key` (keys are dense: 0, 1, 2, …). */
   set(key: number, vector: Float32Array): void {
-    while (key >= this.chunks.length * CHUNK) {
-      this.chunks.push(new Int8Array(CHUNK * FACE_DIMENSIONS));
-      this.scales.push(new Float32Array(CHUNK));
-    }
+    while (key >= this.scales.length * CHUNK) this.scales.push(new Float32Array(CHUNK));
+    this.rows.reserve(this.rowAt(key + 1));
     let max = 0;
     for (let i = 0; i < FACE_DIMENSIONS; i++) max = Math.max(max, Math.abs(vector[i]));
-    const chunk = this.chunks[Math.floor(key / CHUNK)];
-    const off = (key % CHUNK) * FACE_DIMENSIONS;
+    const bytes = this.rows.bytes();
+    const off = this.rowAt(key);
     const to = max > 0 ? 127 / max : 0;
-    for (let i = 0; i < FACE_DIMENSIONS; i++) chunk[off + i] = Math.round(vector[i] * to);
+    for (let i = 0; i < FACE_DIMENSIONS; i++) bytes[off + i] = Math.round(vector[i] * to);
     this.scales[Math.floor(key / CHUNK)][key % CHUNK] = max > 0 ? max / 127 : 0;
+    this.codes.set(key, bytes, off);
     this.length = Math.max(this.length, key + 1);
   }
 
   /** Zeroes the vector of `key` (a removed record): its bytes leave memory and every later snapshot. */
   clear(key: number): void {
     if (key >= this.length) return;
-    const off = (key % CHUNK) * FACE_DIMENSIONS;
-    this.chunks[Math.floor(key / CHUNK)].fill(0, off, off + FACE_DIMENSIONS);
+    const bytes = this.rows.bytes();
+    const off = this.rowAt(key);
+    bytes.fill(0, off, off + FACE_DIMENSIONS);
     this.scales[Math.floor(key / CHUNK)][key % CHUNK] = 0;
+    // Its sign code too (all zero bits from the zeroed row): derived from the vector, so it goes with it.
+    this.codes.set(key, bytes, off);
+    // Copies made for earlier searches may include it: wiped too (once, until a search copies rows again).
+    if (this.scratchRows > 0) bytes.fill(0, 0, this.scratchRows * FACE_DIMENSIONS);
+    this.scratchRows = 0;
   }
 
   /** Approximate dot product of `probe` with the vector of `key`. */
   score(key: number, probe: Float32Array): number {
-    const c = Math.floor(key / CHUNK);
-    const chunk = this.chunks[c];
-    const off = (key % CHUNK) * FACE_DIMENSIONS;
+    const bytes = this.rows.bytes();
+    const off = this.rowAt(key);
     let s = 0;
-    for (let i = 0; i < FACE_DIMENSIONS; i++) s += probe[i] * chunk[off + i];
-    return s * this.scales[c][key % CHUNK];
+    for (let i = 0; i < FACE_DIMENSIONS; i++) s += probe[i] * bytes[off + i];
+    return s * this.scales[Math.floor(key / CHUNK)][key % CHUNK];
   }
 
   /**
-   * The `n` of `keys` (ascending; null for every key) with the highest scores, best first. Scored by usearch's SIMD
-   * kernel (cosine over the i8 rows, about 40x a JavaScript loop), one storage chunk at a time: a chunk whose keys
-   * are all wanted is scored in place, otherwise the wanted rows are first copied into a scratch chunk.
+   * The `n` of `keys` (ascending; null for every key) with the highest scores, best first. When they are more than
+   * `shortlist` (0: never), the `shortlist` nearest by sign code are picked first (a scan of 64 bytes a vector) and
+   * only those are scored. Scored by usearch's SIMD kernel (cosine over the i8 rows), BATCH rows at a time.
    */
-  nearest(probe: Float32Array, n: number, keys: Int32Array | null): number[] {
+  nearest(probe: Float32Array, n: number, keys: Int32Array | null, shortlist = 0): number[] {
+    if (shortlist > 0 && n <= shortlist && (keys ? keys.length : this.length) > shortlist) {
+      keys = this.codes.nearest(probe, shortlist, keys);
+    }
     const total = keys ? keys.length : this.length;
     if (n <= 0 || total === 0) return [];
     const query = new Int8Array(FACE_DIMENSIONS);
     let max = 0;
     for (let i = 0; i < FACE_DIMENSIONS; i++) max = Math.max(max, Math.abs(probe[i]));
     for (let i = 0; i < FACE_DIMENSIONS; i++) query[i] = max > 0 ? Math.round((probe[i] * 127) / max) : 0;
+    const bytes = this.rows.bytes();
     const found: { key: number; distance: number }[] = [];
-    let next = 0; // position in `keys`
-    for (let c = 0; c * CHUNK < this.length && next < total; c++) {
-      const base = c * CHUNK;
-      const inChunk = Math.min(CHUNK, this.length - base);
-      let from = next;
-      if (keys) while (next < total && keys[next] < base + inChunk) next++;
-      else next = base + inChunk;
-      if (!keys) from = base;
-      const count = next - from;
-      if (count === 0) continue;
-      const chunk = this.chunks[c];
-      let data: Int8Array;
-      if (count === inChunk) {
-        data = chunk.subarray(0, inChunk * FACE_DIMENSIONS);
-      } else {
-        this.scratch ??= new Int8Array(CHUNK * FACE_DIMENSIONS);
-        // Runs of consecutive keys (records stored in one period) are copied at once.
-        for (let r = 0; r < count;) {
-          let end = r + 1;
-          while (end < count && keys![from + end] === keys![from + end - 1] + 1) end++;
-          const at = (keys![from + r] - base) * FACE_DIMENSIONS;
-          this.scratch.set(chunk.subarray(at, at + (end - r) * FACE_DIMENSIONS), r * FACE_DIMENSIONS);
-          r = end;
-        }
-        data = this.scratch.subarray(0, count * FACE_DIMENSIONS);
+    for (let from = 0; from < total; from += BATCH) {
+      const count = Math.min(BATCH, total - from);
+      // Runs of consecutive keys (records stored in one period, or every key) are copied at once.
+      for (let r = 0; r < count;) {
+        const first = keys ? keys[from + r] : from + r;
+        let end = r + 1;
+        if (keys) while (end < count && keys[from + end] === first + (end - r)) end++;
+        else end = count;
+        const at = this.rowAt(first);
+        bytes.copyWithin(r * FACE_DIMENSIONS, at, at + (end - r) * FACE_DIMENSIONS);
+        r = end;
       }
-      // usearch reads the arrays from the start of their buffer (it ignores byteOffset): every array passed here
-      // starts at offset 0 (the chunks, the scratch chunk and the query are allocated whole).
+      this.scratchRows = Math.max(this.scratchRows, count);
+      // The scratch area starts the buffer, as usearch needs.
+      const data = new Int8Array(bytes.buffer, 0, count * FACE_DIMENSIONS);
       const m = exactSearch(data, query, FACE_DIMENSIONS, Math.min(n, count), MetricKind.Cos, 1) as Matches;
       for (let j = 0; j < m.keys.length; j++) {
-        const row = Number(m.keys[j]);
-        found.push({ key: count === inChunk ? base + row : keys![from + row], distance: m.distances[j] });
+        const row = from + Number(m.keys[j]);
+        found.push({ key: keys ? keys[row] : row, distance: m.distances[j] });
       }
     }
     return found
@@ -114,10 +124,7 @@ export class VectorMatrix {
       const n = Math.min(CHUNK, this.length - c * CHUNK);
       out.push(Buffer.from(this.scales[c].buffer, 0, n * 4));
     }
-    for (let c = 0; c * CHUNK < this.length; c++) {
-      const n = Math.min(CHUNK, this.length - c * CHUNK);
-      out.push(Buffer.from(this.chunks[c].buffer, 0, n * FACE_DIMENSIONS));
-    }
+    out.push(Buffer.from(this.rows.bytes().buffer, SCRATCH, this.length * FACE_DIMENSIONS));
     return out;
   }
 
@@ -129,13 +136,15 @@ export class VectorMatrix {
       const scales = new Float32Array(CHUNK);
       const from = c * CHUNK * 4;
       scales.set(new Float32Array(bytes.buffer.slice(bytes.byteOffset + from, bytes.byteOffset + from + n * 4)));
-      const chunk = new Int8Array(CHUNK * FACE_DIMENSIONS);
-      const vfrom = size * 4 + c * CHUNK * FACE_DIMENSIONS;
-      chunk.set(new Int8Array(bytes.buffer, bytes.byteOffset + vfrom, n * FACE_DIMENSIONS));
       m.scales.push(scales);
-      m.chunks.push(chunk);
     }
+    m.rows.reserve(m.rowAt(size));
+    const rows = m.rows.bytes();
+    rows.set(new Int8Array(bytes.buffer, bytes.byteOffset + size * 4, size * FACE_DIMENSIONS), SCRATCH);
     m.length = size;
+    // The sign codes are not saved: they follow from the i8 rows.
+    m.codes.reserve(size);
+    for (let key = 0; key < size; key++) m.codes.set(key, rows, m.rowAt(key));
     return m;
   }
 }
