@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/app-config.service';
 import type { OutboxEntry, OutboxReader } from '../events/outbox-reader.service';
 import type { ReadinessChecks } from '../health/readiness.service';
 import type { RecordFaceVector, RecordsStore } from '../recognition-records/records-store.service';
+import { FaceIndex } from './face-index';
 import { FaceIndexService } from './face-index.service';
 import { FACE_DIMENSIONS, normalised } from './face-vector';
 
@@ -13,10 +14,17 @@ let seed = 11;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
 const features = new Map(['r1', 'r2', 'r3', 'r4'].map((id) => [id, normalised(Array.from({ length: FACE_DIMENSIONS }, rnd))!]));
 
-/** Whether a file in `dir` holds the record's vector as usearch's i8 cast (the default quantisation) writes it. */
+/**
+ * Whether a file in `dir` holds the record's vector as usearch's i8 cast (the default quantisation) or the i8 copy
+ * (scaled to its largest component) writes it.
+ */
 const onDisk = (dir: string, recordId: string) => {
-  const form = Buffer.from(Int8Array.from(features.get(recordId)!, (x) => Math.trunc(x * 127)).buffer).subarray(0, 64);
-  return fs.readdirSync(dir).some((n) => fs.readFileSync(path.join(dir, n)).includes(form));
+  const v = features.get(recordId)!;
+  const max = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+  const forms = [Int8Array.from(v, (x) => Math.trunc(x * 127)), Int8Array.from(v, (x) => Math.round((x * 127) / max))].map((f) =>
+    Buffer.from(f.buffer).subarray(0, 64),
+  );
+  return fs.readdirSync(dir).some((n) => forms.some((form) => fs.readFileSync(path.join(dir, n)).includes(form)));
 };
 
 const until = async (check: () => boolean, what: string) => {
@@ -54,6 +62,8 @@ describe('FaceIndexService: erasure and retention events', () => {
       FACE_SEARCH_CONNECTIVITY: 16,
       FACE_SEARCH_EXPANSION_ADD: 64,
       FACE_SEARCH_EXPANSION_SEARCH: 64,
+      FACE_SEARCH_EXACT_BELOW: 1_000_000,
+      FACE_SEARCH_SHORTLIST: 0,
     };
     const config = { get: (k: string) => settings[k], dataDir: dir } as unknown as AppConfig;
     const vectorsOf = (ids: string[]): RecordFaceVector[] =>
@@ -112,5 +122,109 @@ describe('FaceIndexService: erasure and retention events', () => {
     event('retention.records-deleted', 'retention', { deletion: { recordIds: ['elsewhere'], cutoff: 5 } });
     await new Promise((r) => setTimeout(r, 200));
     expect(fs.readdirSync(dir).sort()).toEqual(before);
+  });
+});
+
+/**
+ * The graph is built only once the index holds FACE_SEARCH_EXACT_BELOW vectors, in the background: the index is ready
+ * (searches scan the i8 copy) as soon as the vectors are loaded, and searches walk the graph once it holds them all.
+ */
+describe('FaceIndexService: the graph built when the index reaches FACE_SEARCH_EXACT_BELOW', () => {
+  let dir: string;
+  let service: FaceIndexService;
+  let readiness: () => Promise<Record<string, unknown> | undefined>;
+  const outbox: OutboxEntry[] = [];
+  let rnd2 = 5;
+  const uniform = () => {
+    rnd2 = (rnd2 + 0x6d2b79f5) | 0;
+    let t = Math.imul(rnd2 ^ (rnd2 >>> 15), 1 | rnd2);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+  };
+  const vectors = new Map(
+    Array.from({ length: 60 }, (_, i) => [`s${String(i).padStart(2, '0')}`, normalised(Array.from({ length: FACE_DIMENSIONS }, uniform))!]),
+  );
+  const row = (recordId: string): RecordFaceVector => ({
+    recordId,
+    feature: Buffer.from(vectors.get(recordId)!.buffer),
+    occurredAt: 1,
+    boxId: 'b',
+    mediaDeviceId: 'm',
+    userType: null,
+    identityId: 'i',
+  });
+  /** The first 40 records are in the database at start; the rest arrive through the outbox. */
+  const stored = [...vectors.keys()].slice(0, 40);
+
+  beforeAll(() => jest.spyOn(Logger.prototype, 'log').mockImplementation(() => undefined));
+  afterAll(() => jest.restoreAllMocks());
+
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-service-'));
+    outbox.length = 0;
+    const settings: Record<string, unknown> = {
+      FACE_SEARCH_ENABLED: true,
+      FACE_SEARCH_SNAPSHOT_DIR: dir,
+      FACE_SEARCH_POLL_MS: 20,
+      FACE_SEARCH_SNAPSHOT_INTERVAL_MS: 3_600_000,
+      FACE_SEARCH_QUANTIZATION: 'i8',
+      FACE_SEARCH_CONNECTIVITY: 16,
+      FACE_SEARCH_EXPANSION_ADD: 64,
+      FACE_SEARCH_EXPANSION_SEARCH: 64,
+      FACE_SEARCH_EXACT_BELOW: 50,
+      FACE_SEARCH_SHORTLIST: 0,
+    };
+    const config = { get: (k: string) => settings[k], dataDir: dir } as unknown as AppConfig;
+    const records = {
+      faceVectorsAfter: (after: string | null, limit: number) =>
+        Promise.resolve(
+          stored
+            .filter((id) => after === null || id > after)
+            .slice(0, limit)
+            .map(row),
+        ),
+      faceVectorsOf: (ids: string[]) => Promise.resolve(ids.map(row)),
+      withFeature: (ids: string[]) => Promise.resolve(new Set(ids)),
+    } as unknown as RecordsStore;
+    const reader = {
+      maxId: () => Promise.resolve(outbox.length),
+      readAfter: ({ after, limit }: { after: number; limit: number }) =>
+        Promise.resolve(outbox.filter((e) => e.id > after).slice(0, limit)),
+    } as unknown as OutboxReader;
+    const checks = { register: (_: string, check: typeof readiness) => (readiness = check) } as unknown as ReadinessChecks;
+    service = new FaceIndexService(config, records, reader, checks);
+    await service.onApplicationBootstrap();
+    await until(() => service.ready?.size === 40, 'the records loaded');
+  });
+
+  afterEach(async () => {
+    await service.onApplicationShutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const nearest = (id: string) => service.candidates(vectors.get(id)!, 1, {});
+
+  it('serves from the scan below the threshold, then builds the graph and walks it once the index reaches it', async () => {
+    expect(await readiness()).toEqual({ vectors: 40, graph: 'none' });
+    expect(nearest('s07')).toEqual({ ids: ['s07'], considered: 40 });
+    for (const id of [...vectors.keys()].slice(40)) {
+      outbox.push({
+        id: outbox.length + 1,
+        type: 'recognition.recorded',
+        aggregateId: id,
+        payload: { record: { recordId: id } },
+        createdAt: Date.now(),
+      });
+    }
+    await until(() => service.ready?.size === 60 && service.ready.graphState === 'ready', 'the graph built');
+    expect(await readiness()).toEqual({ vectors: 60, graph: 'ready' });
+    const graph = (service.ready as unknown as { index: { size(): number } }).index;
+    expect(graph.size()).toBe(60);
+    // Above the threshold: through the graph, and every record still found first for its own vector.
+    for (const id of vectors.keys()) expect(nearest(id)).toEqual({ ids: [id], considered: 60 });
+    // The snapshot written at shutdown holds the graph: a restart has it at once.
+    await service.onApplicationShutdown();
+    const params = { quantization: 'i8' as const, connectivity: 16, expansionAdd: 64, expansionSearch: 64 };
+    expect(FaceIndex.load(dir, params)?.index.graphState).toBe('ready');
   });
 });

@@ -14,7 +14,10 @@ import { RecordFaceVector, RecordsStore } from '../recognition-records/records-s
 import { FaceIndex, FaceIndexParams, IndexFilter } from './face-index';
 import { unitVector } from './face-vector';
 
-/** Rows read per query while rebuilding (about 2 KiB each); added to the graph in slices of BUILD_SLICE. */
+/**
+ * Rows read per query while rebuilding (about 2 KiB each), into the i8 copy only (no graph yet); the graph is built
+ * later, when needed, in slices of BUILD_SLICE keys (each blocks the event loop for one usearch add).
+ */
 const BUILD_PAGE = 5000;
 const BUILD_SLICE = 100;
 /** Lets HTTP and timers run between pages: SQLite answers synchronously, so awaiting it alone never yields. */
@@ -62,6 +65,8 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
   private loadError: string | null = null;
   /** Vectors were removed since the last snapshot: the snapshot files (current and previous) may still hold them. */
   private purge: { since: number; last: number; failedAt: number } | null = null;
+  /** The graph being built in the background (growGraph), until it holds every key or the service stops. */
+  private graphBuild: Promise<void> | null = null;
 
   constructor(
     private readonly config: AppConfig,
@@ -98,7 +103,9 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     if (!this.enabled) return Promise.resolve({ enabled: false });
     if (this.loadError) return Promise.reject(new NotReady(`face index failed to load: ${this.loadError}`));
     if (!this.index) return Promise.reject(new NotReady(`face index loading (${this.loaded} vectors so far)`));
-    return Promise.resolve({ vectors: this.index.size });
+    // Searches scan the i8 copy until the graph (needed from FACE_SEARCH_EXACT_BELOW vectors) holds every vector.
+    const graph = { none: 'none', behind: 'building', ready: 'ready' }[this.index.graphState];
+    return Promise.resolve({ vectors: this.index.size, graph });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -127,6 +134,8 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.polling?.catch(() => undefined);
+    // Stops after its current slice; the snapshot keeps the graph so far, and the next start goes on from there.
+    await this.graphBuild;
     if (this.index && (this.dirty || this.purge)) this.snapshot();
   }
 
@@ -147,20 +156,19 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
       this.cursor = restored.cursor;
       this.loaded = index.size;
     } else {
-      index = new FaceIndex(this.params);
+      // Without the graph: searches scan the i8 copy, so the index is usable as soon as the vectors are in; the graph
+      // follows in the background if the index is large enough to need it (growGraph).
+      index = new FaceIndex(this.params, { graph: false });
       this.cursor = Math.max(0, maxId - REBUILD_OVERLAP);
       let after: string | null = null;
       for (;;) {
         if (this.stopped) return;
         const page = await this.records.faceVectorsAfter(after, BUILD_PAGE);
         if (page.length === 0) break;
-        // Slices: adding blocks the event loop (usearch adds a batch on all cores, but the call waits for them), so
-        // HTTP (/health/live) is answered between slices.
-        for (let i = 0; i < page.length; i += BUILD_SLICE) {
-          this.addTo(index, page.slice(i, i + BUILD_SLICE));
-          this.loaded = index.size;
-          await yieldToEventLoop();
-        }
+        // Lets HTTP (/health/live) be answered between pages.
+        this.addTo(index, page);
+        this.loaded = index.size;
+        await yieldToEventLoop();
         after = page[page.length - 1].recordId;
       }
       this.dirty = true;
@@ -173,7 +181,36 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     );
     // A snapshot restored with records erased since: rewritten at once, without them.
     if (!restored || this.purge) this.snapshot();
+    this.growGraph(index);
     this.schedule();
+  }
+
+  /**
+   * Builds the graph in the background once the index holds FACE_SEARCH_EXACT_BELOW vectors (below that, searches
+   * scan the i8 copy and never walk it), or goes on with one a snapshot held part of: BUILD_SLICE keys at a time,
+   * yielding between them, so HTTP keeps being answered; searches keep scanning until it holds every key. Records
+   * added meanwhile are taken by it too; removed ones leave it (or are skipped). Stops at shutdown (the snapshot keeps
+   * what was built); after a failure, tried again at the next poll.
+   */
+  private growGraph(index: FaceIndex): void {
+    if (this.graphBuild || this.stopped) return;
+    if (index.graphState === 'none') {
+      if (index.size < this.config.get('FACE_SEARCH_EXACT_BELOW')) return;
+      index.startGraph();
+    }
+    if (index.graphState !== 'behind') return;
+    const started = Date.now();
+    this.logger.log(`face index graph: building over ${index.graphBehind} keys in the background`);
+    this.graphBuild = (async () => {
+      while (!this.stopped && index.extendGraph(BUILD_SLICE) > 0) {
+        this.dirty = true;
+        await yieldToEventLoop();
+      }
+      this.dirty = true;
+      if (index.graphState === 'ready') this.logger.log(`face index graph ready: ${index.size} vectors in ${Date.now() - started} ms`);
+    })()
+      .catch((e: Error) => this.logger.warn(`face index graph build failed (retried at the next poll): ${e.message}`))
+      .finally(() => (this.graphBuild = null));
   }
 
   private addTo(index: FaceIndex, rows: RecordFaceVector[]): void {
@@ -225,6 +262,7 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
   private async tick(): Promise<void> {
     await this.run();
     if (this.index) {
+      this.growGraph(this.index);
       await this.sweep(this.index).catch((e: Error) => this.logger.warn(`face index sweep failed: ${e.message}`));
       const every = this.config.get('FACE_SEARCH_SNAPSHOT_INTERVAL_MS');
       if (this.purgeDue()) this.snapshot();

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { FaceIndex, FaceIndexParams } from './face-index';
 import { FACE_DIMENSIONS, normalised } from './face-vector';
 
@@ -143,15 +144,21 @@ describe('FaceIndex', () => {
     for (const x of v) max = Math.max(max, Math.abs(x));
     const f16 = Buffer.alloc(v.length * 2);
     v.forEach((x, i) => f16.writeUInt16LE(float16Bits(x), i * 2));
+    // The graph built lazily takes the vector back from the i8 copy: its casts of that too.
+    const back = Float32Array.from(v, (x) => Math.round((x * 127) / max) * Math.fround(max / 127));
     return [
       Buffer.from(v.buffer, v.byteOffset, v.byteLength),
       f16,
       Buffer.from(Int8Array.from(v, (x) => Math.trunc(x * 127)).buffer),
       Buffer.from(Int8Array.from(v, (x) => Math.round((x * 127) / max)).buffer),
+      Buffer.from(back.buffer),
+      Buffer.from(Int8Array.from(back, (x) => Math.trunc(x * 127)).buffer),
+      Buffer.from(Int8Array.from(back, (x) => Math.round(x * 127)).buffer),
     ].map((b) => b.subarray(64, 128)); // a distinctive slice
   };
-  const holds = (dir: string, v: Float32Array) =>
+  const holds = (dir: string, v: Float32Array, ext = '') =>
     fs.readdirSync(dir).some((name) => {
+      if (!name.endsWith(ext)) return false;
       const bytes = fs.readFileSync(path.join(dir, name));
       return storedForms(v).some((form) => bytes.includes(form));
     });
@@ -261,6 +268,118 @@ describe('FaceIndex', () => {
         .filter((_, i) => i % 2 === 1)
         .sort(),
     );
+  });
+
+  describe('without a graph until startGraph (built lazily, from the i8 copy)', () => {
+    // Their own vectors: the shared generator repeats itself after about 10,000 numbers, so a removed vector's bytes
+    // would be found again inside a later one.
+    let state = 99;
+    const uniform = () => {
+      state = (state + 0x6d2b79f5) | 0;
+      let t = Math.imul(state ^ (state >>> 15), 1 | state);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
+    };
+    const vs = Array.from({ length: 50 }, () => normalised(Array.from({ length: FACE_DIMENSIONS }, uniform))!);
+    const graphOf = (index: FaceIndex) => (index as unknown as { index: { size(): number; contains(key: bigint): boolean } }).index;
+    const index0 = () => {
+      const index = new FaceIndex(params);
+      index.add(vs.map((vector, i) => ({ recordId: `r${i}`, vector, facts: facts(i) })));
+      return index;
+    };
+    const lazy = () => {
+      const index = new FaceIndex(params, { graph: false });
+      index.add(vs.slice(0, 30).map((vector, i) => ({ recordId: `r${i}`, vector, facts: facts(i) })));
+      return index;
+    };
+
+    it('answers by scanning the i8 copy, even above the threshold, until the graph holds every key', () => {
+      const index = lazy();
+      expect(index.graphState).toBe('none');
+      expect(graphOf(index).size()).toBe(0);
+      // exactBelow 0 would walk the graph: there is none, so the scan answers.
+      expect(index.candidates(vs[12], 3, {}, 0)).toEqual({ ids: expect.arrayContaining(['r12']), considered: 30 });
+      expect(index.candidates(vs[12], 3, {}, 0).ids[0]).toBe('r12');
+      index.startGraph();
+      expect(index.graphState).toBe('behind');
+      expect(index.extendGraph(10)).toBe(20);
+      // Records removed and added while the graph is behind: a removed key leaves it or is never added to it.
+      index.remove('r3'); // in the graph already
+      index.remove('r25'); // not yet
+      index.add(vs.slice(30).map((vector, i) => ({ recordId: `r${i + 30}`, vector, facts: facts(i + 30) })));
+      expect(index.graphState).toBe('behind');
+      expect(index.candidates(vs[40], 1, {}, 0).ids).toEqual(['r40']);
+      while (index.extendGraph(7) > 0);
+      expect(index.graphState).toBe('ready');
+      expect(graphOf(index).size()).toBe(48);
+      expect(graphOf(index).contains(3n) || graphOf(index).contains(25n)).toBe(false);
+      // Adds go straight into the graph now.
+      index.add([{ recordId: 'late', vector: randomUnit(), facts: facts(60) }]);
+      expect(graphOf(index).size()).toBe(49);
+      expect(index.graphState).toBe('ready');
+      // Through the graph (exactBelow 0): every live vector is found first for itself.
+      for (let i = 0; i < 50; i++) {
+        if (i === 3 || i === 25) continue;
+        expect(index.candidates(vs[i], 1, {}, 0, 16).ids).toEqual([`r${i}`]);
+      }
+      expect(index.candidates(vs[25], 50, {}, 0, 60).ids).not.toContain('r25');
+    });
+
+    it('saves an empty graph and a half-built one, without removed vectors, and loads them as they were', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-'));
+      try {
+        const index = lazy();
+        index.remove('r5');
+        index.save(dir, 1, { purge: true });
+        expect(holds(dir, vs[6])).toBe(true);
+        expect(holds(dir, vs[5])).toBe(false);
+        const none = FaceIndex.load(dir, params)!.index;
+        expect(none.graphState).toBe('none');
+        expect(none.size).toBe(29);
+        expect(none.candidates(vs[9], 1, {}, 0).ids).toEqual(['r9']);
+        index.startGraph();
+        index.extendGraph(20);
+        index.remove('r8'); // in the graph: usearch keeps its bytes in a free slot, scrubbed from the file
+        index.remove('r22'); // not in it
+        index.save(dir, 2, { purge: true });
+        expect(holds(dir, vs[8])).toBe(false);
+        expect(holds(dir, vs[22])).toBe(false);
+        // In the graph's file too (the test can see it there), where r8 is not.
+        expect(holds(dir, vs[9], '.usearch')).toBe(true);
+        expect(holds(dir, vs[8], '.usearch')).toBe(false);
+        const half = FaceIndex.load(dir, params)!.index;
+        expect(half.graphState).toBe('behind');
+        expect(half.graphBehind).toBe(10);
+        expect(graphOf(half).size()).toBe(18); // keys 0-19 but r5 and r8
+        expect(half.extendGraph(100)).toBe(0);
+        expect(graphOf(half).size()).toBe(27); // every live one
+        expect(half.candidates(vs[27], 1, {}, 0, 16).ids).toEqual(['r27']);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    it('loads a snapshot written before the lazy graph (no graphed count) as holding every key', () => {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-'));
+      try {
+        index0().save(dir, 3);
+        const file = path.join(dir, 'face-index.json');
+        const text = fs.readFileSync(file, 'utf8');
+        const meta = JSON.parse(text.slice(text.indexOf('\n') + 1)) as Record<string, unknown>;
+        delete meta.graphed;
+        delete meta.graph;
+        const body = JSON.stringify(meta);
+        fs.writeFileSync(file, `${zlib.crc32(body)}\n${body}`);
+        const old = FaceIndex.load(dir, params)!.index;
+        expect(old.graphState).toBe('ready');
+        expect(old.candidates(vs[33], 1, {}, 0, 16).ids).toEqual(['r33']);
+        // A table that claims more graphed keys than it has is refused.
+        fs.writeFileSync(file, ((b) => `${zlib.crc32(b)}\n${b}`)(JSON.stringify({ ...meta, graphed: 51 })));
+        expect(() => FaceIndex.load(dir, params)).toThrow(/inconsistent/);
+      } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+      }
+    });
   });
 
   it('combines every filter condition, and skips removed records', () => {

@@ -72,6 +72,12 @@ interface SnapshotMeta {
   /** Size and CRC-32 of each file, checked before it is loaded. */
   files: { index: FileCheck; vectors: FileCheck };
   cursor: number;
+  /**
+   * Keys below this were offered to the graph (the live ones are in the index file); absent in snapshots written
+   * before the graph was built lazily: all of them. 0 with graph false: no graph (an empty index file).
+   */
+  graphed?: number;
+  graph?: boolean;
   ids: string[];
   occurredAt: number[];
   box: number[];
@@ -86,6 +92,10 @@ const META_FILE = 'face-index.json';
 /**
  * An HNSW index (usearch, cosine) over unit 512-d vectors, keyed by a dense number per record, with the record id
  * and filter facts of each key in plain arrays. Keys of removed records stay as holes ('' id).
+ *
+ * The graph is optional and may lag behind: an index made with `graph: false` keeps only the i8 copy (searches scan
+ * it) until startGraph(); then extendGraph() adds the keys not yet in the graph from the i8 copy, a slice at a time,
+ * and adds go straight to the graph once it has caught up. Searches walk the graph only when it holds every key.
  */
 export class FaceIndex {
   private index: Index;
@@ -106,9 +116,16 @@ export class FaceIndex {
   private stems: string[] = [];
   /** Reused by candidates(): the keys a filter admits. */
   private admitted?: Int32Array;
+  /** Whether the graph is kept (startGraph), and how many keys (from 0) were offered to it so far. */
+  private graphOn: boolean;
+  private graphed = 0;
 
-  constructor(readonly params: FaceIndexParams) {
+  constructor(
+    readonly params: FaceIndexParams,
+    opts: { graph?: boolean } = {},
+  ) {
     this.index = FaceIndex.emptyIndex(params);
+    this.graphOn = opts.graph ?? true;
   }
 
   private static emptyIndex(p: FaceIndexParams): Index {
@@ -127,6 +144,54 @@ export class FaceIndex {
     return this.live;
   }
 
+  /** 'none' (not kept), 'behind' (startGraph called, extendGraph has keys to add) or 'ready' (holds every key). */
+  get graphState(): 'none' | 'behind' | 'ready' {
+    if (!this.graphOn) return 'none';
+    return this.graphed === this.ids.length ? 'ready' : 'behind';
+  }
+
+  /** How many keys the graph has yet to take (holes included). */
+  get graphBehind(): number {
+    return this.graphOn ? this.ids.length - this.graphed : 0;
+  }
+
+  /** From now on the graph is kept: extendGraph() catches it up with the keys added before. */
+  startGraph(): void {
+    this.graphOn = true;
+  }
+
+  /**
+   * Adds up to `count` keys after those already offered to the graph (holes skipped), their vectors taken from the
+   * i8 copy (the graph only proposes candidates, which are re-ranked exactly). Blocks for one usearch add; how many
+   * keys the graph has yet to take after it.
+   */
+  extendGraph(count: number): number {
+    if (!this.graphOn) return 0;
+    const end = Math.min(this.ids.length, this.graphed + count);
+    const keys: bigint[] = [];
+    for (let k = this.graphed; k < end; k++) if (this.ids[k]) keys.push(BigInt(k));
+    if (keys.length > 0) {
+      const matrix = new Float32Array(keys.length * FACE_DIMENSIONS);
+      keys.forEach((key, i) => this.matrix.vector(Number(key), matrix.subarray(i * FACE_DIMENSIONS, (i + 1) * FACE_DIMENSIONS)));
+      this.addToGraph(BigUint64Array.from(keys), matrix);
+    }
+    this.graphed = end;
+    return this.ids.length - end;
+  }
+
+  /** One usearch add; on failure nothing of it stays in the graph. */
+  private addToGraph(keys: BigUint64Array, matrix: Float32Array): void {
+    // Always usearch's default thread count: it reserves per-thread slots only when it grows, so a single-threaded
+    // add that grew the index left one slot and a later multi-threaded add failed ("Reserve capacity ahead of
+    // insertions!"). One vector on all threads costs no measurable extra (0.10 ms either way).
+    try {
+      this.index.add(keys, matrix, 0);
+    } catch (err) {
+      for (const key of keys) if (this.index.contains(key)) this.index.remove(key);
+      throw err;
+    }
+  }
+
   has(recordId: string): boolean {
     return this.keyOf.has(recordId);
   }
@@ -136,27 +201,23 @@ export class FaceIndex {
   }
 
   /**
-   * Adds unit vectors (already validated); records already indexed are skipped. Nothing is recorded unless usearch
-   * took the whole batch, so a failed add is retried whole by the caller.
+   * Adds unit vectors (already validated); records already indexed are skipped. With the graph caught up, they go
+   * into it too, and nothing is recorded unless usearch took the whole batch, so a failed add is retried whole by the
+   * caller; otherwise only the i8 copy and the facts (extendGraph adds them to the graph later).
    */
   add(entries: { recordId: string; vector: Float32Array; facts: IndexedFacts }[]): number {
     const fresh = entries.filter((e) => !this.keyOf.has(e.recordId));
     if (fresh.length === 0) return 0;
     const first = this.ids.length;
-    const keys = new BigUint64Array(fresh.length);
-    const matrix = new Float32Array(fresh.length * FACE_DIMENSIONS);
-    fresh.forEach((e, i) => {
-      keys[i] = BigInt(first + i);
-      matrix.set(e.vector, i * FACE_DIMENSIONS);
-    });
-    // Always usearch's default thread count: it reserves per-thread slots only when it grows, so a single-threaded
-    // add that grew the index left one slot and a later multi-threaded add failed ("Reserve capacity ahead of
-    // insertions!"). One vector on all threads costs no measurable extra (0.10 ms either way).
-    try {
-      this.index.add(keys, matrix, 0);
-    } catch (err) {
-      for (const key of keys) if (this.index.contains(key)) this.index.remove(key);
-      throw err;
+    if (this.graphOn && this.graphed === first) {
+      const keys = new BigUint64Array(fresh.length);
+      const matrix = new Float32Array(fresh.length * FACE_DIMENSIONS);
+      fresh.forEach((e, i) => {
+        keys[i] = BigInt(first + i);
+        matrix.set(e.vector, i * FACE_DIMENSIONS);
+      });
+      this.addToGraph(keys, matrix);
+      this.graphed = first + fresh.length;
     }
     fresh.forEach((e, i) => {
       const key = first + i;
@@ -176,7 +237,8 @@ export class FaceIndex {
   remove(recordId: string): boolean {
     const key = this.keyOf.get(recordId);
     if (key === undefined) return false;
-    this.index.remove(BigInt(key));
+    // A key the graph has not taken yet is skipped by extendGraph (its id is cleared below).
+    if (key < this.graphed) this.index.remove(BigInt(key));
     this.matrix.clear(key);
     this.keyOf.delete(recordId);
     this.ids[key] = '';
@@ -250,7 +312,8 @@ export class FaceIndex {
       for (let k = 0; k < ids.length; k++) if (pass(k)) this.admitted[matching++] = k;
       admitted = this.admitted.subarray(0, matching);
     }
-    if (matching <= exactBelow) {
+    // Until the graph holds every key, the scan answers (slower beyond exactBelow, but complete).
+    if (matching <= exactBelow || this.graphState !== 'ready') {
       const keys = this.matrix.nearest(probe, want, admitted, shortlist);
       return { ids: keys.map((k) => ids[k]), considered: matching };
     }
@@ -318,6 +381,8 @@ export class FaceIndex {
         vectorsFile,
         files: { index, vectors },
         cursor,
+        graphed: this.graphed,
+        graph: this.graphOn,
         ids: this.ids,
         occurredAt: this.occurredAt,
         box: this.box,
@@ -393,7 +458,12 @@ export class FaceIndex {
     }
     const matrix = VectorMatrix.fromBuffer(readChecked(vectorsFile, meta.files.vectors), n);
     if (!matrix) throw new Error(`${path.basename(vectorsFile)} does not hold ${n} vectors`);
-    const idx = new FaceIndex(params);
+    // Snapshots from before the lazy graph hold a graph of every key.
+    const graphed = meta.graphed ?? n;
+    if (!Number.isInteger(graphed) || graphed < 0 || graphed > n)
+      throw new Error(`${META_FILE} is inconsistent (graphed ${graphed} of ${n} keys)`);
+    const idx = new FaceIndex(params, { graph: meta.graph ?? true });
+    idx.graphed = graphed;
     idx.matrix = matrix;
     idx.index.load(file);
     idx.ids = meta.ids;
@@ -413,7 +483,9 @@ export class FaceIndex {
     });
     idx.live = idx.keyOf.size;
     idx.stems = [path.basename(meta.indexFile).replace(/\.usearch$/, '')];
-    if (idx.index.size() !== idx.live) throw new Error(`${path.basename(file)} holds ${idx.index.size()} vectors, the table ${idx.live}`);
+    let inGraph = 0;
+    for (let k = 0; k < graphed; k++) if (meta.ids[k]) inGraph++;
+    if (idx.index.size() !== inGraph) throw new Error(`${path.basename(file)} holds ${idx.index.size()} vectors, the table ${inGraph}`);
     return { index: idx, cursor: meta.cursor };
   }
 }

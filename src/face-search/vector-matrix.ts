@@ -64,6 +64,15 @@ export class VectorMatrix {
     this.scratchRows = 0;
   }
 
+  /** The stored (approximate) vector of `key` into `out`: zeros for a cleared row. */
+  vector(key: number, out: Float32Array): Float32Array {
+    const bytes = this.rows.bytes();
+    const off = this.rowAt(key);
+    const scale = this.scales[Math.floor(key / CHUNK)][key % CHUNK];
+    for (let i = 0; i < FACE_DIMENSIONS; i++) out[i] = bytes[off + i] * scale;
+    return out;
+  }
+
   /** Approximate dot product of `probe` with the vector of `key`. */
   score(key: number, probe: Float32Array): number {
     const bytes = this.rows.bytes();
