@@ -18,23 +18,32 @@ const withFeature = (record: Json, feature: number[]): Json => ({
 });
 
 /**
- * What a face index snapshot may hold of a record's feature, each as a distinctive 64-byte slice: usearch's i8 cast
- * of the unit vector (FACE_SEARCH_QUANTIZATION i8, the default) and the i8 copy's row (scaled to the largest
- * component), computed as src/face-search does.
+ * What a face index snapshot may hold of a record's feature, each as a distinctive 64-byte slice: the i8 copy's row
+ * (scaled to the largest component; `copy`), and in the graph (`graph`) usearch's i8 cast (FACE_SEARCH_QUANTIZATION
+ * i8, the default) of the unit vector (a record added once the graph was built) or of the vector taken back from the
+ * i8 copy (a record the graph took later), computed as src/face-search does.
  */
-function storedForms(feature: number[]): Buffer[] {
+function storedForms(feature: number[]): { copy: Buffer; graph: Buffer[] } {
   const v = unitVector(new Uint8Array(new Float32Array(feature).buffer))!;
   let max = 0;
   for (const x of v) max = Math.max(max, Math.abs(x));
   const to = 127 / max;
-  return [Int8Array.from(v, (x) => Math.trunc(x * 127)), Int8Array.from(v, (x) => Math.round(x * to))].map((a) =>
-    Buffer.from(a.buffer).subarray(100, 164),
-  );
+  const copy = Int8Array.from(v, (x) => Math.round(x * to));
+  const back = Float32Array.from(copy, (q) => q * Math.fround(max / 127));
+  const slice = (a: Int8Array) => Buffer.from(a.buffer).subarray(100, 164);
+  return {
+    copy: slice(copy),
+    graph: [
+      Int8Array.from(v, (x) => Math.trunc(x * 127)),
+      Int8Array.from(back, (x) => Math.trunc(x * 127)),
+      Int8Array.from(back, (x) => Math.round(x * 127)),
+    ].map(slice),
+  };
 }
 
 /** The snapshot directory's files that hold any of these features. */
 function filesHolding(dir: string, features: number[][]): string[] {
-  const forms = features.flatMap(storedForms);
+  const forms = features.map(storedForms).flatMap((f) => [f.copy, ...f.graph]);
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((name) => {
     const bytes = fs.readFileSync(path.join(dir, name));
@@ -57,6 +66,8 @@ describeDb('face index: erased and expired vectors leave the index and its snaps
     // Erasure and retention write one event per batch: three erased records make two events.
     RETENTION_BATCH_SIZE: '2',
     WEBHOOK_DISPATCH_ENABLED: 'false',
+    // The graph is built once the index holds 5 vectors (its file holds them then, and must lose them too).
+    FACE_SEARCH_EXACT_BELOW: '5',
   };
   let a: TestApp;
   /** A second instance on the same PostgreSQL, with its own index and snapshot directory. */
@@ -110,9 +121,11 @@ describeDb('face index: erased and expired vectors leave the index and its snaps
   };
 
   it('erasure: every instance drops the vectors and rewrites its snapshot without them, the previous one deleted', async () => {
-    // Both stored forms are found before: the scan below can see them.
-    for (const form of storedForms(erased[0]))
-      expect(fs.readdirSync(dirA).some((n) => fs.readFileSync(path.join(dirA, n)).includes(form))).toBe(true);
+    // Both stored forms are found before (the i8 copy's, and one of the graph's in its file): the scan below can see them.
+    const before = storedForms(erased[0]);
+    const held = (name: string, forms: Buffer[]) => forms.some((form) => fs.readFileSync(path.join(dirA, name)).includes(form));
+    expect(fs.readdirSync(dirA).some((n) => n.endsWith('.vectors') && held(n, [before.copy]))).toBe(true);
+    expect(fs.readdirSync(dirA).some((n) => n.endsWith('.usearch') && held(n, before.graph))).toBe(true);
     const identities = await queryRows<{ id: string }>(a.dataSource, `SELECT id FROM identities WHERE external_id = 'erase-me'`);
     const report = await a.http().post(`/identities/${identities[0].id}/erasure`).set('x-api-key', admin).expect(200);
     expect(report.body.recordsCleared).toBe(3);

@@ -20,6 +20,7 @@ import { unitVector } from './face-vector';
  */
 const BUILD_PAGE = 5000;
 const BUILD_SLICE = 100;
+const LOAD_SLICE = 1000;
 /** Lets HTTP and timers run between pages: SQLite answers synchronously, so awaiting it alone never yields. */
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const POLL_PAGE = 1000;
@@ -165,10 +166,12 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
         if (this.stopped) return;
         const page = await this.records.faceVectorsAfter(after, BUILD_PAGE);
         if (page.length === 0) break;
-        // Lets HTTP (/health/live) be answered between pages.
-        this.addTo(index, page);
-        this.loaded = index.size;
-        await yieldToEventLoop();
+        // Lets HTTP (/health/live) be answered between slices (converting and copying a row costs a few µs).
+        for (let i = 0; i < page.length; i += LOAD_SLICE) {
+          this.addTo(index, page.slice(i, i + LOAD_SLICE));
+          this.loaded = index.size;
+          await yieldToEventLoop();
+        }
         after = page[page.length - 1].recordId;
       }
       this.dirty = true;
