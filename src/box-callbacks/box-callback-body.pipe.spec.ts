@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import * as classTransformer from 'class-transformer';
+import fc from 'fast-check';
 import { PayloadFieldError } from '../common/payload-error';
-import { BoxCallbackBodyPipe } from './box-callback-body.pipe';
+import { BoxCallbackBodyPipe, dtoError, surelyValidIdentifyingFields } from './box-callback-body.pipe';
 
 const record = (extra: Record<string, unknown> = {}) => ({
   mq_license_key: 'K',
@@ -17,10 +18,12 @@ describe('BoxCallbackBodyPipe', () => {
   it('hands class-transformer only the identifying fields, never the unknown rest of a record', () => {
     const spy = jest.spyOn(classTransformer, 'plainToInstance');
     const wide = Object.fromEntries(Array.from({ length: 900 }, (_, i) => [`k${i}`, i]));
-    const [received] = pipe.transform(record({ wide, spot_image: 'AAAA' }));
+    // 128 surrogate pairs: 256 UTF-16 units, which the fast path leaves to the DTO (it counts 128 characters).
+    const key = '\u{1F600}'.repeat(128);
+    const [received] = pipe.transform(record({ wide, spot_image: 'AAAA', mq_license_key: key }));
     expect(spy).toHaveBeenCalledTimes(1);
     expect(spy.mock.calls[0][1]).toEqual({
-      mq_license_key: 'K',
+      mq_license_key: key,
       timestamp: 1710000000000,
       media_device_info: { media_device_id: 'cam-1' },
     });
@@ -44,6 +47,41 @@ describe('BoxCallbackBodyPipe', () => {
     }
     expect(error).toBeInstanceOf(PayloadFieldError);
     expect(error).toMatchObject({ field, message: expect.stringMatching(message) });
+  });
+
+  it('accepts a plainly valid record without class-transformer or class-validator', () => {
+    const spy = jest.spyOn(classTransformer, 'plainToInstance');
+    const [received] = pipe.transform(record({ timestamp: '1710000000000' }));
+    expect(spy).not.toHaveBeenCalled();
+    expect(received.dto.media_device_info.media_device_id).toBe('cam-1');
+  });
+
+  it('its fast path never accepts identifying fields the DTO refuses', () => {
+    // Mostly near the DTO's edges (length 128, NUL, lone surrogates, digit strings), so that every rule is hit often.
+    const edgeText = fc.oneof(
+      fc.constantFrom('', ' ', 'K', '\u0000', 'a\ud800', '\udc00b', '\u{1F600}', 'x'.repeat(128), 'x'.repeat(129), '\u{1F600}'.repeat(64)),
+      fc.string({ unit: fc.constantFrom('x', '\u0000', '\ud800', '\udc00', '\u{1F600}'), minLength: 125, maxLength: 131 }),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+    );
+    const other = fc.oneof(fc.integer(), fc.double(), fc.constantFrom(null, undefined, true, [], {}, Number.MAX_SAFE_INTEGER + 1));
+    const time = fc.oneof(
+      fc.integer(),
+      fc.bigInt({ min: -(10n ** 17n), max: 10n ** 17n }).map(String),
+      fc.constantFrom(' 12 ', '-0', '1e3', '0x10', '', 1.5, Number.MAX_SAFE_INTEGER + 1, null, undefined),
+    );
+    const value = fc.oneof({ arbitrary: edgeText, weight: 4 }, { arbitrary: other, weight: 1 });
+    const device = fc.oneof(
+      { arbitrary: fc.record({ media_device_id: value }), weight: 4 },
+      { arbitrary: fc.oneof(value, fc.array(fc.record({ media_device_id: value }), { maxLength: 1 })), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.record({ mq_license_key: value, timestamp: fc.oneof(time, value), media_device_info: device }), (r) => {
+        if (surelyValidIdentifyingFields(r)) expect(dtoError(r)).toBeNull();
+      }),
+      { numRuns: 3000 },
+    );
+    // And it does take the common case.
+    expect(surelyValidIdentifyingFields(record())).toBe(true);
   });
 
   it('names legacy fields as sent', () => {

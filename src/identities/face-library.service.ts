@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { EntityManager, In, Not } from 'typeorm';
+import { EntityManager, In } from 'typeorm';
 import { chunks } from '../common/chunks';
 import { UnitOfWork } from '../database/unit-of-work';
 import type { FaceSource } from '../events/domain-events';
@@ -94,15 +94,19 @@ export class FaceLibraryService {
    * Two statements, clearing first: the partial unique index allows one current face per identity at any moment.
    */
   async electCurrentFace(m: EntityManager, identityId: string): Promise<string | null> {
-    const faces = m.getRepository(Face);
-    const newest = await faces.findOne({
-      select: { id: true },
-      where: { identityId },
-      order: { capturedAt: 'DESC', sourceRecordId: 'DESC' },
-    });
+    // Plain SQL: this runs for every 1001/1002 record, and the repository's findOne()/update() cost more CPU than
+    // the statements themselves.
+    const d = this.uow.dialect;
+    const [newest]: { id: string }[] = await m.query(
+      `SELECT id FROM faces WHERE identity_id = ${d.p(1)} ORDER BY captured_at DESC, source_record_id DESC LIMIT 1`,
+      [identityId],
+    );
     if (!newest) return null;
-    await faces.update({ identityId, isCurrent: true, id: Not(newest.id) }, { isCurrent: false });
-    await faces.update({ id: newest.id, isCurrent: false }, { isCurrent: true });
+    await m.query(`UPDATE faces SET is_current = ${d.bool(false)} WHERE identity_id = ${d.p(1)} AND is_current AND id <> ${d.p(2)}`, [
+      identityId,
+      newest.id,
+    ]);
+    await m.query(`UPDATE faces SET is_current = ${d.bool(true)} WHERE id = ${d.p(1)} AND NOT is_current`, [newest.id]);
     return newest.id;
   }
 
