@@ -70,6 +70,26 @@ describe('FaceIndex', () => {
     }
   });
 
+  it('never hands usearch a saved graph with removed keys (its loader then corrupts the heap on the next adds)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-removed-'));
+    try {
+      const many = Array.from({ length: 2000 }, randomUnit);
+      const index = new FaceIndex(params);
+      index.add(many.map((vector, i) => ({ recordId: `m${i}`, vector, facts: facts(i) })));
+      for (let i = 0; i < 1950; i++) index.remove(`m${i}`);
+      index.save(dir, 1);
+      const loaded = FaceIndex.load(dir, params)!.index;
+      expect(loaded.graphState).toBe('behind'); // rebuilt from the i8 copy, not loaded
+      loaded.add(Array.from({ length: 1500 }, (_, i) => ({ recordId: `n${i}`, vector: randomUnit(), facts: facts(i) })));
+      while (loaded.extendGraph(500) > 0);
+      expect(loaded.graphState).toBe('ready');
+      expect(loaded.size).toBe(1550);
+      expect(loaded.candidates(many[1999], 1, {}, 0).ids[0]).toBe('m1999');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('finds a vector first, skips records added twice, and forgets removed ones', () => {
     const index = build();
     expect(index.add([{ recordId: 'r3', vector: vectors[3], facts: facts(3) }])).toBe(0);
@@ -349,8 +369,9 @@ describe('FaceIndex', () => {
         expect(holds(dir, vs[8], '.usearch')).toBe(false);
         const half = FaceIndex.load(dir, params)!.index;
         expect(half.graphState).toBe('behind');
-        expect(half.graphBehind).toBe(10);
-        expect(graphOf(half).size()).toBe(18); // keys 0-19 but r5 and r8
+        // Its graph file holds a removed key (r8), which usearch's loader mishandles: not loaded, built again.
+        expect(half.graphBehind).toBe(30);
+        expect(graphOf(half).size()).toBe(0);
         expect(half.extendGraph(100)).toBe(0);
         expect(graphOf(half).size()).toBe(27); // every live one
         expect(half.candidates(vs[27], 1, {}, 0, 16).ids).toEqual(['r27']);

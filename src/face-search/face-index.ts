@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { Index } from 'usearch';
 import { FACE_DIMENSIONS } from './face-vector';
-import { scrubRemovedVectors } from './usearch-file';
+import { removedKeysIn, scrubRemovedVectors } from './usearch-file';
 import { VectorMatrix } from './vector-matrix';
 
 export type Quantization = 'f32' | 'f16' | 'i8';
@@ -177,6 +177,12 @@ export class FaceIndex {
     }
     this.graphed = end;
     return this.ids.length - end;
+  }
+
+  /** An empty graph, to be built again from the i8 copy by extendGraph (if the graph is kept). */
+  private dropGraph(): void {
+    this.index = FaceIndex.emptyIndex(this.params);
+    this.graphed = 0;
   }
 
   /** One usearch add; on failure nothing of it stays in the graph. */
@@ -416,13 +422,10 @@ export class FaceIndex {
         // gone already
       }
     }
-    // The removed vectors' bytes still sit in usearch's free slots in memory: the scrubbed file replaces them.
-    // Into a new index, swapped in once loaded: a failure leaves the serving one as it was.
-    if (opts.purge) {
-      const scrubbed = FaceIndex.emptyIndex(this.params);
-      scrubbed.load(written[1]);
-      this.index = scrubbed;
-    }
+    // The removed vectors' bytes still sit in usearch's free slots in memory. The graph is dropped and rebuilt from
+    // the i8 copy in the background (searches scan meanwhile): reloading the scrubbed file instead would hand usearch
+    // a file with removed keys, which its loader mishandles (see removedKeysIn).
+    if (opts.purge && this.graphed > 0) this.dropGraph();
   }
 
   /**
@@ -465,7 +468,11 @@ export class FaceIndex {
     const idx = new FaceIndex(params, { graph: meta.graph ?? true });
     idx.graphed = graphed;
     idx.matrix = matrix;
-    idx.index.load(file);
+    // A graph file with removed keys is not loaded (usearch's loader mishandles them: see removedKeysIn); the graph
+    // is built again from the i8 copy in the background.
+    const loadGraph = removedKeysIn(file) === 0;
+    if (loadGraph) idx.index.load(file);
+    else idx.graphed = 0;
     idx.ids = meta.ids;
     idx.occurredAt = meta.occurredAt;
     idx.box = meta.box;
@@ -484,7 +491,7 @@ export class FaceIndex {
     idx.live = idx.keyOf.size;
     idx.stems = [path.basename(meta.indexFile).replace(/\.usearch$/, '')];
     let inGraph = 0;
-    for (let k = 0; k < graphed; k++) if (meta.ids[k]) inGraph++;
+    for (let k = 0; k < idx.graphed; k++) if (meta.ids[k]) inGraph++;
     if (idx.index.size() !== inGraph) throw new Error(`${path.basename(file)} holds ${idx.index.size()} vectors, the table ${inGraph}`);
     return { index: idx, cursor: meta.cursor };
   }

@@ -72,6 +72,26 @@ export function scrubRemovedVectors(file: string): number {
   }
 }
 
+/**
+ * How many removed keys a saved usearch index file holds (its head's count). usearch 2.25's loader mishandles them:
+ * it sizes its slot table for the live keys only, and the next adds write past it (heap corruption, reproduced), so
+ * such a file is never loaded.
+ */
+export function removedKeysIn(file: string): number {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const dims = Buffer.alloc(8);
+    if (fs.readSync(fd, dims, 0, 8, 0) !== 8) throw layoutError('truncated');
+    const head = Buffer.alloc(HEAD_BYTES);
+    const at = 8 + dims.readUInt32LE(0) * dims.readUInt32LE(4);
+    if (fs.readSync(fd, head, 0, HEAD_BYTES, at) !== HEAD_BYTES || head.toString('latin1', 0, 7) !== 'usearch')
+      throw layoutError('no usearch head after the vectors');
+    return Number(head.readBigUInt64LE(25));
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function layoutError(what: string): Error {
   return new Error(`usearch index file has an unknown layout (${what}): removed vectors not scrubbed`);
 }
