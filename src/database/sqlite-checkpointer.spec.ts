@@ -35,7 +35,13 @@ describe('SqliteCheckpointer', () => {
       await ds.query('INSERT INTO t (k, v) VALUES (?, ?)', [k, blob]);
       if (k % 25 === 0) {
         maxWal = Math.max(maxWal, fs.statSync(path.join(dir, 'db.sqlite-wal')).size);
-        await new Promise((r) => setTimeout(r, 15)); // ingest commits in groups, with gaps between them
+        // Ingest commits in groups, with gaps between them: the worker checkpoints in the gap. Waiting for its report
+        // (instead of a fixed 15 ms) keeps the bound true on a loaded machine, where the thread may get no CPU for a while.
+        const before = checkpointer.lastReport;
+        await eventually(
+          () => checkpointer.lastReport !== before && checkpointer.lastReport!.checkpointed === checkpointer.lastReport!.log,
+          'a checkpoint in the gap',
+        );
       }
     }
     expect(maxWal).toBeLessThan(3 * 1024 * 1024);
