@@ -432,7 +432,7 @@ export class Environment {
   /**
    * A search admitting up to this many vectors (the whole index without a filter) scans them from the in-memory
    * copies (sign codes, then i8 rows; see FACE_SEARCH_SHORTLIST) instead of walking the graph. The graph is built
-   * (in the background) only once the index holds this many vectors.
+   * (in the background) only once the index holds more than this many vectors.
    */
   @Transform(toInt)
   @IsInt()

@@ -126,10 +126,10 @@ describe('FaceIndexService: erasure and retention events', () => {
 });
 
 /**
- * The graph is built only once the index holds FACE_SEARCH_EXACT_BELOW vectors, in the background: the index is ready
+ * The graph is built only once the index holds more than FACE_SEARCH_EXACT_BELOW vectors, in the background: the index is ready
  * (searches scan the i8 copy) as soon as the vectors are loaded, and searches walk the graph once it holds them all.
  */
-describe('FaceIndexService: the graph built when the index reaches FACE_SEARCH_EXACT_BELOW', () => {
+describe('FaceIndexService: the graph built when the index passes FACE_SEARCH_EXACT_BELOW', () => {
   let dir: string;
   let service: FaceIndexService;
   let readiness: () => Promise<Record<string, unknown> | undefined>;

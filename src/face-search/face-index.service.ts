@@ -189,7 +189,7 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   /**
-   * Builds the graph in the background once the index holds FACE_SEARCH_EXACT_BELOW vectors (below that, searches
+   * Builds the graph in the background once the index holds more than FACE_SEARCH_EXACT_BELOW vectors (up to that, searches
    * scan the i8 copy and never walk it), or goes on with one a snapshot held part of: BUILD_SLICE keys at a time,
    * yielding between them, so HTTP keeps being answered; searches keep scanning until it holds every key. Records
    * added meanwhile are taken by it too; removed ones leave it (or are skipped). Stops at shutdown (the snapshot keeps
@@ -198,7 +198,8 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
   private growGraph(index: FaceIndex): void {
     if (this.graphBuild || this.stopped) return;
     if (index.graphState === 'none') {
-      if (index.size < this.config.get('FACE_SEARCH_EXACT_BELOW')) return;
+      // Searches scan while they admit up to FACE_SEARCH_EXACT_BELOW vectors: a graph is of use only beyond it.
+      if (index.size <= this.config.get('FACE_SEARCH_EXACT_BELOW')) return;
       index.startGraph();
     }
     if (index.graphState !== 'behind') return;
