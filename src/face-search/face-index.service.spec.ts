@@ -27,6 +27,23 @@ const onDisk = (dir: string, recordId: string) => {
   return fs.readdirSync(dir).some((n) => forms.some((form) => fs.readFileSync(path.join(dir, n)).includes(form)));
 };
 
+/** The service's settings, snapshots in `dir`; only purge snapshots (and the first one) are written during a test. */
+const configFor = (dir: string, exactBelow: number): AppConfig => {
+  const settings: Record<string, unknown> = {
+    FACE_SEARCH_ENABLED: true,
+    FACE_SEARCH_SNAPSHOT_DIR: dir,
+    FACE_SEARCH_POLL_MS: 20,
+    FACE_SEARCH_SNAPSHOT_INTERVAL_MS: 3_600_000,
+    FACE_SEARCH_QUANTIZATION: 'i8',
+    FACE_SEARCH_CONNECTIVITY: 16,
+    FACE_SEARCH_EXPANSION_ADD: 64,
+    FACE_SEARCH_EXPANSION_SEARCH: 64,
+    FACE_SEARCH_EXACT_BELOW: exactBelow,
+    FACE_SEARCH_SHORTLIST: 0,
+  };
+  return { get: (k: string) => settings[k], dataDir: dir } as unknown as AppConfig;
+};
+
 const until = async (check: () => boolean, what: string) => {
   for (const deadline = Date.now() + 5000; !check(); await new Promise((r) => setTimeout(r, 10))) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -52,20 +69,7 @@ describe('FaceIndexService: erasure and retention events', () => {
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-service-'));
     outbox.length = 0;
-    const settings: Record<string, unknown> = {
-      FACE_SEARCH_ENABLED: true,
-      FACE_SEARCH_SNAPSHOT_DIR: dir,
-      FACE_SEARCH_POLL_MS: 20,
-      // Only purge snapshots (and the first one) are written during the test.
-      FACE_SEARCH_SNAPSHOT_INTERVAL_MS: 3_600_000,
-      FACE_SEARCH_QUANTIZATION: 'i8',
-      FACE_SEARCH_CONNECTIVITY: 16,
-      FACE_SEARCH_EXPANSION_ADD: 64,
-      FACE_SEARCH_EXPANSION_SEARCH: 64,
-      FACE_SEARCH_EXACT_BELOW: 1_000_000,
-      FACE_SEARCH_SHORTLIST: 0,
-    };
-    const config = { get: (k: string) => settings[k], dataDir: dir } as unknown as AppConfig;
+    const config = configFor(dir, 1_000_000);
     const vectorsOf = (ids: string[]): RecordFaceVector[] =>
       ids.map((recordId) => ({
         recordId,
@@ -162,19 +166,7 @@ describe('FaceIndexService: the graph built when the index passes FACE_SEARCH_EX
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-service-'));
     outbox.length = 0;
-    const settings: Record<string, unknown> = {
-      FACE_SEARCH_ENABLED: true,
-      FACE_SEARCH_SNAPSHOT_DIR: dir,
-      FACE_SEARCH_POLL_MS: 20,
-      FACE_SEARCH_SNAPSHOT_INTERVAL_MS: 3_600_000,
-      FACE_SEARCH_QUANTIZATION: 'i8',
-      FACE_SEARCH_CONNECTIVITY: 16,
-      FACE_SEARCH_EXPANSION_ADD: 64,
-      FACE_SEARCH_EXPANSION_SEARCH: 64,
-      FACE_SEARCH_EXACT_BELOW: 50,
-      FACE_SEARCH_SHORTLIST: 0,
-    };
-    const config = { get: (k: string) => settings[k], dataDir: dir } as unknown as AppConfig;
+    const config = configFor(dir, 50);
     const records = {
       faceVectorsAfter: (after: string | null, limit: number) =>
         Promise.resolve(
