@@ -63,14 +63,13 @@ export class GrowableMemory {
  * the scan is a few lines of WebAssembly built below: 64-bit popcounts, about 5-8 ms per 1,000,000 codes.
  */
 export class SignCodes {
-  private readonly memory: WasmMemory;
+  /** The module's memory: the codes from offset 0, then a search's scratch. */
+  private readonly memory: GrowableMemory;
   private readonly scan: (codes: number, n: number, query: number, out: number) => void;
   private readonly scanKeys: (codes: number, keys: number, n: number, query: number, out: number) => void;
   /** Codes held (keys are dense: 0, 1, 2, …) and room for them, in codes. */
   private length = 0;
   private capacity = 0;
-  /** The memory as bytes (taken again after it grows). */
-  private view: Uint8Array;
 
   /** Weights of a differing bit: 0 to `levels` (see encodeQuery); 1 level at scale 0 is the plain Hamming distance. */
   constructor(
@@ -78,10 +77,9 @@ export class SignCodes {
     readonly scale = SCALE,
   ) {
     const e = new wasm.Instance(new wasm.Module(hammingModule(levels))).exports;
-    this.memory = e.memory as WasmMemory;
+    this.memory = new GrowableMemory(0, e.memory as WasmMemory);
     this.scan = e.scan as SignCodes['scan'];
     this.scanKeys = e.scanKeys as SignCodes['scanKeys'];
-    this.view = new Uint8Array(this.memory.buffer);
   }
 
   get size(): number {
@@ -91,7 +89,7 @@ export class SignCodes {
   /** The code of `key`, from its i8 row at `offset` in `rows`. */
   set(key: number, rows: Int8Array, offset: number): void {
     this.reserve(key + 1);
-    const out = this.view;
+    const out = this.memory.bytes();
     const at = key * CODE_BYTES;
     // Branch-free (signs are random, so a branch per component mispredicts half the time): for an i8 x, -x has its
     // sign bit set exactly when x > 0.
@@ -114,11 +112,7 @@ export class SignCodes {
   /** Grows the memory to hold the codes and `scratch` bytes after them; their offset. */
   private fit(scratch: number): number {
     const at = this.capacity * CODE_BYTES;
-    const need = at + scratch;
-    if (need > this.memory.buffer.byteLength) {
-      this.memory.grow(Math.ceil((need - this.memory.buffer.byteLength) / PAGE));
-      this.view = new Uint8Array(this.memory.buffer);
-    }
+    this.memory.reserve(at + scratch);
     return at;
   }
 
@@ -134,7 +128,7 @@ export class SignCodes {
     const queryBytes = CODE_BYTES * (1 + this.levels);
     const keysBytes = keys ? total * 4 : 0;
     const at = this.fit(queryBytes + keysBytes + total * 2);
-    const buffer = this.memory.buffer;
+    const buffer = this.memory.bytes().buffer;
     this.encodeQuery(probe, new Uint8Array(buffer, at, queryBytes));
     const out = at + queryBytes + keysBytes;
     if (keys) {

@@ -61,7 +61,7 @@ describe('VectorMatrix', () => {
     m.clear(9);
     expect(memory().indexOf(row)).toBe(-1);
     expect(m.score(9, v)).toBe(0);
-    const codes = (m as unknown as { codes: { view: Uint8Array } }).codes.view;
+    const codes = (m as unknown as { codes: { memory: { bytes(): Int8Array } } }).codes.memory.bytes();
     expect(codes.subarray(9 * 64, 10 * 64).every((b) => b === 0)).toBe(true);
   });
 
