@@ -361,7 +361,7 @@ export class FaceIndex {
    * The vectors of removed records are never written: usearch keeps a removed vector's bytes in its slot, so they
    * are zeroed in the file before it is flushed (scrubRemovedVectors), and the i8 copy's row was zeroed on removal.
    * Removes older index files. `purge` (records were erased or deleted): also the previous snapshot, which still
-   * holds their vectors, and usearch's in-memory copy is reloaded from the scrubbed file.
+   * holds their vectors, and the graph is dropped to be rebuilt from the i8 copy.
    */
   save(dir: string, cursor: number, opts: { purge?: boolean } = {}): void {
     fs.mkdirSync(dir, { recursive: true });
@@ -470,8 +470,7 @@ export class FaceIndex {
     idx.matrix = matrix;
     // A graph file with removed keys is not loaded (usearch's loader mishandles them: see removedKeysIn); the graph
     // is built again from the i8 copy in the background.
-    const loadGraph = removedKeysIn(file) === 0;
-    if (loadGraph) idx.index.load(file);
+    if (removedKeysIn(file) === 0) idx.index.load(file);
     else idx.graphed = 0;
     idx.ids = meta.ids;
     idx.occurredAt = meta.occurredAt;

@@ -20,20 +20,7 @@ const SLICE = 8 << 20;
 export function scrubRemovedVectors(file: string): number {
   const fd = fs.openSync(file, 'r+');
   try {
-    const size = fs.fstatSync(fd).size;
-    const read = (at: number, length: number): Buffer => {
-      const b = Buffer.alloc(length);
-      if (at + length > size || fs.readSync(fd, b, 0, length, at) !== length) throw layoutError('truncated');
-      return b;
-    };
-    const dims = read(0, 8);
-    const rows = dims.readUInt32LE(0);
-    const cols = dims.readUInt32LE(4);
-    const head = read(8 + rows * cols, HEAD_BYTES);
-    if (head.toString('latin1', 0, 7) !== 'usearch') throw layoutError('no usearch head after the vectors');
-    const present = Number(head.readBigUInt64LE(17));
-    const deleted = Number(head.readBigUInt64LE(25));
-    const graphAt = 8 + rows * cols + HEAD_BYTES;
+    const { size, read, rows, cols, present, deleted, graphAt } = readHead(fd);
     const graph = read(graphAt, GRAPH_HEADER_BYTES);
     const nodes = Number(graph.readBigUInt64LE(0));
     const connectivity = Number(graph.readBigUInt64LE(8));
@@ -80,16 +67,28 @@ export function scrubRemovedVectors(file: string): number {
 export function removedKeysIn(file: string): number {
   const fd = fs.openSync(file, 'r');
   try {
-    const dims = Buffer.alloc(8);
-    if (fs.readSync(fd, dims, 0, 8, 0) !== 8) throw layoutError('truncated');
-    const head = Buffer.alloc(HEAD_BYTES);
-    const at = 8 + dims.readUInt32LE(0) * dims.readUInt32LE(4);
-    if (fs.readSync(fd, head, 0, HEAD_BYTES, at) !== HEAD_BYTES || head.toString('latin1', 0, 7) !== 'usearch')
-      throw layoutError('no usearch head after the vectors');
-    return Number(head.readBigUInt64LE(25));
+    return readHead(fd).deleted;
   } finally {
     fs.closeSync(fd);
   }
+}
+
+/** The file's size, a bounded reader, its vector block's shape, its head's key counts and where the graph starts. */
+function readHead(fd: number) {
+  const size = fs.fstatSync(fd).size;
+  const read = (at: number, length: number): Buffer => {
+    const b = Buffer.alloc(length);
+    if (at + length > size || fs.readSync(fd, b, 0, length, at) !== length) throw layoutError('truncated');
+    return b;
+  };
+  const dims = read(0, 8);
+  const rows = dims.readUInt32LE(0);
+  const cols = dims.readUInt32LE(4);
+  const head = read(8 + rows * cols, HEAD_BYTES);
+  if (head.toString('latin1', 0, 7) !== 'usearch') throw layoutError('no usearch head after the vectors');
+  const present = Number(head.readBigUInt64LE(17));
+  const deleted = Number(head.readBigUInt64LE(25));
+  return { size, read, rows, cols, present, deleted, graphAt: 8 + rows * cols + HEAD_BYTES };
 }
 
 function layoutError(what: string): Error {
