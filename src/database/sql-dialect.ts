@@ -21,14 +21,18 @@ export class SqlDialect {
   /**
    * Multi-row VALUES lists for rows of `width` values each, cut so that no statement binds more parameters than
    * both drivers allow (SQLite 32766, PostgreSQL 65535): one `(…), (…)` text and its parameters per chunk.
+   * `types` (one per column) casts the parameters on PostgreSQL, which needs them where the list is a table of its
+   * own (`UPDATE … FROM (VALUES …)`) rather than the rows of an INSERT.
    */
-  valuesChunks(rows: unknown[][], width: number): { sql: string; params: unknown[] }[] {
+  valuesChunks(rows: unknown[][], width: number, types?: string[]): { sql: string; params: unknown[] }[] {
     const perChunk = Math.max(1, Math.floor(MAX_PARAMS / width));
+    const row = (first: number): string =>
+      types && this.kind === 'postgres' ? types.map((t, j) => `${this.p(first + j)}::${t}`).join(', ') : this.params(first, width);
     const out: { sql: string; params: unknown[] }[] = [];
     for (let start = 0; start < rows.length; start += perChunk) {
       const chunk = rows.slice(start, start + perChunk);
       out.push({
-        sql: chunk.map((_, i) => `(${this.params(1 + i * width, width)})`).join(', '),
+        sql: chunk.map((_, i) => `(${row(1 + i * width)})`).join(', '),
         params: chunk.flat(),
       });
     }

@@ -677,18 +677,15 @@ export class PersonsService implements PersonLinks {
     ]);
     const newer = `(persons.last_seen_at < v.column3 OR (persons.last_seen_at = v.column3 AND COALESCE(persons.last_record_id, '') < v.column4))`;
     const ifNewer = (column: string, value: string) => `${column} = CASE WHEN ${newer} THEN ${value} ELSE persons.${column} END`;
-    for (const chunk of chunks(rows, Math.floor(MAX_VALUES_PARAMS / types.length))) {
-      const values = chunk
-        .map((_, i) => `(${types.map((t, j) => (d.kind === 'postgres' ? `${d.p(i * types.length + j + 1)}::${t}` : d.p(0))).join(', ')})`)
-        .join(', ');
+    for (const chunk of d.valuesChunks(rows, types.length, types)) {
       await m.query(
         `UPDATE persons SET ${ifNewer('last_seen_at', 'v.column3')}, ${ifNewer('last_record_id', 'v.column4')},
            ${ifNewer('last_box_id', 'v.column5')}, ${ifNewer('last_media_device_id', 'v.column6')},
            ${ifNewer('last_user_type', 'v.column7')}, ${ifNewer('updated_at', 'v.column8')},
            first_seen_at = CASE WHEN persons.first_seen_at IS NULL OR persons.first_seen_at > v.column2 THEN v.column2 ELSE persons.first_seen_at END
-         FROM (VALUES ${values}) AS v
+         FROM (VALUES ${chunk.sql}) AS v
          WHERE persons.id = v.column1 AND (${newer} OR persons.first_seen_at IS NULL OR persons.first_seen_at > v.column2)`,
-        chunk.flat(),
+        chunk.params,
       );
     }
   }
@@ -779,9 +776,6 @@ interface Sighting {
   recordId: string;
   userType: string | null;
 }
-
-/** Bound parameters per statement, under SQLite's limit (32766) and PostgreSQL's (65535). */
-const MAX_VALUES_PARAMS = 30_000;
 
 /** Sighting order: by box event time, then record id. */
 function isNewer(at: number, recordId: string, thanAt: number, thanRecordId: string): boolean {
