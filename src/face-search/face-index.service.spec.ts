@@ -58,6 +58,8 @@ const until = async (check: () => boolean, what: string) => {
 describe('FaceIndexService: erasure and retention events', () => {
   let dir: string;
   let service: FaceIndexService;
+  /** Another start of the service on the same snapshot directory, database and outbox. */
+  let restart: () => FaceIndexService;
   const outbox: OutboxEntry[] = [];
   const event = (type: string, aggregateId: string, payload: Record<string, unknown>) =>
     outbox.push({ id: outbox.length + 1, type, aggregateId, payload, createdAt: Date.now() });
@@ -90,7 +92,8 @@ describe('FaceIndexService: erasure and retention events', () => {
       readAfter: ({ after, limit }: { after: number; limit: number }) =>
         Promise.resolve(outbox.filter((e) => e.id > after).slice(0, limit)),
     } as unknown as OutboxReader;
-    service = new FaceIndexService(config, records, reader, { register: () => undefined } as unknown as ReadinessChecks);
+    restart = () => new FaceIndexService(config, records, reader, { register: () => undefined } as unknown as ReadinessChecks);
+    service = restart();
     ['r1', 'r2', 'r3', 'r4'].forEach(recorded);
     await service.onApplicationBootstrap();
     await until(() => service.ready?.size === 4, 'the records indexed');
@@ -118,6 +121,19 @@ describe('FaceIndexService: erasure and retention events', () => {
   it('drops the records a retention batch deleted, read at the next poll (another instance relayed it)', async () => {
     event('retention.records-deleted', 'retention', { deletion: { recordIds: ['r4', 'no-such-record'], cutoff: 5 } });
     await until(() => service.ready?.size === 3 && !onDisk(dir, 'r4'), 'r4 out of the index and the snapshot');
+    expect(onDisk(dir, 'r1')).toBe(true);
+  });
+
+  it('restarted from a snapshot written before an erasure it never read, drops those records and purges the files', async () => {
+    // The instance goes away (as after a crash, its last snapshot still holds r2); the erasure commits meanwhile.
+    await service.onApplicationShutdown();
+    expect(onDisk(dir, 'r2')).toBe(true);
+    event('identity.biometrics-erased', 'i', {
+      erasure: { identityId: 'i', identityExternalId: 'x', recordIds: ['r2'], erasedBy: 'a' },
+    });
+    service = restart();
+    await service.onApplicationBootstrap();
+    await until(() => service.ready?.size === 3 && !onDisk(dir, 'r2'), 'r2 out of the restored index and of every snapshot file');
     expect(onDisk(dir, 'r1')).toBe(true);
   });
 
