@@ -83,7 +83,7 @@ describeDb('face index: erasure on a full disk, hostile erasure events', () => {
       expect(report.body.recordsCleared).toBe(2);
       await eventually(async () => (await vectors()) === 4, 'the erased vectors out of the index', 5_000);
       expect(await search(erasedFace)).not.toContain('erase-me');
-      await eventually(() => logged.some((m) => /face index snapshot not written/.test(m)), 'the failed purge snapshot logged');
+      await eventually(() => logged.some((m) => /face index purge snapshot not written/.test(m)), 'the failed purge snapshot logged');
       expect(fs.readdirSync(dir).sort()).toEqual([...before.keys()].sort());
       for (const [name, bytes] of before) expect(fs.readFileSync(path.join(dir, name)).equals(bytes)).toBe(true);
       expect(FaceIndex.load(dir, PARAMS)!.index.size).toBe(6);

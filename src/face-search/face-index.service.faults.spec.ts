@@ -122,8 +122,8 @@ describe('FaceIndexService under faults', () => {
       await until(() => hub!.service.ready!.size === 3, 'r2 out of the index');
       expect(hub.finds('r2')).toBe(false);
       expect(hub.finds('r1')).toBe(true);
-      await until(() => logged.some((m) => /face index snapshot not written/.test(m)), 'the failed purge snapshot logged');
-      expect(logged.find((m) => /snapshot not written/.test(m))).toMatch(/ENOSPC|bytes free/);
+      await until(() => logged.some((m) => /face index purge snapshot not written/.test(m)), 'the failed purge snapshot logged');
+      expect(logged.find((m) => /purge snapshot not written/.test(m))).toMatch(/ENOSPC|bytes free/);
       // The old snapshot as it was, every file and byte; nothing half-written beside it.
       expect(fs.readdirSync(dir).sort()).toEqual([...before.keys()].sort());
       for (const [name, bytes] of before) expect(fs.readFileSync(path.join(dir, name)).equals(bytes)).toBe(true);

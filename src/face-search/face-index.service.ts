@@ -398,8 +398,8 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     } catch (e) {
       if (purge) purge.failedAt = Date.now();
       // The index keeps serving; the previous snapshot (if any) stays in place and the next start catches up from it.
-      const when = purge ? 'in a minute' : 'at the next interval';
-      this.logger.warn(`face index snapshot not written, the previous one stays (retried ${when}): ${(e as Error).message}`);
+      const [what, when] = purge ? ['purge snapshot', 'within a minute'] : ['snapshot', 'at the next interval'];
+      this.logger.warn(`face index ${what} not written, the previous one stays (retried ${when}): ${(e as Error).message}`);
     } finally {
       // Also after a failure: a full disk is not written to again on every poll.
       this.lastSnapshot = Date.now();
