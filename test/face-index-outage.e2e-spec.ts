@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { boxRecordWithOwnFace, Json } from './helpers/api-client';
 import { eventually } from './helpers/eventually';
+import { featureOfBase64, filesHolding } from './helpers/snapshot-bytes';
 import { ServerProcess, spawnServer } from './helpers/spawn-server';
 import { startTcpProxy, TcpProxy } from './helpers/tcp-proxy';
 import { CALLBACK_PATH } from './helpers/test-app';
@@ -41,6 +42,7 @@ const featureOf = (i: number) => (recordOf(i).recognize_face_attr as Json).featu
       DATABASE_URL: url.toString(),
       FACE_SEARCH_SNAPSHOT_DIR: snapshotDir,
       FACE_SEARCH_POLL_MS: '100',
+      FACE_SEARCH_SNAPSHOT_INTERVAL_MS: '300',
       DB_CONNECT_TIMEOUT_MS: '1000',
       DB_STATEMENT_TIMEOUT_MS: '1000',
       HEALTH_CHECK_TIMEOUT_MS: '1000',
@@ -121,5 +123,54 @@ const featureOf = (i: number) => (recordOf(i).recognize_face_attr as Json).featu
       expect(((res.body.items as Json[])[0].record as Json).identityExternalId).toBe(`FO-${i}`);
     }
     expect(hub!.output()).not.toMatch(/[A-Za-z0-9+/]{100}/);
+  });
+
+  it('an erasure committed while the database is refused, or silent, is read once it is back: neither skipped nor lost', async () => {
+    const sql = new Client({ connectionString: db.env.DATABASE_URL });
+    await sql.connect();
+    try {
+      const recordOfIdentity = async (i: number) =>
+        (await sql.query<{ id: string }>('SELECT id FROM recognition_records WHERE identity_external_id = $1', [`FO-${i}`])).rows[0].id;
+      const holding = (i: number) => filesHolding(snapshotDir, [featureOfBase64(featureOf(i))]);
+      const searched = async () => (await search({ feature: featureOf(0), limit: 1 })).body.searched;
+      const found = async (i: number) => {
+        const res = await search({ feature: featureOf(i), limit: 1, minSimilarity: 0.99 });
+        return res.status === 200 && (res.body.items as Json[]).length > 0;
+      };
+      await eventually(indexHoldsEveryRecord, 'every record indexed');
+      await eventually(() => holding(3).length > 0, 'a snapshot holding the vector to erase', 10_000);
+
+      // Refused: the erasure commits through the other instance; the hub cannot read the outbox meanwhile.
+      await proxy.refuse();
+      const [identity] = (await sql.query<{ id: string }>(`SELECT id FROM identities WHERE external_id = 'FO-3'`)).rows;
+      const erased = await fetch(`${writer!.url}/identities/${identity.id}/erasure`, { method: 'POST', headers: { 'x-api-key': ADMIN } });
+      expect(erased.status).toBe(200);
+      await eventually(async () => (await get('/health/ready')).status === 503, 'the hub to lose the database');
+      await new Promise((r) => setTimeout(r, 500));
+      await proxy.restore();
+      await eventually(async () => (await searched()) === stored - 1 && !(await found(3)), 'the erasure applied once back', 20_000);
+      await eventually(() => holding(3).length === 0, 'no snapshot file with the erased vector', 10_000);
+
+      // Silent: a retention batch naming a record that keeps its feature (so neither the sweep nor a search can take
+      // it out: only reading the event can) commits while every query of the hub hangs.
+      proxy.silence();
+      const deleted = await recordOfIdentity(5);
+      await sql.query(
+        `INSERT INTO outbox_events (type, aggregate_id, payload, created_at, available_at, attempts, processed_at)
+         VALUES ('retention.records-deleted', 'retention', $1, $2, $2, 0, $2)`,
+        [JSON.stringify({ deletion: { recordIds: [deleted], cutoff: 1 } }), Date.now()],
+      );
+      await eventually(async () => (await get('/health/ready')).status === 503, 'the hub to wait on the silent database', 20_000);
+      expect(await found(5)).toBe(false); // 503 while the database is silent
+      await proxy.restore();
+      await eventually(async () => (await searched()) === stored - 2, 'the deletion applied once the database answers', 20_000);
+      expect(await found(5)).toBe(false);
+      await eventually(() => holding(5).length === 0, 'no snapshot file with the deleted vector', 10_000);
+      expect(holding(6).length).toBeGreaterThan(0);
+      expect((await get('/health/ready')).status).toBe(200);
+      expect(hub!.output()).not.toMatch(/[A-Za-z0-9+/]{100}/);
+    } finally {
+      await sql.end();
+    }
   });
 });

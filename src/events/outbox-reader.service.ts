@@ -61,7 +61,7 @@ export class OutboxReader {
       id: Number(r.id),
       type: r.type,
       aggregateId: r.aggregate_id,
-      payload: JSON.parse(r.payload) as Record<string, unknown>,
+      payload: parsePayload(r.payload),
       createdAt: Number(r.created_at),
     }));
   }
@@ -81,4 +81,19 @@ export class OutboxReader {
     const row = await this.repo.createQueryBuilder('o').select('MAX(o.id)', 'm').getRawOne<{ m: number | string | null }>();
     return Number(row?.m ?? 0);
   }
+}
+
+/**
+ * A row's payload; {} for one that is not a JSON object (the hub writes only objects: such a row was written by
+ * hand or damaged). Thrown, the parse error would fail the whole page, and every reader replaying the outbox (the
+ * face index, the event stream) would stop at that row for good.
+ */
+function parsePayload(text: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(text);
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // not JSON
+  }
+  return {};
 }

@@ -2,53 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
-import type { AppConfig } from '../config/app-config.service';
 import type { OutboxEntry, OutboxReader } from '../events/outbox-reader.service';
 import type { ReadinessChecks } from '../health/readiness.service';
 import type { RecordFaceVector, RecordsStore } from '../recognition-records/records-store.service';
 import { FaceIndex } from './face-index';
 import { FaceIndexService } from './face-index.service';
 import { FACE_DIMENSIONS, normalised } from './face-vector';
-
-let seed = 11;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-const features = new Map(['r1', 'r2', 'r3', 'r4'].map((id) => [id, normalised(Array.from({ length: FACE_DIMENSIONS }, rnd))!]));
-
-/**
- * Whether a file in `dir` holds the record's vector as usearch's i8 cast (the default quantisation) or the i8 copy
- * (scaled to its largest component) writes it.
- */
-const onDisk = (dir: string, recordId: string) => {
-  const v = features.get(recordId)!;
-  const max = v.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
-  const forms = [Int8Array.from(v, (x) => Math.trunc(x * 127)), Int8Array.from(v, (x) => Math.round((x * 127) / max))].map((f) =>
-    Buffer.from(f.buffer).subarray(0, 64),
-  );
-  return fs.readdirSync(dir).some((n) => forms.some((form) => fs.readFileSync(path.join(dir, n)).includes(form)));
-};
-
-/** The service's settings, snapshots in `dir`; only purge snapshots (and the first one) are written during a test. */
-const configFor = (dir: string, exactBelow: number): AppConfig => {
-  const settings: Record<string, unknown> = {
-    FACE_SEARCH_ENABLED: true,
-    FACE_SEARCH_SNAPSHOT_DIR: dir,
-    FACE_SEARCH_POLL_MS: 20,
-    FACE_SEARCH_SNAPSHOT_INTERVAL_MS: 3_600_000,
-    FACE_SEARCH_QUANTIZATION: 'i8',
-    FACE_SEARCH_CONNECTIVITY: 16,
-    FACE_SEARCH_EXPANSION_ADD: 64,
-    FACE_SEARCH_EXPANSION_SEARCH: 64,
-    FACE_SEARCH_EXACT_BELOW: exactBelow,
-    FACE_SEARCH_SHORTLIST: 0,
-  };
-  return { get: (k: string) => settings[k], dataDir: dir } as unknown as AppConfig;
-};
-
-const until = async (check: () => boolean, what: string) => {
-  for (const deadline = Date.now() + 5000; !check(); await new Promise((r) => setTimeout(r, 10))) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-  }
-};
+import { configFor, features, onDisk, until } from '../../test/helpers/face-index-service-kit';
 
 /**
  * The face index listens to erasure and retention events (read from the outbox, as every instance does): the

@@ -35,6 +35,11 @@ const REMOVAL_TYPES = new Map<string, string>([
   [RetentionRecordsDeletedEvent.type, 'deletion'],
 ]);
 const FEED_TYPES = new Set<string>([RecognitionRecordedEvent.type, IdentityMergedEvent.type, ...REMOVAL_TYPES.keys()]);
+/** `value[key]` when value is a plain object (a parsed payload may be anything JSON can hold), else undefined. */
+const field = (value: unknown, key: string): unknown =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, key)
+    ? (value as Record<string, unknown>)[key]
+    : undefined;
 /** A purge snapshot waits for removals to pause (a retention run sends one event per batch), but no longer than this. */
 const PURGE_MAX_WAIT_MS = 30_000;
 /** After a purge snapshot failed (a full disk), the next attempt. */
@@ -305,17 +310,23 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
           break;
         }
         this.gap = null;
+        // Payloads are read as untrusted (a row written by hand, a bug elsewhere): only string ids are taken, and a
+        // row that holds none is passed over, so it never stops the index (a throw here would be retried forever).
         if (FEED_TYPES.has(row.type)) {
           if (row.type === RecognitionRecordedEvent.type) {
-            const recordId = (row.payload as { record?: { recordId?: string } }).record?.recordId;
-            if (recordId && !index.has(recordId)) recordIds.push(recordId);
+            const recordId = field(field(row.payload, 'record'), 'recordId');
+            if (typeof recordId === 'string' && recordId && !index.has(recordId)) recordIds.push(recordId);
           } else if (REMOVAL_TYPES.has(row.type)) {
-            const named = (row.payload[REMOVAL_TYPES.get(row.type)!] as { recordIds?: unknown } | undefined)?.recordIds;
-            if (Array.isArray(named)) removed.push(...named.filter((id): id is string => typeof id === 'string'));
+            const named = field(field(row.payload, REMOVAL_TYPES.get(row.type)!), 'recordIds');
+            // One by one: spreading a huge array into push() overflows the stack.
+            if (Array.isArray(named)) for (const id of named as unknown[]) if (typeof id === 'string') removed.push(id);
           } else {
-            const merge = (row.payload as { merge?: { sourceId?: string; targetId?: string } }).merge;
-            if (merge?.sourceId && merge.targetId) index.renameIdentity(merge.sourceId, merge.targetId);
-            this.dirty = true;
+            const merge = field(row.payload, 'merge');
+            const [sourceId, targetId] = [field(merge, 'sourceId'), field(merge, 'targetId')];
+            if (typeof sourceId === 'string' && sourceId && typeof targetId === 'string' && targetId) {
+              index.renameIdentity(sourceId, targetId);
+              this.dirty = true;
+            }
           }
         }
         cursor = row.id;
@@ -387,8 +398,8 @@ export class FaceIndexService implements OnApplicationBootstrap, OnApplicationSh
     } catch (e) {
       if (purge) purge.failedAt = Date.now();
       // The index keeps serving; the previous snapshot (if any) stays in place and the next start catches up from it.
-      const when = purge ? 'in a minute' : 'at the next interval';
-      this.logger.warn(`face index snapshot not written, the previous one stays (retried ${when}): ${(e as Error).message}`);
+      const [what, when] = purge ? ['purge snapshot', 'within a minute'] : ['snapshot', 'at the next interval'];
+      this.logger.warn(`face index ${what} not written, the previous one stays (retried ${when}): ${(e as Error).message}`);
     } finally {
       // Also after a failure: a full disk is not written to again on every poll.
       this.lastSnapshot = Date.now();

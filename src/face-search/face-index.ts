@@ -119,6 +119,8 @@ export class FaceIndex {
   /** Whether the graph is kept (startGraph), and how many keys (from 0) were offered to it so far. */
   private graphOn: boolean;
   private graphed = 0;
+  /** Keys removed from the graph since it was built: usearch keeps their vectors' bytes in its free slots. */
+  private removedInGraph = 0;
 
   constructor(
     readonly params: FaceIndexParams,
@@ -183,6 +185,7 @@ export class FaceIndex {
   private dropGraph(): void {
     this.index = FaceIndex.emptyIndex(this.params);
     this.graphed = 0;
+    this.removedInGraph = 0;
   }
 
   /** One usearch add; on failure nothing of it stays in the graph. */
@@ -244,7 +247,10 @@ export class FaceIndex {
     const key = this.keyOf.get(recordId);
     if (key === undefined) return false;
     // A key the graph has not taken yet is skipped by extendGraph (its id is cleared below).
-    if (key < this.graphed) this.index.remove(BigInt(key));
+    if (key < this.graphed) {
+      this.index.remove(BigInt(key));
+      this.removedInGraph++;
+    }
     this.matrix.clear(key);
     this.keyOf.delete(recordId);
     this.ids[key] = '';
@@ -361,7 +367,7 @@ export class FaceIndex {
    * The vectors of removed records are never written: usearch keeps a removed vector's bytes in its slot, so they
    * are zeroed in the file before it is flushed (scrubRemovedVectors), and the i8 copy's row was zeroed on removal.
    * Removes older index files. `purge` (records were erased or deleted): also the previous snapshot, which still
-   * holds their vectors, and the graph is dropped to be rebuilt from the i8 copy.
+   * holds their vectors, and the graph is dropped to be rebuilt from the i8 copy (also when the write failed).
    */
   save(dir: string, cursor: number, opts: { purge?: boolean } = {}): void {
     fs.mkdirSync(dir, { recursive: true });
@@ -403,6 +409,9 @@ export class FaceIndex {
       syncDir(dir);
     } catch (e) {
       for (const f of written) fs.rmSync(f, { force: true });
+      // The files wait for space, the memory does not: removed vectors leave usearch's free slots now, as after a
+      // purge snapshot (below), not once the disk has room again.
+      if (opts.purge && this.removedInGraph > 0) this.dropGraph();
       throw e;
     }
     // Files of our own older snapshots go, except the one the table named until now (a start elsewhere may be
