@@ -133,6 +133,13 @@ export class Environment {
   @IsString()
   IMAGE_DIR?: string;
 
+  /** Threads that write (hash, write, fsync) incoming images off the event loop. */
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(64)
+  IMAGE_WRITE_THREADS = 4;
+
   /** Largest box push body accepted (/box-callbacks/…), e.g. 32mb. */
   @Matches(/^\d+(b|kb|mb|gb)?$/i, { message: 'BODY_LIMIT must look like 32mb' })
   BODY_LIMIT = '32mb';

@@ -14,15 +14,15 @@ describe('FilesystemImageStore', () => {
     store = new FilesystemImageStore(root);
     await store.init();
   });
-  afterEach(() => {
-    store.onApplicationShutdown();
+  afterEach(async () => {
+    await store.onApplicationShutdown();
     fs.rmSync(root, { recursive: true, force: true });
   });
 
   it('names files by the sha256 of their bytes and reads them back identical', async () => {
     const bytes = Buffer.from([0xff, 0xd8, 0xff, 0x00, 0x01, 0xff, 0xd9]);
-    const put = await store.put(bytes);
-    expect(put).toEqual({ sha256: createHash('sha256').update(bytes).digest('hex'), byteSize: 7, created: true });
+    const put = await store.put(Buffer.from(bytes));
+    expect(put).toMatchObject({ sha256: createHash('sha256').update(bytes).digest('hex'), byteSize: 7, created: true });
     expect(fs.existsSync(path.join(root, put.sha256.slice(0, 2), put.sha256.slice(2, 4), put.sha256))).toBe(true);
     expect((await store.read(put.sha256))!.equals(bytes)).toBe(true);
     expect(await store.exists(put.sha256)).toBe(true);
@@ -30,11 +30,37 @@ describe('FilesystemImageStore', () => {
 
   it('stores identical bytes once, also when written concurrently', async () => {
     const bytes = Buffer.alloc(100_000, 7);
-    const puts = await Promise.all(Array.from({ length: 10 }, () => store.put(bytes)));
+    const puts = await Promise.all(Array.from({ length: 10 }, () => store.put(Buffer.from(bytes))));
     expect(new Set(puts.map((p) => p.sha256)).size).toBe(1);
     expect(puts.some((p) => p.created)).toBe(true);
     expect(fs.readdirSync(path.join(root, '.tmp'))).toEqual([]);
     expect((await store.read(puts[0].sha256))!.equals(bytes)).toBe(true);
+  });
+
+  it('moves large bytes to its writer thread and back without a copy, and copies bytes that share memory', async () => {
+    const large = Buffer.alloc(300_000, 9);
+    const expected = createHash('sha256').update(large).digest('hex');
+    const put = await store.put(large);
+    expect(large.length).toBe(0); // moved
+    expect(put.bytes!.length).toBe(300_000);
+    expect(createHash('sha256').update(put.bytes!).digest('hex')).toBe(expected);
+
+    const pooled = Buffer.from('shares the allocation pool'); // a view into Buffer's shared pool: never moved
+    const neighbour = Buffer.from('another view of the same pool');
+    expect(pooled.buffer).toBe(neighbour.buffer);
+    const small = await store.put(pooled);
+    expect(pooled.toString()).toBe('shares the allocation pool');
+    expect(neighbour.toString()).toBe('another view of the same pool');
+    expect((await store.read(small.sha256))!.toString()).toBe('shares the allocation pool');
+  });
+
+  it('writes many images at once across its threads, each file complete', async () => {
+    const images = Array.from({ length: 40 }, (_, i) => Buffer.alloc(10_000 + i * 1000, i));
+    const expected = images.map((b) => createHash('sha256').update(b).digest('hex'));
+    const puts = await Promise.all(images.map((b) => store.put(Buffer.from(b))));
+    expect(puts.map((p) => p.sha256)).toEqual(expected);
+    for (const [i, p] of puts.entries()) expect((await store.read(p.sha256))!.equals(images[i])).toBe(true);
+    expect(fs.readdirSync(path.join(root, '.tmp'))).toEqual([]);
   });
 
   it('answers null for an unknown key and refuses keys that are not sha256 hex', async () => {
@@ -61,7 +87,7 @@ describe('FilesystemImageStore', () => {
 
     const restarted = new FilesystemImageStore(root);
     await restarted.init();
-    restarted.onApplicationShutdown();
+    await restarted.onApplicationShutdown();
     expect(fs.readdirSync(tmp)).toEqual([live]);
   });
 
@@ -72,12 +98,12 @@ describe('FilesystemImageStore', () => {
       await full.init();
       small.fill();
       const bytes = Buffer.alloc(200_000, 3);
-      await expect(full.put(bytes)).rejects.toMatchObject({ code: 'ENOSPC' });
+      await expect(full.put(Buffer.from(bytes))).rejects.toMatchObject({ code: 'ENOSPC' });
       expect(fs.readdirSync(path.join(small.dir, '.tmp'))).toEqual([]);
       small.free();
-      const { sha256 } = await full.put(bytes);
+      const { sha256 } = await full.put(Buffer.from(bytes));
       expect((await full.read(sha256))!.equals(bytes)).toBe(true);
-      full.onApplicationShutdown();
+      await full.onApplicationShutdown();
     } finally {
       small.unmount();
     }

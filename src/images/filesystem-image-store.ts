@@ -1,9 +1,10 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { Readable } from 'node:stream';
+import { imagePath } from './image-paths';
 import { ImageStore, PutResult, SHA256_HEX } from './image-store';
+import { ImageWriterPool } from './image-writer-pool';
 
 /**
  * A temporary file this old is left over (an instance was killed, or its write failed and could not clean up):
@@ -12,22 +13,28 @@ import { ImageStore, PutResult, SHA256_HEX } from './image-store';
  */
 export const STALE_TEMP_AGE_MS = 15 * 60_000;
 
+/** Threads that write images when IMAGE_WRITE_THREADS is not set. */
+export const DEFAULT_IMAGE_WRITE_THREADS = 4;
+
 /**
  * Files under <root>/ab/cd/<sha256>. Writes go to a temporary file that is fsynced and renamed into
  * place, then the directory is fsynced, so a reader (or another instance sharing the directory)
- * sees either nothing or the whole file, and an acknowledged image survives a crash.
+ * sees either nothing or the whole file, and an acknowledged image survives a crash. The writes run on
+ * the image writer threads (image-write.worker.ts), off the event loop.
  */
 export class FilesystemImageStore extends ImageStore {
   private readonly tmpDir: string;
-  private readonly knownDirs = new Set<string>();
+  private readonly writer: ImageWriterPool;
   private sweeper?: NodeJS.Timeout;
 
   constructor(
     private readonly root: string,
     private readonly staleTempAgeMs = STALE_TEMP_AGE_MS,
+    writerThreads = DEFAULT_IMAGE_WRITE_THREADS,
   ) {
     super();
     this.tmpDir = path.join(root, '.tmp');
+    this.writer = new ImageWriterPool(writerThreads, root, this.tmpDir);
   }
 
   /** Creates the directories and removes stale temporary files, at start and then every staleTempAgeMs. */
@@ -38,9 +45,10 @@ export class FilesystemImageStore extends ImageStore {
     this.sweeper ??= setInterval(() => void this.removeStaleTemp().catch(() => undefined), this.staleTempAgeMs).unref();
   }
 
-  onApplicationShutdown(): void {
+  async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweeper);
     this.sweeper = undefined;
+    await this.writer.close();
   }
 
   /**
@@ -61,38 +69,13 @@ export class FilesystemImageStore extends ImageStore {
   }
 
   pathFor(sha256: string): string {
-    if (!SHA256_HEX.test(sha256)) throw new Error('invalid image key');
-    return path.join(this.root, sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    return imagePath(this.root, sha256);
   }
 
+  /** The bytes move to a writer thread and back (see ImageWriterPool.write): use the result's `bytes` afterwards. */
   async put(bytes: Buffer): Promise<PutResult> {
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
-    const target = this.pathFor(sha256);
-    if (await this.exists(sha256)) return { sha256, byteSize: bytes.length, created: false };
-
-    const dir = path.dirname(target);
-    if (!this.knownDirs.has(dir)) {
-      await fs.mkdir(dir, { recursive: true });
-      this.knownDirs.add(dir);
-    }
-    const tmp = path.join(this.tmpDir, `${sha256}.${process.pid}.${randomBytes(6).toString('hex')}`);
-    try {
-      const handle = await fs.open(tmp, 'wx');
-      try {
-        await handle.writeFile(bytes);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      // rename is atomic; a concurrent writer of the same bytes just replaces an identical file.
-      await fs.rename(tmp, target);
-    } catch (e) {
-      // A full disk must not keep the partial file: it would hold on to the space once the disk has room again.
-      await fs.rm(tmp, { force: true }).catch(() => undefined);
-      throw e;
-    }
-    await this.syncDir(dir);
-    return { sha256, byteSize: bytes.length, created: true };
+    const written = await this.writer.write(bytes);
+    return { sha256: written.sha256, byteSize: written.bytes.length, created: written.created, bytes: written.bytes };
   }
 
   async read(sha256: string): Promise<Buffer | null> {
@@ -166,15 +149,6 @@ export class FilesystemImageStore extends ImageStore {
       await fs.writeFile(probe, 'ok');
     } finally {
       await fs.rm(probe, { force: true });
-    }
-  }
-
-  private async syncDir(dir: string): Promise<void> {
-    const handle = await fs.open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
     }
   }
 }

@@ -5,6 +5,8 @@ export interface PutResult {
   byteSize: number;
   /** False when identical bytes were already stored. */
   created: boolean;
+  /** The bytes, when put() moved them (the Buffer passed in is then empty): use these from now on. */
+  bytes?: Buffer;
 }
 
 /**

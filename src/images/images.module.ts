@@ -10,7 +10,7 @@ import { ImagesService } from './images.service';
       provide: ImageStore,
       inject: [AppConfig],
       useFactory: async (config: AppConfig) => {
-        const store = new FilesystemImageStore(config.imageDir);
+        const store = new FilesystemImageStore(config.imageDir, undefined, config.get('IMAGE_WRITE_THREADS'));
         await store.init();
         return store;
       },

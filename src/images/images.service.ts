@@ -27,6 +27,8 @@ export class ImagesService {
   /** Writes the bytes durably to the store; call before the transaction that references them commits. */
   async write(image: DecodedImage): Promise<StoredImageRef> {
     const put = await this.store.put(image.bytes);
+    // The store may have moved the bytes (to its writer thread and back): the image holds them again.
+    if (put.bytes) image.bytes = put.bytes;
     return { sha256: put.sha256, contentType: image.contentType, byteSize: put.byteSize };
   }
 
@@ -37,7 +39,7 @@ export class ImagesService {
   async restoreIfPurged(images: { ref: StoredImageRef; image: DecodedImage }[]): Promise<void> {
     for (const { ref, image } of images) {
       if (await this.store.exists(ref.sha256)) continue;
-      await this.store.put(image.bytes);
+      await this.write(image);
       await this.uow.run((m) => this.index(m, [ref], Date.now()));
     }
   }
