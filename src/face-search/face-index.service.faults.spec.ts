@@ -4,10 +4,10 @@ import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
 import type { OutboxEntry, OutboxReader } from '../events/outbox-reader.service';
 import type { ReadinessChecks } from '../health/readiness.service';
-import type { RecordFaceVector, RecordsStore } from '../recognition-records/records-store.service';
+import type { RecordsStore } from '../recognition-records/records-store.service';
 import { FaceIndex } from './face-index';
 import { FaceIndexService } from './face-index.service';
-import { configFor, features, inFile, onDisk, until } from '../../test/helpers/face-index-service-kit';
+import { configFor, features, inFile, onDisk, until, vectorsOf } from '../../test/helpers/face-index-service-kit';
 import { describeWithMount, mountSmallFilesystem, SmallFilesystem } from '../../test/helpers/small-filesystem';
 
 const IDS = ['r1', 'r2', 'r3', 'r4'];
@@ -32,18 +32,6 @@ async function startHub(dir: string, exactBelow: number) {
     if (db.state === 'silent') return new Promise((resolve) => db.waiting.push(() => resolve(answer())));
     return Promise.resolve(answer());
   };
-  const vectorsOf = (ids: string[]): RecordFaceVector[] =>
-    ids
-      .filter((id) => features.has(id))
-      .map((recordId) => ({
-        recordId,
-        feature: Buffer.from(features.get(recordId)!.buffer),
-        occurredAt: 1,
-        boxId: 'b',
-        mediaDeviceId: 'm',
-        userType: null,
-        identityId: 'i',
-      }));
   const records = {
     faceVectorsAfter: () => read(() => []),
     faceVectorsOf: (ids: string[]) => read(() => vectorsOf(ids)),

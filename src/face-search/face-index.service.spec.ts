@@ -8,7 +8,7 @@ import type { RecordFaceVector, RecordsStore } from '../recognition-records/reco
 import { FaceIndex } from './face-index';
 import { FaceIndexService } from './face-index.service';
 import { FACE_DIMENSIONS, normalised } from './face-vector';
-import { configFor, features, onDisk, until } from '../../test/helpers/face-index-service-kit';
+import { configFor, features, onDisk, until, vectorsOf } from '../../test/helpers/face-index-service-kit';
 
 /**
  * The face index listens to erasure and retention events (read from the outbox, as every instance does): the
@@ -32,16 +32,6 @@ describe('FaceIndexService: erasure and retention events', () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'face-index-service-'));
     outbox.length = 0;
     const config = configFor(dir, 1_000_000);
-    const vectorsOf = (ids: string[]): RecordFaceVector[] =>
-      ids.map((recordId) => ({
-        recordId,
-        feature: Buffer.from(features.get(recordId)!.buffer),
-        occurredAt: 1,
-        boxId: 'b',
-        mediaDeviceId: 'm',
-        userType: null,
-        identityId: 'i',
-      }));
     const records = {
       faceVectorsAfter: () => Promise.resolve([]),
       faceVectorsOf: (ids: string[]) => Promise.resolve(vectorsOf(ids)),

@@ -2,11 +2,26 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppConfig } from '../../src/config/app-config.service';
 import { FACE_DIMENSIONS, normalised } from '../../src/face-search/face-vector';
+import type { RecordFaceVector } from '../../src/recognition-records/records-store.service';
 
 /** What FaceIndexService's unit tests share: records' features, a byte search of snapshot files, settings, a wait. */
 let seed = 11;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
 export const features = new Map(['r1', 'r2', 'r3', 'r4'].map((id) => [id, normalised(Array.from({ length: FACE_DIMENSIONS }, rnd))!]));
+
+/** The stored vectors of those of these records that have a feature, as RecordsStore reads them. */
+export const vectorsOf = (ids: string[]): RecordFaceVector[] =>
+  ids
+    .filter((id) => features.has(id))
+    .map((recordId) => ({
+      recordId,
+      feature: Buffer.from(features.get(recordId)!.buffer),
+      occurredAt: 1,
+      boxId: 'b',
+      mediaDeviceId: 'm',
+      userType: null,
+      identityId: 'i',
+    }));
 
 /**
  * The forms a record's vector takes in files, as 64-byte slices: the i8 copy's row (scaled to its largest component),
