@@ -164,6 +164,19 @@ describe('parseJsonBody', () => {
     expect(parseJsonBody(Buffer.from(`{"spot_image":"${text}"}`), BOX_LIFTED_KEYS)).toEqual({ spot_image: expect.any(LiftedText) });
   });
 
+  it('lifts a long string only when all of it is printable ASCII without a backslash: every byte, at every alignment', () => {
+    for (let byte = 0; byte < 256; byte++) {
+      for (const at of [0, 1, 2, 3, 500, 501, 502, 503, LIFT_MIN_BYTES - 1]) {
+        const text = Buffer.alloc(LIFT_MIN_BYTES, 'A');
+        text[at] = byte;
+        for (const pad of ['', 'x', 'xy', 'xyz']) {
+          const buf = Buffer.concat([Buffer.from(`{"${pad}":"`), text, Buffer.from('"}')]);
+          expect(ours(buf)).toEqual(reference(buf));
+        }
+      }
+    }
+  });
+
   it('decodes a box record with Chinese text and base64 images', () => {
     const image = Buffer.alloc(6000, 7).toString('base64');
     const body = {
