@@ -93,8 +93,9 @@ export function checkJsonShape(root: unknown, limits: JsonLimits = JSON_LIMITS):
       if (key.length * 3 > limits.maxKeyBytes && Buffer.byteLength(key) > limits.maxKeyBytes) return keyTooLong(pathOf(path, key), limits);
       const v: unknown = (value as Record<string, unknown>)[key];
       // A LiftedText is a string (the box routes' images).
-      if (v !== null && typeof v === 'object' && !(v instanceof LiftedText))
+      if (v !== null && typeof v === 'object' && !(v instanceof LiftedText)) {
         stack.push({ value: v, depth: depth + 1, path: pathOf(path, key) });
+      }
     }
   }
   return null;
