@@ -8,7 +8,14 @@ import { AppConfig } from './config/app-config.service';
 import { setupOpenApi } from './openapi';
 import { bodyRateGuard } from './common/body-rate';
 import { jsonBody } from './common/json-body';
-import { contentLengthGuard, IngestGate, jsonBytesCheck, jsonShapeGuard, parseByteLimit } from './box-callbacks/box-callbacks.module';
+import {
+  BOX_LIFTED_KEYS,
+  contentLengthGuard,
+  IngestGate,
+  jsonBytesCheck,
+  jsonShapeGuard,
+  parseByteLimit,
+} from './box-callbacks/box-callbacks.module';
 import { limitConnectionsPerAddress } from './common/connection-limit';
 import { JsonLogger } from './logging/json-logger';
 import { MetricsService } from './metrics/metrics.service';
@@ -28,8 +35,11 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestExp
 /** Matches as Express mounts '/box-callbacks' (case-insensitive), so the route and its limits always agree. */
 const BOX_ROUTE = /^\/box-callbacks(?:\/|$)/i;
 
-function byRoute(box: RequestHandler, api: RequestHandler): RequestHandler {
-  return (req, res, next) => (BOX_ROUTE.test(req.path) ? box : api)(req, res, next);
+/** The two push routes (with and without the callback token), whose handler decodes images from LiftedText. */
+const BOX_PUSH_ROUTE = /^\/box-callbacks\/(?:[^/]+\/)?recognition-records\/?$/i;
+
+function byRoute(box: RequestHandler, api: RequestHandler, route = BOX_ROUTE): RequestHandler {
+  return (req, res, next) => (route.test(req.path) ? box : api)(req, res, next);
 }
 
 export function configureApp(app: NestExpressApplication): void {
@@ -70,7 +80,8 @@ export function configureApp(app: NestExpressApplication): void {
   const rawBody = (limit: string) => raw({ limit, type: () => true, inflate: false });
   app.use(byRoute(rawBody(boxLimit), rawBody(apiLimit)));
   app.use('/box-callbacks', gate.afterBody());
-  app.use(jsonBody(jsonBytesCheck()));
+  // On the push routes, images stay the body's bytes (LiftedText) and are decoded from them, never as a string.
+  app.use(byRoute(jsonBody(jsonBytesCheck(), BOX_LIFTED_KEYS), jsonBody(jsonBytesCheck()), BOX_PUSH_ROUTE));
   app.use(jsonShapeGuard());
   setupOpenApi(app);
   // SIGTERM/SIGINT: graceful shutdown (src/health/graceful-shutdown.service.ts), then exit 0.

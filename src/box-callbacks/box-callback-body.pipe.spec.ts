@@ -1,8 +1,12 @@
 import 'reflect-metadata';
 import * as classTransformer from 'class-transformer';
 import fc from 'fast-check';
+import { base64Variant } from '../../test/helpers/base64-variants';
+import { parseJsonBody } from '../common/json-body';
+import { LiftedText } from '../common/lifted-text';
 import { PayloadFieldError } from '../common/payload-error';
-import { BoxCallbackBodyPipe, dtoError, surelyValidIdentifyingFields } from './box-callback-body.pipe';
+import { BOX_LIFTED_KEYS, BoxCallbackBodyPipe, dtoError, surelyValidIdentifyingFields } from './box-callback-body.pipe';
+import { toIngestCommand } from './recognition-record.mapper';
 
 const record = (extra: Record<string, unknown> = {}) => ({
   mq_license_key: 'K',
@@ -93,5 +97,40 @@ describe('BoxCallbackBodyPipe', () => {
   it('refuses an object over the key limit before validating', () => {
     const wide = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, i]));
     expect(() => pipe.transform(record({ wide }))).toThrow(expect.objectContaining({ field: 'wide' }));
+  });
+
+  it('hands the mapper a LiftedText only where it reads an image: older-firmware image keys left unread become strings', () => {
+    const image = Buffer.alloc(3000, 5).toString('base64');
+    const parse = (body: unknown) => pipe.transform(parseJsonBody(Buffer.from(JSON.stringify(body)), BOX_LIFTED_KEYS));
+    const legacy = { dev_sno: 'K', timestamp: 1710000000000, ep_info: { ep_id: 'cam' } };
+    const [renamed] = parse({ ...legacy, spot_pic: image });
+    expect(renamed.dto.spot_image).toBeInstanceOf(LiftedText);
+    const [twins] = parse({ ...legacy, spot_pic: image, spot_image: image });
+    expect(twins.dto).toMatchObject({ spot_image: expect.any(LiftedText), spot_pic: image });
+    const [v2] = parse(record({ reg_image: image, reg_pic: image, recognize_face: image }));
+    expect(v2.dto).toMatchObject({ reg_image: expect.any(LiftedText), reg_pic: image, recognize_face: image });
+  });
+
+  it('maps a push with its images lifted exactly as the push JSON.parse gives: images, defects, unknown fields', () => {
+    const keys = [...BOX_LIFTED_KEYS];
+    const push = fc
+      .tuple(fc.boolean(), fc.subarray(keys, { maxLength: 4 }), fc.array(base64Variant, { minLength: 4, maxLength: 4 }))
+      .map(([older, present, images]) => ({
+        ...(older ? { dev_sno: 'K', timestamp: 1710000000000, ep_info: { ep_id: 'cam' } } : record()),
+        ...Object.fromEntries(present.map((k, i) => [k, images[i]])),
+      }));
+    const mapped = (body: unknown) =>
+      pipe.transform(body).map((r) => {
+        const command = toIngestCommand(r, null, { maxImageBytes: 98_304, receivedAt: 1710000000000 });
+        const images = Object.entries(command.images).map(([role, image]) => [role, image.contentType, image.bytes.toString('base64')]);
+        return { ...command, images };
+      });
+    fc.assert(
+      fc.property(push, (body) => {
+        const json = Buffer.from(JSON.stringify(body));
+        expect(mapped(parseJsonBody(json, BOX_LIFTED_KEYS))).toEqual(mapped(JSON.parse(json.toString())));
+      }),
+      { numRuns: 60 },
+    );
   });
 });

@@ -6,9 +6,24 @@ import { RecordDefect } from '../recognition-records/recognition-record.types';
 import { hasUnstorableText } from '../common/storable-text';
 import { AsyncRecognitionRecordDto, parseEpochMillis } from './dto/async-recognition-record.dto';
 import { checkJsonShape } from './hostile-input';
-import { normaliseRecord } from './legacy-format';
+import { LiftedText } from '../common/lifted-text';
+import { IMAGE_KEYS, LEGACY_IMAGE_KEYS, normaliseRecord } from './legacy-format';
 
 export const MAX_RECORDS_PER_PUSH = 100;
+
+/** The keys whose long values the box routes' JSON parser leaves as bytes (LiftedText) in each record. */
+export const BOX_LIFTED_KEYS: ReadonlySet<string> = new Set([...IMAGE_KEYS, ...LEGACY_IMAGE_KEYS]);
+
+/**
+ * Only the mapper's image fields decode a LiftedText: an older-firmware image key left as it is (sent beside its v2.0
+ * twin, or in a v2.0 record) is an unknown field, kept as the string it is.
+ */
+function stringsForUnreadImages(record: Record<string, unknown>): void {
+  for (const key of LEGACY_IMAGE_KEYS) {
+    const v = record[key];
+    if (v instanceof LiftedText) record[key] = v.text();
+  }
+}
 
 /** One validated record of a push, in v2.0 names, with what the translation from its wire form found. */
 export interface ReceivedRecord {
@@ -107,6 +122,7 @@ export class BoxCallbackBodyPipe implements PipeTransform<unknown, ReceivedRecor
         throw new PayloadFieldError(where || 'body', `${where || 'body'} must be a JSON object (a recognition record)`);
       }
       const normalised = normaliseRecord(item as Record<string, unknown>);
+      stringsForUnreadImages(normalised.record);
       const error = surelyValidIdentifyingFields(normalised.record) ? null : dtoError(normalised.record);
       if (error) {
         const wire = normalised.wireName(error.field);

@@ -23,3 +23,4 @@ export class BoxCallbacksModule {}
 // hostile-input checks (for every route) and the ingest gate (the box route's upload caps).
 export { contentLengthGuard, jsonBytesCheck, jsonShapeGuard, parseByteLimit } from './hostile-input';
 export { IngestGate } from './ingest-gate';
+export { BOX_LIFTED_KEYS } from './box-callback-body.pipe';

@@ -1,6 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { HttpException, HttpStatus } from '@nestjs/common';
 import { closingQuote, isJsonWhitespace } from '../common/json-body';
+import { LiftedText } from '../common/lifted-text';
 import { PayloadFieldError } from '../common/payload-error';
 
 /**
@@ -91,7 +92,10 @@ export function checkJsonShape(root: unknown, limits: JsonLimits = JSON_LIMITS):
       // A UTF-16 unit is at most 3 UTF-8 bytes: only long keys need measuring.
       if (key.length * 3 > limits.maxKeyBytes && Buffer.byteLength(key) > limits.maxKeyBytes) return keyTooLong(pathOf(path, key), limits);
       const v: unknown = (value as Record<string, unknown>)[key];
-      if (v !== null && typeof v === 'object') stack.push({ value: v, depth: depth + 1, path: pathOf(path, key) });
+      // A LiftedText is a string (the box routes' images).
+      if (v !== null && typeof v === 'object' && !(v instanceof LiftedText)) {
+        stack.push({ value: v, depth: depth + 1, path: pathOf(path, key) });
+      }
     }
   }
   return null;

@@ -18,6 +18,10 @@ const LEGACY_TOP: Record<string, string> = {
   person_type: 'user_type',
 };
 
+/** Image keys of both formats; older firmware's are read as images only in a legacy record without the v2.0 twin. */
+export const IMAGE_KEYS = ['reg_image', 'spot_image', 'ir_image', 'recognize_face_image'] as const;
+export const LEGACY_IMAGE_KEYS = Object.keys(LEGACY_TOP).filter((k) => (IMAGE_KEYS as readonly string[]).includes(LEGACY_TOP[k]));
+
 /** ep_info children → media_device_info children. */
 const LEGACY_DEVICE: Record<string, string> = {
   ep_id: 'media_device_id',

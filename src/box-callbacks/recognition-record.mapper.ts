@@ -1,3 +1,4 @@
+import { LiftedText } from '../common/lifted-text';
 import { roundScore } from '../common/score';
 import { decodeBase64Strict, decodeImage } from '../images/images.module';
 import { DecodedImage, FaceAttributes, ImageRole, RecordDefect } from '../recognition-records/recognition-record.types';
@@ -256,7 +257,8 @@ export function toIngestCommand(received: ReceivedRecord, sourceAddress: string 
   for (const [field, role] of IMAGE_FIELDS) {
     const value = raw[field];
     if (value === undefined || value === null || value === '') continue;
-    if (typeof value !== 'string') {
+    // A LiftedText is a JSON string the parser left as the body's bytes.
+    if (typeof value !== 'string' && !(value instanceof LiftedText)) {
       defects.add(field, 'invalid_type', `${field} should be a base64 string; ignored`);
       continue;
     }
