@@ -10,6 +10,7 @@ import { bodyRateGuard } from './common/body-rate';
 import { jsonBody } from './common/json-body';
 import {
   BOX_LIFTED_KEYS,
+  BOX_PUSH_ROUTE,
   contentLengthGuard,
   IngestGate,
   jsonBytesCheck,
@@ -34,9 +35,6 @@ export async function createApp(options: AppModuleOptions = {}): Promise<NestExp
 
 /** Matches as Express mounts '/box-callbacks' (case-insensitive), so the route and its limits always agree. */
 const BOX_ROUTE = /^\/box-callbacks(?:\/|$)/i;
-
-/** The two push routes (with and without the callback token), whose handler decodes images from LiftedText. */
-const BOX_PUSH_ROUTE = /^\/box-callbacks\/(?:[^/]+\/)?recognition-records\/?$/i;
 
 function byRoute(box: RequestHandler, api: RequestHandler, route = BOX_ROUTE): RequestHandler {
   return (req, res, next) => (route.test(req.path) ? box : api)(req, res, next);

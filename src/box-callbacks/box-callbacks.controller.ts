@@ -28,6 +28,12 @@ import { BOX_PUSH_BODY_SCHEMA, BOX_PUSH_RULES } from './wire-format.openapi';
 export const BOX_ACK = { code: 0, message: 'ok' } as const;
 
 /**
+ * The two push routes below (with and without the callback token), as request paths: there the JSON parser leaves
+ * image values as LiftedText for the pipe and mapper (src/bootstrap.ts). Checked against the routes in a spec.
+ */
+export const BOX_PUSH_ROUTE = /^\/box-callbacks\/(?:[^/]+\/)?recognition-records\/?$/i;
+
+/**
  * The URL configured on the boxes. 200 means "stored durably": the box then moves its cursor.
  * Anything else makes it keep the event and retry, in order. A box with a callback secret pushes
  * to /box-callbacks/<token>/recognition-records.

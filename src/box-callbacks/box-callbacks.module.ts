@@ -24,3 +24,4 @@ export class BoxCallbacksModule {}
 export { contentLengthGuard, jsonBytesCheck, jsonShapeGuard, parseByteLimit } from './hostile-input';
 export { IngestGate } from './ingest-gate';
 export { BOX_LIFTED_KEYS } from './box-callback-body.pipe';
+export { BOX_PUSH_ROUTE } from './box-callbacks.controller';
