@@ -4,7 +4,7 @@ import { IngestionService } from '../ingestion/ingestion.service';
 import { IngestResult } from '../ingestion/ingestion.types';
 import { BoxAccessService, PushContext } from './box-access.service';
 import type { ReceivedRecord } from './box-callback-body.pipe';
-import { toIngestCommand } from './recognition-record.mapper';
+import { releaseImageText, toIngestCommand } from './recognition-record.mapper';
 
 /** Checks the pushing box may push, then turns validated wire records into domain commands for ingestion. */
 @Injectable()
@@ -24,6 +24,8 @@ export class BoxCallbacksService {
       ctx,
     );
     const opts = { maxImageBytes: this.config.get('IMAGE_MAX_BYTES'), receivedAt: Date.now() };
-    return this.ingestion.ingest(records.map((r) => toIngestCommand(r, ctx.sourceAddress, opts)));
+    const commands = records.map((r) => toIngestCommand(r, ctx.sourceAddress, opts));
+    for (const r of records) releaseImageText(r);
+    return this.ingestion.ingest(commands);
   }
 }
