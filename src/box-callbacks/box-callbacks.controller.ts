@@ -83,9 +83,16 @@ function BoxPushDocs(operationId: string, summary: string): MethodDecorator {
 /**
  * The push's body and URL token, read through custom parameter decorators: the global REST validation pipe passes
  * those through untouched (src/common/api-validation.pipe.ts), so a push meets only the hostile-input checks and
- * BoxCallbackBodyPipe, whose answers the boxes depend on.
+ * BoxCallbackBodyPipe, whose answers the boxes depend on. The body is taken off the request: the records handed on
+ * are then its only holders, so their images' base64 text can be freed once decoded (releaseImageText), a legacy
+ * record's original too.
  */
-const PushBody = createParamDecorator((_: unknown, ctx: ExecutionContext): unknown => ctx.switchToHttp().getRequest<Request>().body);
+const PushBody = createParamDecorator((_: unknown, ctx: ExecutionContext): unknown => {
+  const req = ctx.switchToHttp().getRequest<Request>();
+  const body: unknown = req.body;
+  req.body = undefined;
+  return body;
+});
 const CallbackToken = createParamDecorator(
   (_: unknown, ctx: ExecutionContext): string => ctx.switchToHttp().getRequest<Request<{ token: string }>>().params.token,
 );
