@@ -209,3 +209,37 @@ describeDb('outbox relay shared by several instances', () => {
     }
   });
 });
+
+describeDb('outbox relay under a stream of commits', () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    // The relay runs as in production (kicked after commits); its timer is kept out of the way.
+    t = await startTestApp({ env: { OUTBOX_RELAY_ENABLED: 'true', OUTBOX_POLL_INTERVAL_MS: '600000' } });
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('passes kicked while one runs or just ran are spaced, so a burst of commits is relayed in a pass or two', async () => {
+    const relay = t.app.get(OutboxRelay);
+    const outbox = t.app.get(OutboxService);
+    await relay.drain();
+    const passes: number[] = [];
+    relay.onBatch(async (items) => {
+      const mine = items.filter((i) => i.type === RecognitionRecordedEvent.type).length;
+      if (mine > 0) passes.push(mine);
+    });
+    // Ten commits 20 ms apart, each kicking the relay as ingest does.
+    for (let n = 0; n < 10; n++) {
+      await t.app.get(UnitOfWork).run((m) => outbox.enqueue(m, `spaced-${n}`, [new RecognitionRecordedEvent(ref(7000 + n))], Date.now()));
+      relay.kick();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const until = Date.now() + 10_000;
+    while (passes.reduce((a, b) => a + b, 0) < 10 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(passes.reduce((a, b) => a + b, 0)).toBe(10);
+    // Back to back, each commit would have had a pass of its own.
+    expect(passes.length).toBeLessThanOrEqual(3);
+  });
+});

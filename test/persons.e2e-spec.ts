@@ -278,6 +278,30 @@ describeDb('persons: a relay batch of sightings', () => {
     ]);
     expect((await sightings())[0]).toEqual(['w1', 1000, 9000, 9000]);
   });
+
+  it('takes a new identity’s first face from its first record in a batch that has one, and reads nothing more for the rest', async () => {
+    const T = 1_796_000_000_000;
+    const at = (a: number, dt: number) => sighting('v1', 'BOX-V', face(a, 1, 30 + a), T + dt, '0');
+    await push(t, [sighting('v1', 'BOX-V', null, T + 1000, '0'), at(2, 2000), at(3, 3000), at(4, 4000)]);
+    let faceReads = 0;
+    const query = t.dataSource.query.bind(t.dataSource);
+    const spy = jest.spyOn(t.dataSource, 'query').mockImplementation((sql: string, ...rest) => {
+      if (sql.includes('AS feature_set FROM person_identities WHERE identity_id =')) faceReads++;
+      return query(sql, ...rest);
+    });
+    try {
+      await t.drainOutbox();
+    } finally {
+      spy.mockRestore();
+    }
+    const [row] = (await t.dataSource.query(
+      `SELECT pi.feature FROM person_identities pi JOIN identities i ON i.id = pi.identity_id WHERE i.external_id = 'v1'`,
+    )) as { feature: Buffer }[];
+    const v = new Float32Array(new Uint8Array(row.feature).buffer);
+    // The record without a feature gave none; the next one did; the two after it were not even read.
+    expect(v.indexOf(Math.max(...v))).toBe(2);
+    expect(faceReads).toBe(1);
+  });
 });
 
 describeDb('migration Persons', () => {

@@ -169,12 +169,13 @@ export class PersonsService implements PersonLinks {
         now,
       );
     });
-    // One linking attempt per record as before, in event order; the identity's first one needs no read to know
-    // that it still has no face (the others do: an earlier record may have given it one).
+    // One linking attempt per record as before, in event order, until the identity has its first face: its first
+    // record needs no read to know that it still has none; once an attempt found or set a face, its later records
+    // of the batch would only read that again (a round trip each on PostgreSQL, most records of a new identity).
     const tried = new Set<string>();
     for (const r of seen) {
       if (!faceless.has(r.identityId)) continue;
-      await this.considerFirstFace(r.identityId, r.recordId, !tried.has(r.identityId));
+      if (await this.considerFirstFace(r.identityId, r.recordId, !tried.has(r.identityId))) faceless.delete(r.identityId);
       tried.add(r.identityId);
     }
   }
@@ -370,17 +371,18 @@ export class PersonsService implements PersonLinks {
   /**
    * Links the identity by its first face, if it has none yet and the record carries a usable feature. Not
    * linked automatically when its person already has other identities (an operator put them together): then
-   * only suggestions are made.
+   * only suggestions are made. True when the identity has its first face now (set here or before).
    */
-  private async considerFirstFace(identityId: string, recordId: string, knownFaceless = false): Promise<void> {
+  private async considerFirstFace(identityId: string, recordId: string, knownFaceless = false): Promise<boolean> {
     const d = this.uow.dialect;
     if (!knownFaceless) {
       const has: { feature_set: number | boolean }[] = await this.uow.dataSource.query(
         `SELECT CASE WHEN feature IS NULL THEN 0 ELSE 1 END AS feature_set FROM person_identities WHERE identity_id = ${d.p(1)}`,
         [identityId],
       );
-      if (has.length > 0 && Number(has[0].feature_set) === 1) return;
+      if (has.length > 0 && Number(has[0].feature_set) === 1) return true;
     }
+    let hasFace = false;
     await this.inLinkingTransaction(async (m, now) => {
       const source = await this.records.faceSource(m, recordId);
       const v = unitVector(source?.feature);
@@ -394,9 +396,11 @@ export class PersonsService implements PersonLinks {
           [vectorBytes(v), identityId],
         ),
       );
+      hasFace = true;
       if (set.length === 0) return []; // another event set it first
       return this.match(m, identityId, personId, v, now);
     });
+    return hasFace;
   }
 
   /** Compares a first face with the other persons' faces: link, suggest, or nothing. */
