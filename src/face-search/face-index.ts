@@ -376,6 +376,7 @@ export class FaceIndex {
     const vectorsFile = `${stem}.vectors`;
     const tmp = path.join(dir, `.${META_FILE}.${process.pid}.${stem}.tmp`);
     const written = [path.join(dir, vectorsFile), path.join(dir, indexFile), tmp];
+    let renamed = false;
     try {
       const vectors = writeDurably(written[0], this.matrix.toBuffers());
       try {
@@ -406,9 +407,12 @@ export class FaceIndex {
       const body = JSON.stringify(meta);
       writeDurably(tmp, [Buffer.from(`${zlib.crc32(body)}\n${body}`)]);
       fs.renameSync(tmp, path.join(dir, META_FILE));
+      renamed = true;
       syncDir(dir);
     } catch (e) {
-      for (const f of written) fs.rmSync(f, { force: true });
+      // Once renamed into place, the table names the new files: they stay (only the rename's durability is in doubt;
+      // removing them would leave a table naming nothing, and the next start would rebuild from the database).
+      if (!renamed) for (const f of written) fs.rmSync(f, { force: true });
       // The files wait for space, the memory does not: removed vectors leave usearch's free slots now, as after a
       // purge snapshot (below), not once the disk has room again.
       if (opts.purge && this.removedInGraph > 0) this.dropGraph();
