@@ -1,6 +1,5 @@
-// Test-only bootstrap for startWorkerFile and workerModule (worker-file.ts): runs a TypeScript worker file
-// (process.argv[2]) in this thread, compiling it and the TypeScript files it imports with SWC (a dev dependency), and
-// exports what it exports (a worker pool's task function). The build never uses it.
+// Test-only bootstrap for startWorkerFile (worker-file.ts): runs a TypeScript worker file (process.argv[2]) in this
+// thread, compiling it and the TypeScript files it imports with SWC (a dev dependency). The build never uses it.
 const { transformFileSync } = require('@swc/core');
 
 require.extensions['.ts'] = (module, filename) => {
@@ -12,4 +11,4 @@ require.extensions['.ts'] = (module, filename) => {
   });
   module._compile(code, filename);
 };
-module.exports = require(process.argv[2]);
+require(process.argv[2]);

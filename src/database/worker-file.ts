@@ -7,15 +7,6 @@ import { Worker, WorkerOptions } from 'node:worker_threads';
  * is compiled in its thread by SWC, which the tests already use (ts-worker.cjs).
  */
 export function startWorkerFile(dir: string, name: string, options: WorkerOptions): Worker {
-  const module = workerModule(dir, name);
-  return new Worker(module.filename, { ...options, argv: module.argv });
-}
-
-/**
- * The same for a worker pool that loads a module exporting the task function (Piscina's `filename` and `argv`): the
- * compiled `<name>.js`, or under Jest ts-worker.cjs, which compiles `<name>.ts` and exports what it exports.
- */
-export function workerModule(dir: string, name: string): { filename: string; argv: string[] } {
-  if (path.extname(__filename) !== '.ts') return { filename: path.join(dir, `${name}.js`), argv: [] };
-  return { filename: path.join(__dirname, 'ts-worker.cjs'), argv: [path.join(dir, `${name}.ts`)] };
+  if (path.extname(__filename) !== '.ts') return new Worker(path.join(dir, `${name}.js`), options);
+  return new Worker(path.join(__dirname, 'ts-worker.cjs'), { ...options, argv: [path.join(dir, `${name}.ts`)] });
 }

@@ -14,7 +14,7 @@ import { ImageWriterPool } from './image-writer-pool';
 export const STALE_TEMP_AGE_MS = 15 * 60_000;
 
 /** Threads that write images when IMAGE_WRITE_THREADS is not set. */
-export const DEFAULT_IMAGE_WRITE_THREADS = 4;
+const DEFAULT_IMAGE_WRITE_THREADS = 4;
 
 /**
  * Files under <root>/ab/cd/<sha256>. Writes go to a temporary file that is fsynced and renamed into
