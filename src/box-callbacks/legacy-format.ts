@@ -1,4 +1,4 @@
-import { RecordDefect } from '../recognition-records/recognition-record.types';
+import { ImageRole, RecordDefect } from '../recognition-records/recognition-record.types';
 
 /** api_version stored for records in the older (V5 and before) firmware format, which sends none. */
 export const LEGACY_API_VERSION = 'legacy';
@@ -18,9 +18,17 @@ const LEGACY_TOP: Record<string, string> = {
   person_type: 'user_type',
 };
 
+/** The v2.0 image keys and the image role each holds: the one list the pipe and the mapper read. */
+export const IMAGE_FIELDS: readonly (readonly [string, ImageRole])[] = [
+  ['reg_image', 'registered'],
+  ['spot_image', 'scene'],
+  ['ir_image', 'infrared'],
+  ['recognize_face_image', 'face'],
+];
+
 /** Image keys of both formats; older firmware's are read as images only in a legacy record without the v2.0 twin. */
-export const IMAGE_KEYS = ['reg_image', 'spot_image', 'ir_image', 'recognize_face_image'] as const;
-export const LEGACY_IMAGE_KEYS = Object.keys(LEGACY_TOP).filter((k) => (IMAGE_KEYS as readonly string[]).includes(LEGACY_TOP[k]));
+export const IMAGE_KEYS = IMAGE_FIELDS.map(([key]) => key);
+export const LEGACY_IMAGE_KEYS = Object.keys(LEGACY_TOP).filter((k) => IMAGE_KEYS.includes(LEGACY_TOP[k]));
 
 /** ep_info children → media_device_info children. */
 const LEGACY_DEVICE: Record<string, string> = {

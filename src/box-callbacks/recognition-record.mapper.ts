@@ -4,7 +4,7 @@ import { decodeBase64Strict, decodeImage } from '../images/images.module';
 import { DecodedImage, FaceAttributes, ImageRole, RecordDefect } from '../recognition-records/recognition-record.types';
 import { IngestRecognitionCommand } from '../ingestion/ingestion.types';
 import type { ReceivedRecord } from './box-callback-body.pipe';
-import { FEATURE_DIMENSIONS } from './legacy-format';
+import { FEATURE_DIMENSIONS, IMAGE_FIELDS } from './legacy-format';
 import { parseEpochMillis } from './dto/async-recognition-record.dto';
 import { NUL_SYMBOL, storableText, UNSTORABLE_DEFECT as UNSTORABLE, UNSTORABLE_WHAT } from '../common/storable-text';
 import { UnknownFields } from './unknown-fields';
@@ -14,12 +14,6 @@ export const KNOWN_USER_TYPES = new Set(['employee', 'visitor', 'blacklist', 'st
 export const KNOWN_POST_ACTIONS = new Set(['0', '1001', '1002']);
 export const KNOWN_MEDIA_DEVICE_TYPES = new Set(['photo', 'rtsp', 'file']);
 
-const IMAGE_FIELDS: [string, ImageRole][] = [
-  ['reg_image', 'registered'],
-  ['spot_image', 'scene'],
-  ['ir_image', 'infrared'],
-  ['recognize_face_image', 'face'],
-];
 const TOP_LEVEL_FIELDS = new Set([
   'api_version',
   'identity_id',
