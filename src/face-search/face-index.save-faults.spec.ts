@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { seededUniform } from '../../test/helpers/seeded-uniform';
 import { FaceIndex, FaceIndexParams } from './face-index';
 import { FACE_DIMENSIONS, normalised } from './face-vector';
 
@@ -18,8 +19,7 @@ jest.mock('node:fs', () => {
 });
 
 const params: FaceIndexParams = { quantization: 'i8', connectivity: 16, expansionAdd: 64, expansionSearch: 64 };
-let seed = 5;
-const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+const rnd = seededUniform(5);
 const facts = { occurredAt: 1, boxId: 'b', mediaDeviceId: 'm', userType: null, identityId: 'i' };
 
 describe('FaceIndex.save when the directory fsync after the rename fails', () => {

@@ -8,7 +8,8 @@ import type { RecordFaceVector, RecordsStore } from '../recognition-records/reco
 import { FaceIndex } from './face-index';
 import { FaceIndexService } from './face-index.service';
 import { FACE_DIMENSIONS, normalised } from './face-vector';
-import { configFor, features, onDisk, until, vectorsOf } from '../../test/helpers/face-index-service-kit';
+import { configFor, features, onDisk, until, vectorRow, vectorsOf } from '../../test/helpers/face-index-service-kit';
+import { seededUniform } from '../../test/helpers/seeded-uniform';
 
 /**
  * The face index listens to erasure and retention events (read from the outbox, as every instance does): the
@@ -104,25 +105,11 @@ describe('FaceIndexService: the graph built when the index passes FACE_SEARCH_EX
   let service: FaceIndexService;
   let readiness: () => Promise<Record<string, unknown> | undefined>;
   const outbox: OutboxEntry[] = [];
-  let rnd2 = 5;
-  const uniform = () => {
-    rnd2 = (rnd2 + 0x6d2b79f5) | 0;
-    let t = Math.imul(rnd2 ^ (rnd2 >>> 15), 1 | rnd2);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-  };
+  const uniform = seededUniform(5);
   const vectors = new Map(
     Array.from({ length: 60 }, (_, i) => [`s${String(i).padStart(2, '0')}`, normalised(Array.from({ length: FACE_DIMENSIONS }, uniform))!]),
   );
-  const row = (recordId: string): RecordFaceVector => ({
-    recordId,
-    feature: Buffer.from(vectors.get(recordId)!.buffer),
-    occurredAt: 1,
-    boxId: 'b',
-    mediaDeviceId: 'm',
-    userType: null,
-    identityId: 'i',
-  });
+  const row = (recordId: string): RecordFaceVector => vectorRow(recordId, vectors.get(recordId)!);
   /** The first 40 records are in the database at start; the rest arrive through the outbox. */
   const stored = [...vectors.keys()].slice(0, 40);
 

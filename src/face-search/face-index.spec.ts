@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { FaceIndex, FaceIndexParams } from './face-index';
+import { seededUniform } from '../../test/helpers/seeded-uniform';
 import { FACE_DIMENSIONS, normalised } from './face-vector';
 
 const params: FaceIndexParams = { quantization: 'i8', connectivity: 16, expansionAdd: 64, expansionSearch: 64 };
@@ -293,13 +294,7 @@ describe('FaceIndex', () => {
   describe('without a graph until startGraph (built lazily, from the i8 copy)', () => {
     // Their own vectors: the shared generator repeats itself after about 10,000 numbers, so a removed vector's bytes
     // would be found again inside a later one.
-    let state = 99;
-    const uniform = () => {
-      state = (state + 0x6d2b79f5) | 0;
-      let t = Math.imul(state ^ (state >>> 15), 1 | state);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 2 ** 31 - 1;
-    };
+    const uniform = seededUniform(99);
     const vs = Array.from({ length: 50 }, () => normalised(Array.from({ length: FACE_DIMENSIONS }, uniform))!);
     const graphOf = (index: FaceIndex) => (index as unknown as { index: { size(): number; contains(key: bigint): boolean } }).index;
     const index0 = () => {

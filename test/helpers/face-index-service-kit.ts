@@ -9,19 +9,20 @@ let seed = 11;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
 export const features = new Map(['r1', 'r2', 'r3', 'r4'].map((id) => [id, normalised(Array.from({ length: FACE_DIMENSIONS }, rnd))!]));
 
-/** The stored vectors of those of these records that have a feature, as RecordsStore reads them. */
+/** A record's stored vector as RecordsStore reads it (one box, camera and identity for all). */
+export const vectorRow = (recordId: string, vector: Float32Array): RecordFaceVector => ({
+  recordId,
+  feature: Buffer.from(vector.buffer),
+  occurredAt: 1,
+  boxId: 'b',
+  mediaDeviceId: 'm',
+  userType: null,
+  identityId: 'i',
+});
+
+/** The stored vectors of those of these records that have a feature. */
 export const vectorsOf = (ids: string[]): RecordFaceVector[] =>
-  ids
-    .filter((id) => features.has(id))
-    .map((recordId) => ({
-      recordId,
-      feature: Buffer.from(features.get(recordId)!.buffer),
-      occurredAt: 1,
-      boxId: 'b',
-      mediaDeviceId: 'm',
-      userType: null,
-      identityId: 'i',
-    }));
+  ids.filter((id) => features.has(id)).map((id) => vectorRow(id, features.get(id)!));
 
 /**
  * The forms a record's vector takes in files, as 64-byte slices: the i8 copy's row (scaled to its largest component),
