@@ -2,13 +2,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Logger } from '@nestjs/common';
-import type { OutboxEntry, OutboxReader } from '../events/outbox-reader.service';
+import type { OutboxEntry } from '../events/outbox-reader.service';
 import type { ReadinessChecks } from '../health/readiness.service';
 import type { RecordFaceVector, RecordsStore } from '../recognition-records/records-store.service';
 import { FaceIndex } from './face-index';
 import { FaceIndexService } from './face-index.service';
 import { FACE_DIMENSIONS, normalised } from './face-vector';
-import { configFor, features, onDisk, until, vectorRow, vectorsOf } from '../../test/helpers/face-index-service-kit';
+import { configFor, features, onDisk, outboxReaderOver, until, vectorRow, vectorsOf } from '../../test/helpers/face-index-service-kit';
 import { seededUniform } from '../../test/helpers/seeded-uniform';
 
 /**
@@ -38,11 +38,7 @@ describe('FaceIndexService: erasure and retention events', () => {
       faceVectorsOf: (ids: string[]) => Promise.resolve(vectorsOf(ids)),
       withFeature: (ids: string[]) => Promise.resolve(new Set(ids)),
     } as unknown as RecordsStore;
-    const reader = {
-      maxId: () => Promise.resolve(outbox.length),
-      readAfter: ({ after, limit }: { after: number; limit: number }) =>
-        Promise.resolve(outbox.filter((e) => e.id > after).slice(0, limit)),
-    } as unknown as OutboxReader;
+    const reader = outboxReaderOver(outbox);
     restart = () => new FaceIndexService(config, records, reader, { register: () => undefined } as unknown as ReadinessChecks);
     service = restart();
     ['r1', 'r2', 'r3', 'r4'].forEach(recorded);
@@ -131,11 +127,7 @@ describe('FaceIndexService: the graph built when the index passes FACE_SEARCH_EX
       faceVectorsOf: (ids: string[]) => Promise.resolve(ids.map(row)),
       withFeature: (ids: string[]) => Promise.resolve(new Set(ids)),
     } as unknown as RecordsStore;
-    const reader = {
-      maxId: () => Promise.resolve(outbox.length),
-      readAfter: ({ after, limit }: { after: number; limit: number }) =>
-        Promise.resolve(outbox.filter((e) => e.id > after).slice(0, limit)),
-    } as unknown as OutboxReader;
+    const reader = outboxReaderOver(outbox);
     const checks = { register: (_: string, check: typeof readiness) => (readiness = check) } as unknown as ReadinessChecks;
     service = new FaceIndexService(config, records, reader, checks);
     await service.onApplicationBootstrap();

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AppConfig } from '../../src/config/app-config.service';
 import { FACE_DIMENSIONS, normalised } from '../../src/face-search/face-vector';
+import type { OutboxEntry, OutboxReader } from '../../src/events/outbox-reader.service';
 import type { RecordFaceVector } from '../../src/recognition-records/records-store.service';
 
 /** What FaceIndexService's unit tests share: records' features, a byte search of snapshot files, settings, a wait. */
@@ -74,3 +75,10 @@ export const until = async (check: () => boolean, what: string, ms = 5000): Prom
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
   }
 };
+
+/** An outbox reader over an array of events (ids 1, 2, … in order), as OutboxReader pages them. */
+export const outboxReaderOver = (outbox: OutboxEntry[]): OutboxReader =>
+  ({
+    maxId: () => Promise.resolve(outbox.length),
+    readAfter: ({ after, limit }: { after: number; limit: number }) => Promise.resolve(outbox.filter((e) => e.id > after).slice(0, limit)),
+  }) as unknown as OutboxReader;
