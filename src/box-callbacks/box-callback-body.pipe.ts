@@ -1,3 +1,4 @@
+import { isPlainObject } from '../common/plain-object';
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
@@ -56,10 +57,6 @@ function renameInMessage(message: string, v2Field: string, wireField: string): s
   if (v2Field === wireField) return message;
   const leaf = (f: string) => f.slice(f.lastIndexOf('.') + 1);
   return message.split(v2Field).join(wireField).split(leaf(v2Field)).join(leaf(wireField));
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../common/plain-object';
 import { ImageRole, RecordDefect } from '../recognition-records/recognition-record.types';
 
 /** api_version stored for records in the older (V5 and before) firmware format, which sends none. */
@@ -61,10 +62,6 @@ export interface NormalisedRecord {
 }
 
 const same = (path: string) => path;
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
 
 /**
  * Older firmware is recognised by its names for the identifying fields (dev_sno, ep_info) or any of

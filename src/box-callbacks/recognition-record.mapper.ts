@@ -1,3 +1,4 @@
+import { isPlainObject } from '../common/plain-object';
 import { LiftedText } from '../common/lifted-text';
 import { roundScore } from '../common/score';
 import { decodeBase64Strict, decodeImage } from '../images/images.module';
@@ -101,10 +102,6 @@ function cleanIdentifier(text: string, field: string, defects: Defects): string 
     );
   }
   return clean;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function optionalText(value: unknown, field: string, maxLength: number, defects: Defects): string | null {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { LiftedText } from './lifted-text';
+import { isPlainObject } from './plain-object';
 
 /** String values at least this long, in plain printable ASCII, are decoded straight from the bytes. */
 export const LIFT_MIN_BYTES = 1024;
@@ -102,13 +103,12 @@ type LiftedRanges = Map<string, [number, number]>;
 function liftRecordValues(root: unknown, buf: Buffer, ranges: LiftedRanges, keys: ReadonlySet<string>): void {
   const records: unknown[] = Array.isArray(root) ? root : [root];
   for (const record of records) {
-    if (record === null || typeof record !== 'object' || Array.isArray(record)) continue;
-    const container = record as Record<string, unknown>;
+    if (!isPlainObject(record)) continue;
     for (const key of keys) {
-      const v = container[key];
+      const v = record[key];
       if (typeof v !== 'string' || !v.startsWith(PLACEHOLDER_PREFIX)) continue;
       const range = ranges.get(v);
-      if (range !== undefined) container[key] = new LiftedText(buf.subarray(range[0], range[1]));
+      if (range !== undefined) record[key] = new LiftedText(buf.subarray(range[0], range[1]));
     }
   }
 }

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../common/plain-object';
 import { Injectable } from '@nestjs/common';
 import { MoreThan } from 'typeorm';
 import { UnitOfWork } from '../database/unit-of-work';
@@ -91,7 +92,7 @@ export class OutboxReader {
 function parsePayload(text: string): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(text);
-    if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+    if (isPlainObject(value)) return value;
   } catch {
     // not JSON
   }

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../common/plain-object';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import * as path from 'node:path';
 import { AppConfig } from '../config/app-config.service';
@@ -36,10 +37,7 @@ const REMOVAL_TYPES = new Map<string, string>([
 ]);
 const FEED_TYPES = new Set<string>([RecognitionRecordedEvent.type, IdentityMergedEvent.type, ...REMOVAL_TYPES.keys()]);
 /** `value[key]` when value is a plain object (a parsed payload may be anything JSON can hold), else undefined. */
-const field = (value: unknown, key: string): unknown =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.hasOwn(value, key)
-    ? (value as Record<string, unknown>)[key]
-    : undefined;
+const field = (value: unknown, key: string): unknown => (isPlainObject(value) && Object.hasOwn(value, key) ? value[key] : undefined);
 /** A purge snapshot waits for removals to pause (a retention run sends one event per batch), but no longer than this. */
 const PURGE_MAX_WAIT_MS = 30_000;
 /** After a purge snapshot failed (a full disk), the next attempt. */
