@@ -231,15 +231,21 @@ describeDb('outbox relay under a stream of commits', () => {
       if (mine > 0) passes.push(mine);
     });
     // Ten commits 20 ms apart, each kicking the relay as ingest does.
+    const started = Date.now();
     for (let n = 0; n < 10; n++) {
       await t.app.get(UnitOfWork).run((m) => outbox.enqueue(m, `spaced-${n}`, [new RecognitionRecordedEvent(ref(7000 + n))], Date.now()));
       relay.kick();
       await new Promise((r) => setTimeout(r, 20));
     }
+    // On a loaded machine the commits themselves take longer than 20 ms each: the passes are bounded by the time
+    // the commits really took (one pass per 250 ms of it, the first at once, one more for the last commits).
+    const committing = Date.now() - started;
     const until = Date.now() + 10_000;
     while (passes.reduce((a, b) => a + b, 0) < 10 && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
     expect(passes.reduce((a, b) => a + b, 0)).toBe(10);
-    // Back to back, each commit would have had a pass of its own.
-    expect(passes.length).toBeLessThanOrEqual(3);
+    // Back to back, each commit would have had a pass of its own. Within 500 ms of commits (the usual case) this is
+    // at most 3 passes.
+    expect(passes.length).toBeLessThanOrEqual(2 + Math.floor(committing / 250));
+    expect(passes.length).toBeLessThan(10);
   });
 });
